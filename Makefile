@@ -1,0 +1,128 @@
+# ksync: the library, tools and tests build here; the module builds with
+# Kbuild against KDIR.  See README.md.
+#
+#   make                 library, tests, examples, and the module if headers exist
+#   make check           everything, in QEMU guests (installs what it needs)
+#   make check-host      the selftests against the running kernel's /dev/ksync
+#   make demo            K of N workers share a semaphore, in a guest
+#   make install         library, header, ksync.pc (DESTDIR, PREFIX)
+#   make modules_install the module, for the running kernel (KDIR)
+
+SHELL       := /bin/bash
+PREFIX      ?= /usr/local
+LIBDIR      ?= $(PREFIX)/lib
+INCLUDEDIR  ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR     ?=
+VERSION     := 0.1.0
+SOVERSION   := 0
+
+CC          ?= cc
+CFLAGS      ?= -O2 -g
+KSYNC_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread \
+		-Iinclude/uapi -Iulib
+B           := build
+CACHE       := $(shell . scripts/common.sh && echo $$KSYNC_CACHE)
+KSELFTEST   := $(CACHE)/kselftest
+
+KVER        ?= $(shell uname -r)
+KDIR        ?= $(shell . scripts/common.sh && kernel_build_dir $(KVER))
+KDIR_DEFAULT := /lib/modules/$(KVER)/build
+
+LIB_SRCS    := $(wildcard ulib/*.c)
+LIB_OBJS    := $(LIB_SRCS:%.c=$(B)/%.o)
+LIB_PIC     := $(LIB_SRCS:%.c=$(B)/%.pic.o)
+TESTS       := $(patsubst selftests/%.c,$(B)/selftests/%,$(wildcard selftests/*_test.c))
+EXAMPLES    := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
+KMOD_SRCS   := Kbuild $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/ksync.h
+
+.PHONY: all lib tests examples module maybe-module check check-host demo \
+	install uninstall modules_install lint clean
+
+all: lib tests examples maybe-module
+
+lib: $(B)/libksync.a $(B)/libksync.so
+tests: $(TESTS)
+examples: $(EXAMPLES)
+
+$(B)/%.o: %.c $(wildcard ulib/*.h) include/uapi/linux/ksync.h
+	@mkdir -p $(dir $@)
+	$(CC) $(KSYNC_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/%.pic.o: %.c $(wildcard ulib/*.h) include/uapi/linux/ksync.h
+	@mkdir -p $(dir $@)
+	$(CC) $(KSYNC_CFLAGS) $(CFLAGS) -fPIC -c -o $@ $<
+
+$(B)/libksync.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(B)/libksync.so: $(LIB_PIC) ulib/libksync.map
+	$(CC) -shared -Wl,-soname,libksync.so.$(SOVERSION) \
+		-Wl,--version-script=ulib/libksync.map $(CFLAGS) -o $@ $(LIB_PIC) -pthread
+
+$(KSELFTEST)/kselftest_harness.h:
+	scripts/kselftest-headers $(KSELFTEST)
+
+$(B)/selftests/%: selftests/%.c selftests/*.h $(B)/libksync.a $(KSELFTEST)/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(KSYNC_CFLAGS) $(CFLAGS) -I$(KSELFTEST) -Wno-unused-parameter \
+		-o $@ $< $(B)/libksync.a -lrt
+
+$(B)/examples/%: examples/%.c $(B)/libksync.a
+	@mkdir -p $(dir $@)
+	$(CC) $(KSYNC_CFLAGS) $(CFLAGS) -o $@ $< $(B)/libksync.a
+
+# The module is built in a copy per kernel, so that builds for several
+# kernels do not overwrite each other's objects.
+module:
+	@test -d "$(KDIR)" || { echo "no kernel build tree at '$(KDIR)': set KDIR" >&2; exit 1; }
+	@mkdir -p $(B)/$(KVER)/include/uapi/linux $(B)/$(KVER)/kmod
+	@cp -p Kbuild $(B)/$(KVER)/
+	@cp -p kmod/*.c kmod/*.h $(B)/$(KVER)/kmod/
+	@cp -p include/uapi/linux/ksync.h $(B)/$(KVER)/include/uapi/linux/
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(B)/$(KVER) modules
+
+maybe-module:
+	@stock=$$(. scripts/common.sh && stock_kernel); \
+	if [ -d "$(KDIR)" ]; then \
+		$(MAKE) --no-print-directory module; \
+	elif [ -n "$$stock" ] && [ -d /usr/src/linux-headers-$$stock ]; then \
+		$(MAKE) --no-print-directory module KVER=$$stock; \
+	else \
+		echo "note: no kernel headers at $(KDIR_DEFAULT); module skipped."; \
+		echo "      'make check' fetches Debian's; or: make module KDIR=/path/to/build-tree"; \
+	fi
+
+check:
+	scripts/check
+
+check-host: tests
+	scripts/run-tests $(B)/selftests
+
+demo: examples
+	scripts/setup-host
+	scripts/ksync-vm -- $(B)/examples/workers 8 3
+
+install: lib
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 644 $(B)/libksync.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(B)/libksync.so $(DESTDIR)$(LIBDIR)/libksync.so.$(VERSION)
+	ln -sf libksync.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libksync.so.$(SOVERSION)
+	ln -sf libksync.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libksync.so
+	install -m 644 ulib/ksync.h $(DESTDIR)$(INCLUDEDIR)/ksync.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		ulib/ksync.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/ksync.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libksync.* $(DESTDIR)$(INCLUDEDIR)/ksync.h \
+		$(DESTDIR)$(PKGCONFIGDIR)/ksync.pc
+
+modules_install: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(B)/$(KVER) modules_install
+
+lint:
+	scripts/lint
+
+clean:
+	rm -rf $(B)

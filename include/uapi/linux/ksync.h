@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * ksync: cross-process semaphores, barriers and queues.
+ *
+ * The ioctl ABI shared by the module (kmod/) and libksync (ulib/).
+ * Every struct has a fixed size, explicit padding and a field that lets
+ * it grow; unknown flags and non-zero reserved fields are rejected with
+ * -EINVAL so that they can be given a meaning later.
+ */
+#ifndef _UAPI_LINUX_KSYNC_H
+#define _UAPI_LINUX_KSYNC_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define KSYNC_NAME_MAX		255	/* bytes after the leading '/' */
+
+/* Object types. */
+#define KSYNC_TYPE_SEM		1
+
+/* ksync_open_args.flags */
+#define KSYNC_OPEN_CREATE	0x1	/* create if missing */
+#define KSYNC_OPEN_EXCL		0x2	/* with CREATE: -EEXIST if it exists */
+#define KSYNC_OPEN_UNDO		0x4	/* give back held permits on close */
+#define KSYNC_OPEN_CLOEXEC	0x8	/* the new fd gets FD_CLOEXEC */
+#define KSYNC_OPEN_FLAGS	0xf
+
+/* Largest semaphore value; a release beyond it fails with -EOVERFLOW. */
+#define KSYNC_SEM_VALUE_MAX	0x7fffffff
+
+/*
+ * KSYNC_IOC_OPEN on /dev/ksync: open or create an object and return a new
+ * fd for it as the ioctl's result.  A zero name creates an anonymous object.
+ */
+struct ksync_open_args {
+	__u32 size;		/* sizeof(struct ksync_open_args) */
+	__u32 type;		/* KSYNC_TYPE_* */
+	__u32 flags;		/* KSYNC_OPEN_* */
+	__u32 mode;		/* permission bits, less the umask */
+	__aligned_u64 name;	/* user pointer to "/name", or 0 */
+	union {
+		struct {
+			__u32 value;	/* initial permits */
+			__u32 pad;
+		} sem;
+		__aligned_u64 reserved[4];	/* must be zero */
+	};
+};
+
+/* KSYNC_IOC_UNLINK on /dev/ksync: remove a name. */
+struct ksync_unlink_args {
+	__u32 size;		/* sizeof(struct ksync_unlink_args) */
+	__u32 flags;		/* none defined: must be zero */
+	__aligned_u64 name;	/* user pointer to "/name" */
+};
+
+/* KSYNC_IOC_INFO on any object fd. */
+struct ksync_info {
+	__u32 type;		/* KSYNC_TYPE_* */
+	__u32 flags;		/* KSYNC_OPEN_UNDO if this fd undoes */
+	__u32 uid;		/* owner, in the caller's user namespace */
+	__u32 gid;
+	__u32 mode;
+	__u32 pad;
+	__aligned_u64 reserved[2];
+};
+
+/* ksync_sem_wait.flags */
+#define KSYNC_WAIT_DEADLINE	0x1	/* deadline is valid; else wait forever */
+#define KSYNC_WAIT_FLAGS	0x1
+
+/*
+ * KSYNC_IOC_SEM_ACQUIRE: take count permits, sleeping in FIFO order.  The
+ * deadline is absolute CLOCK_MONOTONIC in ns, in the caller's time
+ * namespace; one already past means "try once".  A wait that ends at its
+ * deadline fails with -ETIMEDOUT, one ended by a signal with -EINTR.
+ */
+struct ksync_sem_wait {
+	__u32 count;
+	__u32 flags;		/* KSYNC_WAIT_* */
+	__aligned_u64 deadline;
+};
+
+/* KSYNC_IOC_SEM_RELEASE: give back count permits. */
+struct ksync_sem_post {
+	__u32 count;
+	__u32 flags;		/* none defined: must be zero */
+};
+
+/* KSYNC_IOC_SEM_INFO: a snapshot of the semaphore. */
+struct ksync_sem_info {
+	__u32 value;
+	__u32 waiters;		/* tasks asleep in acquire */
+	__aligned_u64 held;	/* permits this fd would give back (UNDO) */
+	__aligned_u64 reserved[2];
+};
+
+#define KSYNC_IOC_MAGIC		0xB9
+
+#define KSYNC_IOC_OPEN		_IOW(KSYNC_IOC_MAGIC, 0x00, struct ksync_open_args)
+#define KSYNC_IOC_UNLINK	_IOW(KSYNC_IOC_MAGIC, 0x01, struct ksync_unlink_args)
+#define KSYNC_IOC_INFO		_IOR(KSYNC_IOC_MAGIC, 0x02, struct ksync_info)
+#define KSYNC_IOC_SEM_ACQUIRE	_IOW(KSYNC_IOC_MAGIC, 0x10, struct ksync_sem_wait)
+#define KSYNC_IOC_SEM_RELEASE	_IOW(KSYNC_IOC_MAGIC, 0x11, struct ksync_sem_post)
+#define KSYNC_IOC_SEM_INFO	_IOR(KSYNC_IOC_MAGIC, 0x12, struct ksync_sem_info)
+
+#endif /* _UAPI_LINUX_KSYNC_H */

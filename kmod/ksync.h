@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the module's files share.
+ *
+ * Lock order (outer first):
+ *   ksync_registry_lock (mutex, registry.c)  -> ksync_obj.lock (spinlock)
+ * The object lock is never held while sleeping, allocating or touching
+ * user memory; the registry lock is never taken under an object lock.
+ */
+#ifndef KSYNC_KMOD_H
+#define KSYNC_KMOD_H
+
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/wait.h>
+
+#include "../include/uapi/linux/ksync.h"
+
+struct ksync_file;
+struct ksync_obj;
+struct poll_table_struct;
+struct seq_file;
+
+/* What each object type supplies; one instance per type, e.g. in sem.c. */
+struct ksync_type {
+	u32 type;			/* KSYNC_TYPE_* */
+	const char *name;		/* anon inode name, e.g. "[ksync-sem]" */
+	/* validate the type's creation parameters before any lookup */
+	int (*check)(const struct ksync_open_args *args);
+	struct ksync_obj *(*create)(const struct ksync_open_args *args);
+	void (*free)(struct ksync_obj *obj);
+	long (*ioctl)(struct ksync_file *kf, unsigned int cmd, void __user *arg);
+	__poll_t (*poll)(struct ksync_file *kf);
+	/* the last reference to an fd is gone: undo what it holds */
+	void (*release)(struct ksync_file *kf);
+	void (*fdinfo)(struct seq_file *m, struct ksync_file *kf);
+};
+
+/* The part every object type embeds. */
+struct ksync_obj {
+	struct kref ref;		/* one per open file, one while named */
+	const struct ksync_type *ops;
+	spinlock_t lock;		/* guards the type's state */
+	wait_queue_head_t poll_wq;	/* poll/epoll sleepers only */
+	kuid_t uid;
+	kgid_t gid;
+	umode_t mode;
+	/* registry.c: set only while the name is linked */
+	struct hlist_node hnode;
+	char *name;
+};
+
+/* One per open file description (what fork and SCM_RIGHTS share). */
+struct ksync_file {
+	struct ksync_obj *obj;
+	u32 flags;			/* KSYNC_OPEN_UNDO */
+	u64 held;			/* permits to give back; obj->lock */
+};
+
+/* object.c */
+struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,
+				const struct ksync_open_args *args);
+void ksync_obj_put(struct ksync_obj *obj);
+struct file *ksync_obj_file(struct ksync_obj *obj, u32 flags);
+ktime_t ksync_deadline(u64 ns);
+
+/* registry.c */
+int ksync_open(const struct ksync_open_args *args, const char *name);
+int ksync_unlink(const char *name);
+void ksync_registry_exit(void);
+
+/* sem.c */
+extern const struct ksync_type ksync_sem_type;
+
+#endif /* KSYNC_KMOD_H */

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/ksync: the misc device.  Its only job is to turn names into object
+ * fds (KSYNC_IOC_OPEN) and to remove names (KSYNC_IOC_UNLINK); everything
+ * else happens on the object fds (object.c).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "ksync.h"
+
+/*
+ * Copy a size-prefixed struct from userspace.  Older callers may pass a
+ * smaller struct than ours (we zero the rest), newer ones a larger one as
+ * long as what we do not understand is zero.  PAGE_SIZE bounds the work.
+ */
+static int ksync_copy_args(void *dst, size_t ksize, size_t min,
+			   const void __user *src)
+{
+	u32 usize;
+	int ret;
+
+	if (get_user(usize, (const u32 __user *)src))
+		return -EFAULT;
+	if (usize < min || usize > PAGE_SIZE)
+		return -EINVAL;
+	ret = copy_struct_from_user(dst, ksize, src, usize);
+	return ret == -E2BIG ? -EINVAL : ret;
+}
+
+/*
+ * Names follow POSIX IPC: "/name", 1 to KSYNC_NAME_MAX bytes after the
+ * slash, no further slash.  Returns a kmalloc'ed copy or an ERR_PTR.
+ */
+static char *ksync_get_name(u64 uptr)
+{
+	const char __user *uname = u64_to_user_ptr(uptr);
+	char *name;
+	long len;
+
+	name = kmalloc(KSYNC_NAME_MAX + 2, GFP_KERNEL);
+	if (!name)
+		return ERR_PTR(-ENOMEM);
+	len = strncpy_from_user(name, uname, KSYNC_NAME_MAX + 2);
+	if (len < 0)
+		goto err;
+	if (len > KSYNC_NAME_MAX + 1) {
+		len = -ENAMETOOLONG;
+		goto err;
+	}
+	if (len < 2 || name[0] != '/' || strchr(name + 1, '/')) {
+		len = -EINVAL;
+		goto err;
+	}
+	return name;
+err:
+	kfree(name);
+	return ERR_PTR(len);
+}
+
+static long ksync_dev_open_obj(void __user *uarg)
+{
+	struct ksync_open_args args;
+	char *name = NULL;
+	int ret;
+
+	ret = ksync_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	if (ret)
+		return ret;
+	if (args.flags & ~KSYNC_OPEN_FLAGS || args.mode & ~0777)
+		return -EINVAL;
+	if (args.name) {
+		name = ksync_get_name(args.name);
+		if (IS_ERR(name))
+			return PTR_ERR(name);
+	}
+	ret = ksync_open(&args, name);
+	kfree(name);
+	return ret;
+}
+
+static long ksync_dev_unlink(void __user *uarg)
+{
+	struct ksync_unlink_args args;
+	char *name;
+	int ret;
+
+	ret = ksync_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	if (ret)
+		return ret;
+	if (args.flags)
+		return -EINVAL;
+	name = ksync_get_name(args.name);
+	if (IS_ERR(name))
+		return PTR_ERR(name);
+	ret = ksync_unlink(name);
+	kfree(name);
+	return ret;
+}
+
+static long ksync_dev_ioctl(struct file *file, unsigned int cmd,
+			    unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case KSYNC_IOC_OPEN:
+		return ksync_dev_open_obj(uarg);
+	case KSYNC_IOC_UNLINK:
+		return ksync_dev_unlink(uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations ksync_dev_fops = {
+	.owner		= THIS_MODULE,
+	.unlocked_ioctl	= ksync_dev_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice ksync_misc = {
+	.minor		= MISC_DYNAMIC_MINOR,
+	.name		= "ksync",
+	.fops		= &ksync_dev_fops,
+	.mode		= 0666,	/* access is checked per object */
+};
+
+static int __init ksync_init(void)
+{
+	return misc_register(&ksync_misc);
+}
+
+static void __exit ksync_exit(void)
+{
+	misc_deregister(&ksync_misc);
+	/* no fd can be open here: each one pins the module */
+	ksync_registry_exit();
+}
+
+module_init(ksync_init);
+module_exit(ksync_exit);
+
+MODULE_DESCRIPTION("Cross-process semaphores, barriers and queues");
+MODULE_AUTHOR("The ksync developers");
+MODULE_LICENSE("GPL");

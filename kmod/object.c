@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Objects as files: reference counts, the anon-inode fd each open returns,
+ * and the dispatch of ioctl, poll and fdinfo to the object's type.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/cred.h>
+#include <linux/fs_struct.h>
+#include <linux/ktime.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/poll.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/time_namespace.h>
+#include <linux/uaccess.h>
+
+#include "ksync.h"
+
+/* Each object costs a page and a few hundred bytes, charged to the memcg. */
+static unsigned int ksync_max_objects = 65536;
+module_param_named(max_objects, ksync_max_objects, uint, 0644);
+MODULE_PARM_DESC(max_objects, "Most objects alive at once (default 65536)");
+
+static atomic_t ksync_nr_objects = ATOMIC_INIT(0);
+
+struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,
+				const struct ksync_open_args *args)
+{
+	struct ksync_obj *obj;
+
+	if (atomic_inc_return(&ksync_nr_objects) > READ_ONCE(ksync_max_objects)) {
+		atomic_dec(&ksync_nr_objects);
+		return ERR_PTR(-ENOSPC);
+	}
+	obj = ops->create(args);
+	if (IS_ERR(obj)) {
+		atomic_dec(&ksync_nr_objects);
+		return obj;
+	}
+	kref_init(&obj->ref);
+	obj->ops = ops;
+	spin_lock_init(&obj->lock);
+	init_waitqueue_head(&obj->poll_wq);
+	obj->uid = current_euid();
+	obj->gid = current_egid();
+	obj->mode = args->mode & ~current_umask() & 0777;
+	INIT_HLIST_NODE(&obj->hnode);
+	obj->name = NULL;
+	return obj;
+}
+
+static void ksync_obj_release(struct kref *ref)
+{
+	struct ksync_obj *obj = container_of(ref, struct ksync_obj, ref);
+
+	obj->ops->free(obj);
+	atomic_dec(&ksync_nr_objects);
+}
+
+void ksync_obj_put(struct ksync_obj *obj)
+{
+	kref_put(&obj->ref, ksync_obj_release);
+}
+
+/*
+ * Deadlines arrive as CLOCK_MONOTONIC in the caller's time namespace; the
+ * hrtimer runs on the host's clock.  timens_ktime_to_host() is not
+ * exported, but the offsets it applies are plain data in current's nsproxy.
+ */
+ktime_t ksync_deadline(u64 ns)
+{
+	ktime_t t = ns > KTIME_MAX ? KTIME_MAX : (ktime_t)ns;
+#ifdef CONFIG_TIME_NS
+	ktime_t off;
+
+	off = timespec64_to_ktime(current->nsproxy->time_ns->offsets.monotonic);
+	if (t != KTIME_MAX && check_sub_overflow(t, off, &t))
+		t = off > 0 ? 0 : KTIME_MAX;
+#endif
+	return t;
+}
+
+static int ksync_file_release(struct inode *inode, struct file *file)
+{
+	struct ksync_file *kf = file->private_data;
+	struct ksync_obj *obj = kf->obj;
+
+	if (obj->ops->release)
+		obj->ops->release(kf);
+	kfree(kf);
+	ksync_obj_put(obj);
+	return 0;
+}
+
+static int ksync_get_info(struct ksync_file *kf, void __user *uarg)
+{
+	struct ksync_obj *obj = kf->obj;
+	struct ksync_info info = {
+		.type	= obj->ops->type,
+		.flags	= kf->flags & KSYNC_OPEN_UNDO,
+		.uid	= from_kuid_munged(current_user_ns(), obj->uid),
+		.gid	= from_kgid_munged(current_user_ns(), obj->gid),
+		.mode	= obj->mode,
+	};
+
+	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static long ksync_file_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct ksync_file *kf = file->private_data;
+
+	if (cmd == KSYNC_IOC_INFO)
+		return ksync_get_info(kf, (void __user *)arg);
+	return kf->obj->ops->ioctl(kf, cmd, (void __user *)arg);
+}
+
+static __poll_t ksync_file_poll(struct file *file, struct poll_table_struct *pt)
+{
+	struct ksync_file *kf = file->private_data;
+
+	poll_wait(file, &kf->obj->poll_wq, pt);
+	return kf->obj->ops->poll(kf);
+}
+
+static void ksync_file_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct ksync_file *kf = file->private_data;
+
+	seq_printf(m, "ksync-name:\t%s\n", kf->obj->name ? kf->obj->name : "");
+	seq_printf(m, "ksync-undo:\t%d\n", !!(kf->flags & KSYNC_OPEN_UNDO));
+	kf->obj->ops->fdinfo(m, kf);
+}
+
+static const struct file_operations ksync_obj_fops = {
+	.owner		= THIS_MODULE,
+	.release	= ksync_file_release,
+	.unlocked_ioctl	= ksync_file_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.poll		= ksync_file_poll,
+	.show_fdinfo	= ksync_file_fdinfo,
+	.llseek		= noop_llseek,
+};
+
+/* A new file on obj; on success it owns one reference the caller gave it. */
+struct file *ksync_obj_file(struct ksync_obj *obj, u32 flags)
+{
+	struct ksync_file *kf;
+	struct file *file;
+
+	kf = kzalloc(sizeof(*kf), GFP_KERNEL_ACCOUNT);
+	if (!kf)
+		return ERR_PTR(-ENOMEM);
+	kf->obj = obj;
+	kf->flags = flags & KSYNC_OPEN_UNDO;
+	file = anon_inode_getfile(obj->ops->name, &ksync_obj_fops, kf, O_RDWR);
+	if (IS_ERR(file))
+		kfree(kf);
+	return file;
+}

@@ -1,0 +1,31 @@
+# shellcheck shell=bash
+# What the scripts share: where things are cached and which kernels to use.
+# Sourced, never run.
+
+KSYNC_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KSYNC_CACHE=${KSYNC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ksync}
+mkdir -p "$KSYNC_CACHE"
+
+die() { echo "ksync: $*" >&2; exit 1; }
+say() { echo "ksync: $*" >&2; }
+
+# Debian's current kernel ABI behind a meta package, e.g. 6.1.0-56-amd64.
+debian_kernel() {
+	apt-cache depends "$1" 2>/dev/null |
+		sed -n 's/^ *Depends: linux-image-\(.*\)$/\1/p' | head -n 1
+}
+
+# The kernels the suite runs on: Debian's stock 6.1 and 6.12, and "debug".
+stock_kernel() { debian_kernel linux-image-amd64; }
+newer_kernel() { debian_kernel linux-image-6.12-amd64; }
+
+# The build tree that modules for kernel $1 are built against.
+kernel_build_dir() {
+	if [ "$1" = debug ]; then
+		cat "$KSYNC_CACHE/debug/current" 2>/dev/null
+	elif [ -d "/lib/modules/$1/build" ]; then
+		echo "/lib/modules/$1/build"
+	else
+		echo "/usr/src/linux-headers-$1"
+	fi
+}

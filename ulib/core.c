@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Device and object opening, deadlines, error mapping. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int ksync_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	int saved = errno;
+	int ret = ioctl(fd, cmd, arg);
+
+	if (ret < 0) {
+		ret = -errno;
+		errno = saved;
+	}
+	return ret;
+}
+
+/* /dev/ksync is opened per call: the library keeps no global state. */
+static int ksync_device(void)
+{
+	int saved = errno;
+	int fd = open(KSYNC_DEVICE, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		fd = -errno;
+		errno = saved;
+	}
+	return fd;
+}
+
+int ksync_open_object(struct ksync_open_args *args, const char *name, int flags,
+		      mode_t mode)
+{
+	int dev, fd;
+
+	if (flags & ~(KSYNC_CREATE | KSYNC_EXCL | KSYNC_UNDO))
+		return -EINVAL;
+	if (!name)
+		flags |= KSYNC_CREATE | KSYNC_EXCL;
+	args->size = sizeof(*args);
+	args->flags = (uint32_t)flags | KSYNC_OPEN_CLOEXEC;
+	args->mode = mode & 0777;
+	args->name = (uintptr_t)name;
+	dev = ksync_device();
+	if (dev < 0)
+		return dev;
+	fd = ksync_ioctl(dev, KSYNC_IOC_OPEN, args);
+	close(dev);
+	return fd;
+}
+
+int ksync_adopt_fd(int fd, uint32_t type)
+{
+	struct ksync_info info;
+	int saved = errno;
+	int ret, copy;
+
+	if (fd < 0)
+		return -EBADF;
+	ret = ksync_ioctl(fd, KSYNC_IOC_INFO, &info);
+	if (ret < 0)
+		return ret == -ENOTTY || ret == -EINVAL ? -EPROTOTYPE : ret;
+	if (info.type != type)
+		return -EPROTOTYPE;
+	copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (copy < 0) {
+		copy = -errno;
+		errno = saved;
+	}
+	return copy;
+}
+
+int ksync_unlink(const char *name)
+{
+	struct ksync_unlink_args args;
+	int dev, ret;
+
+	if (!name)
+		return -EINVAL;
+	memset(&args, 0, sizeof(args));
+	args.size = sizeof(args);
+	args.name = (uintptr_t)name;
+	dev = ksync_device();
+	if (dev < 0)
+		return dev;
+	ret = ksync_ioctl(dev, KSYNC_IOC_UNLINK, &args);
+	close(dev);
+	return ret;
+}
+
+uint64_t ksync_timespec_ns(const struct timespec *ts)
+{
+	if (ts->tv_sec < 0)
+		return 0;
+	if ((uint64_t)ts->tv_sec > (UINT64_MAX - 999999999) / 1000000000)
+		return UINT64_MAX;
+	return (uint64_t)ts->tv_sec * 1000000000 + (uint64_t)ts->tv_nsec;
+}
+
+struct timespec ksync_deadline_ms(long ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	} else if (ts.tv_nsec < 0) {
+		ts.tv_sec--;
+		ts.tv_nsec += 1000000000;
+	}
+	return ts;
+}

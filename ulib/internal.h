@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What the library's files share. */
+#ifndef KSYNC_INTERNAL_H
+#define KSYNC_INTERNAL_H
+
+#include <linux/ksync.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "ksync.h"
+
+_Static_assert(KSYNC_CREATE == KSYNC_OPEN_CREATE, "flag values are the ABI");
+_Static_assert(KSYNC_EXCL == KSYNC_OPEN_EXCL, "flag values are the ABI");
+_Static_assert(KSYNC_UNDO == KSYNC_OPEN_UNDO, "flag values are the ABI");
+
+#define KSYNC_DEVICE "/dev/ksync"
+
+/* ioctl(2) with the result as a negative errno, retried on nothing. */
+int ksync_ioctl(int fd, unsigned long cmd, void *arg);
+
+/* Open or create an object of the given type; returns its fd or -errno. */
+int ksync_open_object(struct ksync_open_args *args, const char *name, int flags,
+		      mode_t mode);
+
+/* Check that fd is a ksync object of the given type; returns a dup. */
+int ksync_adopt_fd(int fd, uint32_t type);
+
+/* A struct timespec as the ABI's deadline in ns (0 if already negative). */
+uint64_t ksync_timespec_ns(const struct timespec *ts);
+
+#endif
