@@ -24,6 +24,18 @@ MODULE_PARM_DESC(max_objects, "Most objects alive at once (default 65536)");
 
 static atomic_t ksync_nr_objects = ATOMIC_INIT(0);
 
+/* Read-only: lets tests and admins see that objects are freed. */
+static int ksync_objects_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&ksync_nr_objects));
+}
+
+static const struct kernel_param_ops ksync_objects_ops = {
+	.get = ksync_objects_get,
+};
+module_param_cb(objects, &ksync_objects_ops, NULL, 0444);
+MODULE_PARM_DESC(objects, "Objects alive now (read-only)");
+
 struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,
 				const struct ksync_open_args *args)
 {

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers the selftests share.  Every wait here has a deadline: a test
+ * that would hang fails instead (and the harness kills it after its
+ * timeout as a last resort).
+ */
+#ifndef KSYNC_SELFTEST_COMMON_H
+#define KSYNC_SELFTEST_COMMON_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/ksync.h>
+#include <ksync.h>
+
+static inline int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static inline int64_t ts_ns(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+
+/* A name no other test (or earlier run) uses. */
+static inline const char *test_name(const char *tag)
+{
+	static char buf[64];
+	static int seq;
+
+	snprintf(buf, sizeof(buf), "/kst-%s-%d-%d", tag, (int)getpid(), seq++);
+	return buf;
+}
+
+/* Short pause for polling loops that watch a condition under a deadline. */
+static inline void pause_us(long us)
+{
+	struct timespec ts = { 0, us * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static inline int sem_waiters(ksync_sem_t *s)
+{
+	struct ksync_sem_info info;
+
+	if (ioctl(ksync_sem_fd(s), KSYNC_IOC_SEM_INFO, &info))
+		return -errno;
+	return (int)info.waiters;
+}
+
+/* Wait until n tasks sleep on s; false if that does not happen in ms. */
+static inline int wait_waiters(ksync_sem_t *s, int n, int ms)
+{
+	int64_t end = now_ns() + (int64_t)ms * 1000000;
+
+	while (sem_waiters(s) != n) {
+		if (now_ns() > end)
+			return 0;
+		pause_us(200);
+	}
+	return 1;
+}
+
+/*
+ * Wait for a child to exit, at most ms; kill it if it does not.  Returns
+ * its exit code, 128 + signal if it was killed, or -1 on a timeout.
+ */
+static inline int wait_child(pid_t pid, int ms)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int status;
+
+	if (fd < 0 || poll(&p, 1, ms) != 1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+/* The number of ksync objects alive, from the module's parameter. */
+static inline int ksync_objects(void)
+{
+	FILE *f = fopen("/sys/module/ksync/parameters/objects", "r");
+	int n = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+#endif
