@@ -127,8 +127,10 @@ static void sem_wake_pollers(struct ksync_sem *sem)
 		wake_up_interruptible_poll(&sem->obj.poll_wq, EPOLLIN | EPOLLRDNORM);
 }
 
+/* Sleep until granted, signalled or expired; drops and retakes obj->lock. */
 static int sem_sleep(struct ksync_sem *sem, struct ksync_sem_waiter *w,
 		     ktime_t *expires)
+	__must_hold(&sem->obj.lock)
 {
 	bool expired = false;
 

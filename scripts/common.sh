@@ -29,3 +29,18 @@ kernel_build_dir() {
 		echo "/usr/src/linux-headers-$1"
 	fi
 }
+
+# Debian's linux-source-6.1, extracted once into the cache; prints its path.
+kernel_source() {
+	local ver dir
+	ver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null) ||
+		die "need Debian's linux-source-6.1: apt-get install linux-source-6.1 (make check does it)"
+	dir=$KSYNC_CACHE/src/$ver/linux-source-6.1
+	if [ ! -f "$dir/Makefile" ]; then
+		say "extracting linux-source-6.1 $ver"
+		rm -rf "$KSYNC_CACHE/src/$ver"
+		mkdir -p "$KSYNC_CACHE/src/$ver"
+		tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$KSYNC_CACHE/src/$ver"
+	fi
+	echo "$dir"
+}
