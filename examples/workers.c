@@ -87,7 +87,8 @@ int main(int argc, char **argv)
 	atomic_init(&sh->most, 0);
 
 	ksync_unlink("/workers-demo");
-	ret = ksync_sem_open(&sem, "/workers-demo", KSYNC_CREATE | KSYNC_EXCL, 0600, (unsigned int)k);
+	ret = ksync_sem_open(&sem, "/workers-demo", KSYNC_CREATE | KSYNC_EXCL, 0600,
+			     (unsigned int)k);
 	if (ret < 0) {
 		fprintf(stderr, "ksync_sem_open: %s%s\n", strerror(-ret),
 			ret == -ENOENT ? " (is the ksync module loaded? see README.md)" : "");

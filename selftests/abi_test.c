@@ -115,8 +115,8 @@ TEST_F(abi, bad_pointers)
 	}
 	/* a struct that ends in an unmapped page */
 	{
-		char *two = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		char *two = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+				 -1, 0);
 		struct ksync_open_args *edge;
 
 		ASSERT_NE(MAP_FAILED, two);
@@ -154,7 +154,7 @@ TEST_F(abi, bad_sizes)
 TEST_F(abi, unknown_flags_and_reserved)
 {
 	struct ksync_open_args a = sem_args();
-	struct ksync_unlink_args u = { .size = sizeof(u), .name = (uintptr_t)"/x" };
+	struct ksync_unlink_args u = { .size = sizeof(u), .name = (uintptr_t) "/x" };
 	struct ksync_sem_wait w = { .count = 1 };
 	struct ksync_sem_post p = { .count = 1 };
 
@@ -211,7 +211,7 @@ TEST_F(abi, extreme_deadlines)
 TEST_F(abi, garbage)
 {
 	unsigned long cmds[] = {
-		KSYNC_IOC_OPEN, KSYNC_IOC_UNLINK, KSYNC_IOC_INFO,
+		KSYNC_IOC_OPEN,	       KSYNC_IOC_UNLINK,      KSYNC_IOC_INFO,
 		KSYNC_IOC_SEM_ACQUIRE, KSYNC_IOC_SEM_RELEASE, KSYNC_IOC_SEM_INFO,
 	};
 	uint64_t buf[16];
@@ -223,14 +223,15 @@ TEST_F(abi, garbage)
 		struct ksync_sem_wait *w = (void *)buf;
 
 		for (j = 0; j < 16; j++)
-			buf[j] = ((uint64_t)rand() << 33) ^ ((uint64_t)rand() << 11) ^ (uint64_t)rand();
+			buf[j] = ((uint64_t)rand() << 33) ^ ((uint64_t)rand() << 11) ^
+				 (uint64_t)rand();
 		if (cmd == KSYNC_IOC_SEM_ACQUIRE) {
 			/* garbage may ask for permits that exist: never wait */
 			w->flags = KSYNC_WAIT_DEADLINE;
 			w->deadline = 0;
 		}
 		if (cmd == KSYNC_IOC_SEM_RELEASE)
-			continue;	/* a random release would legitimately add */
+			continue; /* a random release would legitimately add */
 		if (i & 1)
 			dev_ioctl(cmd, buf);
 		else if (obj_ioctl(self->fd, cmd, buf) == 0 && cmd == KSYNC_IOC_SEM_ACQUIRE)

@@ -4,6 +4,7 @@
  * wake-ups, deadlines, signals, poll, overflow, fork and SCM_RIGHTS.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
@@ -99,6 +100,37 @@ TEST_F(sem, deadline_not_before)
 	ASSERT_EQ(0, sem_waiters(self->s));
 }
 
+/*
+ * Deadlines are read on the caller's CLOCK_MONOTONIC, which a time
+ * namespace offsets from the host's: a day ahead here must not mean a day
+ * of sleep.
+ */
+TEST(deadline_in_time_namespace)
+{
+	pid_t pid;
+	int fd;
+
+	if (unshare(CLONE_NEWTIME))
+		SKIP(return, "no time namespaces here: %s", strerror(errno));
+	fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	ASSERT_LT(0, dprintf(fd, "monotonic 86400 0\n"));
+	close(fd);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct timespec dl = ksync_deadline_ms(50);
+		ksync_sem_t *s;
+		int ret;
+
+		if (ksync_sem_open(&s, NULL, 0, 0600, 0))
+			_exit(2);
+		ret = ksync_sem_acquire(s, 1, &dl);
+		_exit(ret == -ETIMEDOUT && now_ns() >= ts_ns(&dl) ? 0 : 1);
+	}
+	ASSERT_EQ(0, wait_child(pid, 20000));
+}
+
 TEST_F(sem, bad_deadline)
 {
 	struct timespec bad = { .tv_sec = 0, .tv_nsec = 1000000000 };
@@ -183,8 +215,8 @@ static pid_t acquirer(ksync_sem_t *s, unsigned int n, struct order *o, int id)
  */
 TEST_F(sem, weighted_fifo)
 {
-	struct order *o = mmap(NULL, sizeof(*o), PROT_READ | PROT_WRITE,
-			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct order *o =
+		mmap(NULL, sizeof(*o), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	pid_t big, small1, small2;
 
 	ASSERT_NE(MAP_FAILED, o);
@@ -218,8 +250,8 @@ TEST_F(sem, weighted_fifo)
 /* A waiter that gives up at the head lets the ones behind it through. */
 TEST_F(sem, timed_out_head_unblocks_queue)
 {
-	struct order *o = mmap(NULL, sizeof(*o), PROT_READ | PROT_WRITE,
-			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct order *o =
+		mmap(NULL, sizeof(*o), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	pid_t big, small;
 
 	ASSERT_NE(MAP_FAILED, o);
@@ -414,8 +446,10 @@ static int send_fd(int sock, int fd)
 	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
 	struct iovec iov = { .iov_base = "f", .iov_len = 1 };
 	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = cbuf,
+		.msg_controllen = sizeof(cbuf),
 	};
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
 
@@ -431,8 +465,10 @@ static int recv_fd(int sock)
 	char cbuf[CMSG_SPACE(sizeof(int))], c;
 	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
 	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = cbuf,
+		.msg_controllen = sizeof(cbuf),
 	};
 	struct cmsghdr *cm;
 	int fd;

@@ -17,7 +17,7 @@
 #define ROUNDS 400
 
 struct board {
-	atomic_int inside;	/* permits held right now, by everyone */
+	atomic_int inside; /* permits held right now, by everyone */
 	atomic_int most;
 	atomic_int violations;
 	atomic_int timeouts;
@@ -80,8 +80,8 @@ FIXTURE_TEARDOWN(stress)
 
 TEST_F_TIMEOUT(stress, many_processes_never_more_than_k_inside, 240)
 {
-	struct board *b = mmap(NULL, sizeof(*b), PROT_READ | PROT_WRITE,
-			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct board *b =
+		mmap(NULL, sizeof(*b), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	const char *name = test_name("stress");
 	pid_t pid[PROCS];
 	ksync_sem_t *s;

@@ -18,7 +18,7 @@ static unsigned long long held(ksync_sem_t *s)
 FIXTURE(undo)
 {
 	const char *name;
-	ksync_sem_t *s;		/* a plain handle, for looking on */
+	ksync_sem_t *s; /* a plain handle, for looking on */
 };
 
 FIXTURE_SETUP(undo)

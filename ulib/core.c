@@ -33,8 +33,7 @@ static int ksync_device(void)
 	return fd;
 }
 
-int ksync_open_object(struct ksync_open_args *args, const char *name, int flags,
-		      mode_t mode)
+int ksync_open_object(struct ksync_open_args *args, const char *name, int flags, mode_t mode)
 {
 	int dev, fd;
 

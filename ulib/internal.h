@@ -19,8 +19,7 @@ _Static_assert(KSYNC_UNDO == KSYNC_OPEN_UNDO, "flag values are the ABI");
 int ksync_ioctl(int fd, unsigned long cmd, void *arg);
 
 /* Open or create an object of the given type; returns its fd or -errno. */
-int ksync_open_object(struct ksync_open_args *args, const char *name, int flags,
-		      mode_t mode);
+int ksync_open_object(struct ksync_open_args *args, const char *name, int flags, mode_t mode);
 
 /* Check that fd is a ksync object of the given type; returns a dup. */
 int ksync_adopt_fd(int fd, uint32_t type);

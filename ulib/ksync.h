@@ -19,20 +19,21 @@ extern "C" {
 
 typedef struct ksync_sem ksync_sem_t;
 
+/* Flags for the open functions. */
 #define KSYNC_CREATE 0x1 /* create if missing */
-#define KSYNC_EXCL   0x2 /* with KSYNC_CREATE: -EEXIST if it exists */
-#define KSYNC_UNDO   0x4 /* permits held through this handle return when it closes or its process dies */
+#define KSYNC_EXCL 0x2 /* with KSYNC_CREATE: -EEXIST if it exists */
+/* Permits held through this handle return when it closes or its process dies. */
+#define KSYNC_UNDO 0x4
 
 /* Largest semaphore value; a release past it fails with -EOVERFLOW. */
-#define KSYNC_SEM_VALUE_MAX	0x7fffffff
+#define KSYNC_SEM_VALUE_MAX 0x7fffffff
 
 /*
  * Open the semaphore called name ("/name", POSIX IPC rules) or, with a
  * NULL name, create a new anonymous one.  mode (less the umask) and value
  * matter only when the call creates the object.
  */
-int ksync_sem_open(ksync_sem_t **out, const char *name, int flags, mode_t mode,
-		   unsigned int value);
+int ksync_sem_open(ksync_sem_t **out, const char *name, int flags, mode_t mode, unsigned int value);
 
 /* Take n permits, sleeping in FIFO order until deadline (absolute
  * CLOCK_MONOTONIC; NULL waits forever).  -ETIMEDOUT when the deadline

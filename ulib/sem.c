@@ -30,8 +30,7 @@ static int sem_wrap(ksync_sem_t **out, int fd)
 	return 0;
 }
 
-int ksync_sem_open(ksync_sem_t **out, const char *name, int flags, mode_t mode,
-		   unsigned int value)
+int ksync_sem_open(ksync_sem_t **out, const char *name, int flags, mode_t mode, unsigned int value)
 {
 	struct ksync_open_args args;
 
