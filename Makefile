@@ -13,6 +13,7 @@ PREFIX      ?= /usr/local
 LIBDIR      ?= $(PREFIX)/lib
 INCLUDEDIR  ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR      ?= $(PREFIX)/share/man
 DESTDIR     ?=
 VERSION     := 0.1.0
 SOVERSION   := 0
@@ -118,13 +119,15 @@ install: lib
 	ln -sf libksync.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libksync.so.$(SOVERSION)
 	ln -sf libksync.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libksync.so
 	install -m 644 ulib/ksync.h $(DESTDIR)$(INCLUDEDIR)/ksync.h
+	install -d $(DESTDIR)$(MANDIR)/man3
+	install -m 644 docs/ksync.3 $(DESTDIR)$(MANDIR)/man3/ksync.3
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 		ulib/ksync.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/ksync.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libksync.* $(DESTDIR)$(INCLUDEDIR)/ksync.h \
-		$(DESTDIR)$(PKGCONFIGDIR)/ksync.pc
+		$(DESTDIR)$(PKGCONFIGDIR)/ksync.pc $(DESTDIR)$(MANDIR)/man3/ksync.3
 
 modules_install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(B)/$(KVER) modules_install

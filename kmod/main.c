@@ -102,15 +102,21 @@ static long ksync_dev_unlink(void __user *uarg)
 	return ret;
 }
 
+/*
+ * The size bits of the command are ignored: the struct's own size field
+ * says which version the caller speaks, so the struct can grow.
+ */
+#define KSYNC_CMD_NOSIZE(cmd) ((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
+
 static long ksync_dev_ioctl(struct file *file, unsigned int cmd,
 			    unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
 
-	switch (cmd) {
-	case KSYNC_IOC_OPEN:
+	switch (KSYNC_CMD_NOSIZE(cmd)) {
+	case KSYNC_CMD_NOSIZE(KSYNC_IOC_OPEN):
 		return ksync_dev_open_obj(uarg);
-	case KSYNC_IOC_UNLINK:
+	case KSYNC_CMD_NOSIZE(KSYNC_IOC_UNLINK):
 		return ksync_dev_unlink(uarg);
 	default:
 		return -ENOTTY;

@@ -146,6 +146,8 @@ TEST_F(abi, bad_sizes)
 	memset(big.tail, 0, sizeof(big.tail));
 	big.a.size = sizeof(big);
 	ASSERT_EQ(0, dev_ioctl(KSYNC_IOC_OPEN, &big));
+	/* the size bits of the ioctl number may say so too */
+	ASSERT_EQ(0, dev_ioctl(_IOC(_IOC_WRITE, KSYNC_IOC_MAGIC, 0, sizeof(big)), &big));
 	big.tail[63] = 1;
 	ASSERT_EQ(-EINVAL, dev_ioctl(KSYNC_IOC_OPEN, &big));
 	ASSERT_EQ(self->base + 1, ksync_objects());
