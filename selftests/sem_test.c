@@ -236,11 +236,14 @@ TEST_F(sem, weighted_fifo)
 
 	ASSERT_EQ(0, ksync_sem_release(self->s, 1));
 	ASSERT_EQ(0, wait_child(big, 10000));
-	ASSERT_EQ(2, sem_waiters(self->s));
-	ASSERT_EQ(0, ksync_sem_release(self->s, 2));
-	ASSERT_EQ(0, wait_child(small1, 10000));
-	ASSERT_EQ(0, wait_child(small2, 10000));
 	ASSERT_EQ(3, o->got[0]);
+	/* then the small ones, one permit each, in the order they came */
+	ASSERT_EQ(2, sem_waiters(self->s));
+	ASSERT_EQ(0, ksync_sem_release(self->s, 1));
+	ASSERT_EQ(0, wait_child(small1, 10000));
+	ASSERT_EQ(1, sem_waiters(self->s));
+	ASSERT_EQ(0, ksync_sem_release(self->s, 1));
+	ASSERT_EQ(0, wait_child(small2, 10000));
 	ASSERT_EQ(1, o->got[1]);
 	ASSERT_EQ(2, o->got[2]);
 	ASSERT_EQ(0, ksync_sem_value(self->s));
