@@ -24,6 +24,7 @@ struct ksync_file;
 struct ksync_obj;
 struct poll_table_struct;
 struct seq_file;
+struct vm_area_struct;
 
 /* What each object type supplies; one instance per type, e.g. in sem.c. */
 struct ksync_type {
@@ -35,6 +36,8 @@ struct ksync_type {
 	void (*free)(struct ksync_obj *obj);
 	long (*ioctl)(struct ksync_file *kf, unsigned int cmd, void __user *arg);
 	__poll_t (*poll)(struct ksync_file *kf);
+	/* optional: map the object's shared page */
+	int (*mmap)(struct ksync_file *kf, struct vm_area_struct *vma);
 	/* the last reference to an fd is gone: undo what it holds */
 	void (*release)(struct ksync_file *kf);
 	void (*fdinfo)(struct seq_file *m, struct ksync_file *kf);

@@ -137,6 +137,15 @@ static __poll_t ksync_file_poll(struct file *file, struct poll_table_struct *pt)
 	return kf->obj->ops->poll(kf);
 }
 
+static int ksync_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct ksync_file *kf = file->private_data;
+
+	if (!kf->obj->ops->mmap)
+		return -ENODEV;
+	return kf->obj->ops->mmap(kf, vma);
+}
+
 static void ksync_file_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct ksync_file *kf = file->private_data;
@@ -152,6 +161,7 @@ static const struct file_operations ksync_obj_fops = {
 	.unlocked_ioctl	= ksync_file_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.poll		= ksync_file_poll,
+	.mmap		= ksync_file_mmap,
 	.show_fdinfo	= ksync_file_fdinfo,
 	.llseek		= noop_llseek,
 };

@@ -2,18 +2,30 @@
 /*
  * Counting semaphores.
  *
- * Sleepers wait in a FIFO list, each asking for its own number of permits.
- * A release hands permits to the head of the list for as long as the head
- * can be satisfied, marks each such waiter granted and wakes exactly those
- * tasks.  Nobody takes permits while somebody sleeps, so a large request at
- * the head cannot be starved by small ones arriving later.
+ * The state is one 64-bit word in a page that every process using the
+ * semaphore maps (struct ksync_sem_shared): the value in the low half, the
+ * kernel's bits in the high half.  While the kernel's bits are clear,
+ * libksync takes and gives permits with a compare-and-swap on the word and
+ * never enters the kernel.  Whoever must sleep calls KSYNC_IOC_SEM_ACQUIRE;
+ * under obj->lock we re-read the word and, if the permits are still not
+ * there, count ourselves in the kernel's bits before we sleep.  From then
+ * on every fast path backs off and comes here, so a release cannot slip
+ * past a sleeper (the futex race), and FIFO order and exact hand-over are
+ * decided here, under the lock, as if there were no fast path at all.
  *
- * The value lives in a page of its own so that a later fast path can map
- * it into userspace (docs/design.md); until then only this file touches it,
- * always under obj->lock.
+ * Sleepers wait in a FIFO list, each asking for its own number of permits.
+ * A release serves the head of the list for as long as the value covers
+ * it, marks each such waiter granted and wakes exactly those tasks.
+ *
+ * The page is user memory: any process that has the semaphore open can
+ * write anything there.  We never keep our own state in it, clamp the
+ * value we read, rewrite the kernel's bits from our own counts on every
+ * change, and bound every retry (sem_commit), so that a scribbler can only
+ * spoil the count of the semaphore it scribbles on.
  */
 #include <linux/gfp.h>
 #include <linux/hrtimer.h>
+#include <linux/mm.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -21,17 +33,26 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "compat.h"
 #include "ksync.h"
 
-struct ksync_sem_state {
-	u32 value;
-};
+/* The kernel's bits: sleepers counted from bit 32, pollers in bit 63. */
+#define SEM_SLEEPER		BIT_ULL(32)
+#define SEM_POLL_ARMED		BIT_ULL(63)
+
+/* How often sem_commit() may lose a race before it stops asking. */
+#define SEM_CAS_TRIES		65536
 
 struct ksync_sem {
 	struct ksync_obj obj;
-	struct ksync_sem_state *state;	/* one page */
+	struct page *page;		/* mapped by every user */
+	atomic64_t *state;		/* the word in that page */
 	struct list_head waiters;	/* struct ksync_sem_waiter, FIFO */
 	u32 nr_waiters;
+	bool poll_armed;		/* a poller saw zero: wake it */
+	u64 wait_calls;
+	u64 wake_calls;
+	u64 woken;
 };
 
 /* Lives on the sleeper's stack; the waker touches it only under obj->lock. */
@@ -45,6 +66,43 @@ struct ksync_sem_waiter {
 static struct ksync_sem *to_sem(struct ksync_obj *obj)
 {
 	return container_of(obj, struct ksync_sem, obj);
+}
+
+/* The value in a word read from the page, whatever was written there. */
+static u32 sem_value_of(s64 word)
+{
+	return min_t(u32, (u32)word, KSYNC_SEM_VALUE_MAX);
+}
+
+/* What the kernel's bits must say, from the kernel's own counts. */
+static u64 sem_kernel_bits(const struct ksync_sem *sem, u32 nr_waiters,
+			   bool poll_armed)
+{
+	return (u64)nr_waiters * SEM_SLEEPER | (poll_armed ? SEM_POLL_ARMED : 0);
+}
+
+/*
+ * Replace the word, which held *old when the caller read it, by new.
+ *
+ * While the kernel's bits are set (as we last wrote them), no honest
+ * process writes the word: the fast paths see the bits and call us.  So we
+ * may simply store.  While they are clear a fast path may be racing us, so
+ * we compare-and-swap; when that fails *old is refreshed and the caller
+ * computes again.  A process that keeps rewriting the word could make that
+ * go on forever, so after SEM_CAS_TRIES lost races we store anyway: honest
+ * fast paths, each of which needs its own successful swap in our window,
+ * cannot make us lose that often.
+ */
+static bool sem_commit(struct ksync_sem *sem, s64 *old, s64 new,
+		       unsigned int *tries)
+{
+	lockdep_assert_held(&sem->obj.lock);
+	if (sem->nr_waiters || sem->poll_armed ||
+	    ++*tries > SEM_CAS_TRIES) {
+		atomic64_set(sem->state, new);
+		return true;
+	}
+	return atomic64_try_cmpxchg(sem->state, old, new);
 }
 
 static int sem_check(const struct ksync_open_args *args)
@@ -64,67 +122,106 @@ static struct ksync_obj *sem_create(const struct ksync_open_args *args)
 	sem = kzalloc(sizeof(*sem), GFP_KERNEL_ACCOUNT);
 	if (!sem)
 		return ERR_PTR(-ENOMEM);
-	sem->state = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-	if (!sem->state) {
+	sem->page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!sem->page) {
 		kfree(sem);
 		return ERR_PTR(-ENOMEM);
 	}
-	sem->state->value = args->sem.value;
+	sem->state = page_address(sem->page);
+	atomic64_set(sem->state, args->sem.value);
 	INIT_LIST_HEAD(&sem->waiters);
 	return &sem->obj;
 }
 
+/* Mappings hold their own references to the page: it outlives us if mapped. */
 static void sem_free(struct ksync_obj *obj)
 {
 	struct ksync_sem *sem = to_sem(obj);
 
-	free_page((unsigned long)sem->state);
+	put_page(sem->page);
 	kfree(sem);
 }
 
 /*
- * Serve the head of the queue while the value covers it.  The wake-up is
- * issued under obj->lock: a woken waiter reads 'granted' only under that
- * lock, so it cannot return (and free its stack) before we are done.
+ * Add permits (saturating at the limit, or failing), then serve the head of
+ * the queue while the value covers it.  The wake-ups are issued under
+ * obj->lock: a woken waiter reads 'granted' only under that lock, so it
+ * cannot return (and free its stack) before we are done with it.
+ *
+ * Returns 1 if pollers must be woken (after the caller unlocks), 0, or
+ * -EOVERFLOW.
  */
-static void sem_grant(struct ksync_sem *sem)
+static int sem_settle(struct ksync_sem *sem, u64 add, bool saturate)
 {
 	struct ksync_sem_waiter *w, *tmp;
-	u32 value = sem->state->value;
+	unsigned int tries = 0, n;
+	s64 old, new;
+	bool wake_poll;
+	u32 value;
 
 	lockdep_assert_held(&sem->obj.lock);
+	old = atomic64_read(sem->state);
+	do {
+		value = sem_value_of(old);
+		if (add > KSYNC_SEM_VALUE_MAX - value) {
+			if (!saturate)
+				return -EOVERFLOW;
+			value = KSYNC_SEM_VALUE_MAX;
+		} else {
+			value += add;
+		}
+		n = 0;
+		list_for_each_entry(w, &sem->waiters, node) {
+			if (w->count > value)
+				break;
+			value -= w->count;
+			n++;
+		}
+		wake_poll = sem->poll_armed && value > 0;
+		new = value | sem_kernel_bits(sem, sem->nr_waiters - n,
+					      sem->poll_armed && !wake_poll);
+	} while (!sem_commit(sem, &old, new, &tries));
+
 	list_for_each_entry_safe(w, tmp, &sem->waiters, node) {
-		if (w->count > value)
+		if (!n--)
 			break;
-		value -= w->count;
 		list_del_init(&w->node);
 		sem->nr_waiters--;
+		sem->woken++;
 		w->granted = true;
 		wake_up_process(w->task);
 	}
-	sem->state->value = value;
-}
-
-/* Add permits, saturating at the limit (undo), or failing (release). */
-static int sem_add(struct ksync_sem *sem, u64 count, bool saturate)
-{
-	u32 value = sem->state->value;
-
-	lockdep_assert_held(&sem->obj.lock);
-	if (count > KSYNC_SEM_VALUE_MAX - value) {
-		if (!saturate)
-			return -EOVERFLOW;
-		count = KSYNC_SEM_VALUE_MAX - value;
-	}
-	sem->state->value = value + count;
-	sem_grant(sem);
-	return 0;
+	if (wake_poll)
+		sem->poll_armed = false;
+	return wake_poll;
 }
 
 static void sem_wake_pollers(struct ksync_sem *sem)
 {
-	if (READ_ONCE(sem->state->value) > 0)
-		wake_up_interruptible_poll(&sem->obj.poll_wq, EPOLLIN | EPOLLRDNORM);
+	wake_up_interruptible_poll(&sem->obj.poll_wq, EPOLLIN | EPOLLRDNORM);
+}
+
+/*
+ * The value is zero and somebody polls: set the poll bit so that the next
+ * release comes here to wake them.  Returns the value seen when the bit
+ * went in (non-zero: no need to wait after all).
+ */
+static u32 sem_arm_poll(struct ksync_sem *sem)
+{
+	unsigned int tries = 0;
+	s64 old, new;
+	u32 value;
+
+	lockdep_assert_held(&sem->obj.lock);
+	old = atomic64_read(sem->state);
+	do {
+		value = sem_value_of(old);
+		if (value || sem->poll_armed)
+			return value;
+		new = value | sem_kernel_bits(sem, sem->nr_waiters, true);
+	} while (!sem_commit(sem, &old, new, &tries));
+	sem->poll_armed = true;
+	return 0;
 }
 
 /* Sleep until granted, signalled or expired; drops and retakes obj->lock. */
@@ -153,49 +250,92 @@ static int sem_sleep(struct ksync_sem *sem, struct ksync_sem_waiter *w,
 	}
 }
 
+/*
+ * Take the permits now if nobody queues and the value covers them, else
+ * (unless the deadline has passed) count ourselves in the kernel's bits,
+ * so that no fast path can take or give permits behind our back.
+ * Returns 0 (taken), 1 (queued: go to sleep) or -ETIMEDOUT.
+ */
+static int sem_take_or_queue(struct ksync_sem *sem, struct ksync_sem_waiter *w,
+			     const ktime_t *expires)
+{
+	bool taken, nobody_waits = list_empty(&sem->waiters);
+	unsigned int tries = 0;
+	s64 old, new;
+	u32 value;
+
+	old = atomic64_read(sem->state);
+	do {
+		value = sem_value_of(old);
+		taken = nobody_waits && value >= w->count;
+		if (!taken && expires && ktime_compare(*expires, ktime_get()) <= 0)
+			return -ETIMEDOUT;
+		if (taken)
+			new = (value - w->count) |
+			      sem_kernel_bits(sem, sem->nr_waiters, sem->poll_armed);
+		else
+			new = value | sem_kernel_bits(sem, sem->nr_waiters + 1,
+						      sem->poll_armed);
+	} while (!sem_commit(sem, &old, new, &tries));
+	if (taken)
+		return 0;
+	list_add_tail(&w->node, &sem->waiters);
+	sem->nr_waiters++;
+	return 1;
+}
+
 static long sem_acquire(struct ksync_file *kf, void __user *uarg)
 {
 	struct ksync_sem *sem = to_sem(kf->obj);
-	struct ksync_sem_waiter w;
 	struct ksync_sem_wait args;
-	ktime_t expires;
-	bool timed;
+	struct ksync_sem_waiter w;
+	ktime_t expires, *deadline = NULL;
+	bool wake_poll = false;
 	int ret;
 
 	if (copy_from_user(&args, uarg, sizeof(args)))
 		return -EFAULT;
 	if (args.flags & ~KSYNC_WAIT_FLAGS || args.count > KSYNC_SEM_VALUE_MAX)
 		return -EINVAL;
-	if (!args.count)
-		return 0;
-	timed = args.flags & KSYNC_WAIT_DEADLINE;
-	if (timed)
+	if (args.flags & KSYNC_WAIT_DEADLINE) {
 		expires = ksync_deadline(args.deadline);
-
-	spin_lock(&sem->obj.lock);
-	if (list_empty(&sem->waiters) && sem->state->value >= args.count) {
-		sem->state->value -= args.count;
-		ret = 0;
-	} else if (timed && ktime_compare(expires, ktime_get()) <= 0) {
-		ret = -ETIMEDOUT;
-	} else {
-		w.task = current;
-		w.count = args.count;
-		w.granted = false;
-		list_add_tail(&w.node, &sem->waiters);
-		sem->nr_waiters++;
-		ret = sem_sleep(sem, &w, timed ? &expires : NULL);
-		__set_current_state(TASK_RUNNING);
-		if (!w.granted) {
-			list_del(&w.node);
-			sem->nr_waiters--;
-			/* we may have been the head blocking smaller requests */
-			sem_grant(sem);
-		}
+		deadline = &expires;
 	}
+
+	w.task = current;
+	w.count = args.count;
+	w.granted = false;
+	spin_lock(&sem->obj.lock);
+	sem->wait_calls++;
+	if (!args.count) {
+		ret = 0;
+		goto out;
+	}
+	ret = sem_take_or_queue(sem, &w, deadline);
+	/*
+	 * A failed try is how an edge-triggered poller drains: arm the poll
+	 * bit again.  Pollers add themselves to poll_wq before they check the
+	 * value (and arm) under obj->lock, which we hold, so none is missed.
+	 */
+	if (ret == -ETIMEDOUT && waitqueue_active(&sem->obj.poll_wq))
+		sem_arm_poll(sem);
+	if (ret != 1)
+		goto out;
+
+	ret = sem_sleep(sem, &w, deadline);
+	__set_current_state(TASK_RUNNING);
+	if (!w.granted) {
+		list_del(&w.node);
+		sem->nr_waiters--;
+		/* we may have been the head blocking smaller requests */
+		wake_poll = sem_settle(sem, 0, true) > 0;
+	}
+out:
 	if (!ret && kf->flags & KSYNC_OPEN_UNDO)
 		kf->held += args.count;
 	spin_unlock(&sem->obj.lock);
+	if (wake_poll)
+		sem_wake_pollers(sem);
 	return ret;
 }
 
@@ -209,17 +349,16 @@ static long sem_release(struct ksync_file *kf, void __user *uarg)
 		return -EFAULT;
 	if (args.flags || args.count > KSYNC_SEM_VALUE_MAX)
 		return -EINVAL;
-	if (!args.count)
-		return 0;
 
 	spin_lock(&sem->obj.lock);
-	ret = sem_add(sem, args.count, false);
-	if (!ret && kf->flags & KSYNC_OPEN_UNDO)
+	sem->wake_calls++;
+	ret = args.count ? sem_settle(sem, args.count, false) : 0;
+	if (ret >= 0 && kf->flags & KSYNC_OPEN_UNDO)
 		kf->held -= min_t(u64, kf->held, args.count);
 	spin_unlock(&sem->obj.lock);
-	if (!ret)
+	if (ret > 0)
 		sem_wake_pollers(sem);
-	return ret;
+	return ret < 0 ? ret : 0;
 }
 
 static long sem_info(struct ksync_file *kf, void __user *uarg)
@@ -228,9 +367,12 @@ static long sem_info(struct ksync_file *kf, void __user *uarg)
 	struct ksync_sem_info info = {};
 
 	spin_lock(&sem->obj.lock);
-	info.value = sem->state->value;
+	info.value = sem_value_of(atomic64_read(sem->state));
 	info.waiters = sem->nr_waiters;
 	info.held = kf->held;
+	info.wait_calls = sem->wait_calls;
+	info.wake_calls = sem->wake_calls;
+	info.woken = sem->woken;
 	spin_unlock(&sem->obj.lock);
 	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
 }
@@ -249,23 +391,49 @@ static long sem_ioctl(struct ksync_file *kf, unsigned int cmd, void __user *uarg
 	}
 }
 
+/* Readable while the value is above zero; else make releases wake us. */
 static __poll_t sem_poll(struct ksync_file *kf)
 {
-	return READ_ONCE(to_sem(kf->obj)->state->value) ? EPOLLIN | EPOLLRDNORM : 0;
+	struct ksync_sem *sem = to_sem(kf->obj);
+	u32 value = sem_value_of(atomic64_read(sem->state));
+
+	if (!value) {
+		spin_lock(&sem->obj.lock);
+		value = sem_arm_poll(sem);
+		spin_unlock(&sem->obj.lock);
+	}
+	return value ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+/* One page, shared, never executable: the state word and nothing else. */
+static int sem_mmap(struct ksync_file *kf, struct vm_area_struct *vma)
+{
+	struct ksync_sem *sem = to_sem(kf->obj);
+
+	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != PAGE_SIZE)
+		return -EINVAL;
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
+	ksync_vm_flags_mod(vma, VM_DONTEXPAND, VM_MAYEXEC);
+	return vm_insert_page(vma, vma->vm_start, sem->page);
 }
 
 /* KSYNC_OPEN_UNDO: the fd is going away, so are the permits it held. */
 static void sem_undo(struct ksync_file *kf)
 {
 	struct ksync_sem *sem = to_sem(kf->obj);
+	int wake_poll;
 
 	if (!kf->held)
 		return;
 	spin_lock(&sem->obj.lock);
-	sem_add(sem, kf->held, true);
+	wake_poll = sem_settle(sem, kf->held, true);
 	kf->held = 0;
 	spin_unlock(&sem->obj.lock);
-	sem_wake_pollers(sem);
+	if (wake_poll > 0)
+		sem_wake_pollers(sem);
 }
 
 static void sem_fdinfo(struct seq_file *m, struct ksync_file *kf)
@@ -273,8 +441,12 @@ static void sem_fdinfo(struct seq_file *m, struct ksync_file *kf)
 	struct ksync_sem *sem = to_sem(kf->obj);
 
 	spin_lock(&sem->obj.lock);
-	seq_printf(m, "ksync-type:\tsem\nksync-value:\t%u\nksync-waiters:\t%u\nksync-held:\t%llu\n",
-		   sem->state->value, sem->nr_waiters, kf->held);
+	seq_printf(m, "ksync-type:\tsem\nksync-value:\t%u\nksync-waiters:\t%u\n",
+		   sem_value_of(atomic64_read(sem->state)), sem->nr_waiters);
+	seq_printf(m, "ksync-held:\t%llu\nksync-wait-calls:\t%llu\n",
+		   kf->held, sem->wait_calls);
+	seq_printf(m, "ksync-wake-calls:\t%llu\nksync-woken:\t%llu\n",
+		   sem->wake_calls, sem->woken);
 	spin_unlock(&sem->obj.lock);
 }
 
@@ -286,6 +458,7 @@ const struct ksync_type ksync_sem_type = {
 	.free		= sem_free,
 	.ioctl		= sem_ioctl,
 	.poll		= sem_poll,
+	.mmap		= sem_mmap,
 	.release	= sem_undo,
 	.fdinfo		= sem_fdinfo,
 };

@@ -49,6 +49,18 @@ int ksync_sem_release(ksync_sem_t *s, unsigned int n);
 /* The current value (permits free now). */
 int ksync_sem_value(ksync_sem_t *s);
 
+/* What the kernel counted for one semaphore (all its users together). */
+struct ksync_sem_stats {
+	unsigned long long wait_calls; /* entries into the kernel to acquire */
+	unsigned long long wake_calls; /* entries into the kernel to release */
+	unsigned long long woken; /* tasks woken with their permits */
+	unsigned int waiters; /* tasks asleep now */
+};
+
+/* Fill *st.  Uncontended operations never enter the kernel and are not
+ * counted: the counters show how often contention cost a system call. */
+int ksync_sem_stats(ksync_sem_t *s, struct ksync_sem_stats *st);
+
 /* The object fd, for poll/epoll (readable while the value is above zero)
  * and SCM_RIGHTS.  It stays owned by the handle. */
 int ksync_sem_fd(ksync_sem_t *s);

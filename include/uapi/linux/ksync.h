@@ -87,13 +87,38 @@ struct ksync_sem_post {
 	__u32 flags;		/* none defined: must be zero */
 };
 
-/* KSYNC_IOC_SEM_INFO: a snapshot of the semaphore. */
+/* KSYNC_IOC_SEM_INFO: a snapshot of the semaphore and its counters. */
 struct ksync_sem_info {
 	__u32 value;
 	__u32 waiters;		/* tasks asleep in acquire */
 	__aligned_u64 held;	/* permits this fd would give back (UNDO) */
-	__aligned_u64 reserved[2];
+	__aligned_u64 wait_calls;	/* KSYNC_IOC_SEM_ACQUIRE calls */
+	__aligned_u64 wake_calls;	/* KSYNC_IOC_SEM_RELEASE calls */
+	__aligned_u64 woken;	/* tasks woken with their permits */
+	__aligned_u64 reserved[3];
 };
+
+/*
+ * The semaphore's shared page: mmap(NULL, page size, PROT_READ | PROT_WRITE,
+ * MAP_SHARED, fd, 0).  Every process that maps it sees one 64-bit state word:
+ *
+ *   bits  0..31  the value: permits free now (at most KSYNC_SEM_VALUE_MAX)
+ *   bits 32..63  the kernel's bits: while any is set, somebody sleeps or
+ *                polls, and every operation must go through the ioctls.
+ *
+ * While the kernel's bits are clear, a process may take n permits with a
+ * compare-and-swap of the whole word from s to s - n when the value is at
+ * least n, and give n back with a compare-and-swap from s to s + n when the
+ * result stays within KSYNC_SEM_VALUE_MAX.  Nothing else may be written.
+ * The module never trusts the word: garbage there harms only the processes
+ * that share this semaphore.  docs/design.md describes the protocol.
+ */
+struct ksync_sem_shared {
+	__aligned_u64 state;
+};
+
+#define KSYNC_SEM_STATE_VALUE	0x00000000ffffffffULL
+#define KSYNC_SEM_STATE_KERNEL	0xffffffff00000000ULL
 
 #define KSYNC_IOC_MAGIC		0xB9
 

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The semaphore's fast path: what a process may do to the shared state
+ * word (struct ksync_sem_shared) without entering the kernel.  Kept apart
+ * so that a host-only test can drive it against a stand-in slow path under
+ * ThreadSanitizer and valgrind (selftests/host/).
+ *
+ * The rule: only while the kernel's bits are clear, and only with a
+ * compare-and-swap of the whole word.  Once somebody sleeps (or polls on
+ * an empty semaphore), the kernel's bits are set and every operation goes
+ * to the kernel, which keeps FIFO order and hands permits over itself.
+ */
+#ifndef KSYNC_SEM_FAST_H
+#define KSYNC_SEM_FAST_H
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <linux/ksync.h>
+
+typedef _Atomic uint64_t ksync_word_t;
+
+/* 1: n permits taken; 0: not now, ask the kernel. */
+static inline int ksync_fast_take(ksync_word_t *word, uint32_t n)
+{
+	uint64_t s = atomic_load_explicit(word, memory_order_relaxed);
+
+	for (;;) {
+		if ((s & KSYNC_SEM_STATE_KERNEL) || (uint32_t)s < n)
+			return 0;
+		if (atomic_compare_exchange_weak_explicit(word, &s, s - n, memory_order_acquire,
+							  memory_order_relaxed))
+			return 1;
+	}
+}
+
+/* 1: n permits given; 0: somebody sleeps or polls, ask the kernel;
+ * -EOVERFLOW: the value would pass KSYNC_SEM_VALUE_MAX. */
+static inline int ksync_fast_give(ksync_word_t *word, uint32_t n)
+{
+	uint64_t s = atomic_load_explicit(word, memory_order_relaxed);
+
+	for (;;) {
+		if (s & KSYNC_SEM_STATE_KERNEL)
+			return 0;
+		if ((uint32_t)s > KSYNC_SEM_VALUE_MAX - n)
+			return -EOVERFLOW;
+		if (atomic_compare_exchange_weak_explicit(word, &s, s + n, memory_order_release,
+							  memory_order_relaxed))
+			return 1;
+	}
+}
+
+/* The value as the word shows it, clamped as the kernel clamps it. */
+static inline int ksync_fast_value(ksync_word_t *word)
+{
+	uint32_t v = (uint32_t)atomic_load_explicit(word, memory_order_relaxed);
+
+	return v > KSYNC_SEM_VALUE_MAX ? KSYNC_SEM_VALUE_MAX : (int)v;
+}
+
+#endif
