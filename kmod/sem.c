@@ -216,9 +216,12 @@ static u32 sem_arm_poll(struct ksync_sem *sem)
 	old = atomic64_read(sem->state);
 	do {
 		value = sem_value_of(old);
-		if (value || sem->poll_armed)
+		if (value)
 			return value;
 		new = value | sem_kernel_bits(sem, sem->nr_waiters, true);
+		/* already armed, and nobody has scribbled the bit away */
+		if (new == old)
+			break;
 	} while (!sem_commit(sem, &old, new, &tries));
 	sem->poll_armed = true;
 	return 0;

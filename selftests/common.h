@@ -77,6 +77,30 @@ static inline int wait_waiters(ksync_sem_t *s, int n, int ms)
 	return 1;
 }
 
+/* Wait until task tid is asleep (state S in /proc); false after ms. */
+static inline int wait_sleeping(pid_t tid, int ms)
+{
+	int64_t end = now_ns() + (int64_t)ms * 1000000;
+	char path[64], buf[512], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
+	while (now_ns() < end) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+		if (fd >= 0)
+			close(fd);
+		if (n > 0) {
+			buf[n] = 0;
+			p = strrchr(buf, ')');
+			if (p && p[1] == ' ' && p[2] == 'S')
+				return 1;
+		}
+		pause_us(200);
+	}
+	return 0;
+}
+
 /*
  * Wait for a child to exit, at most ms; kill it if it does not.  Returns
  * its exit code, 128 + signal if it was killed, or -1 on a timeout.
