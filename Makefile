@@ -37,7 +37,7 @@ TESTS       := $(patsubst selftests/%.c,$(B)/selftests/%,$(wildcard selftests/*_
 EXAMPLES    := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 KMOD_SRCS   := Kbuild $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/ksync.h
 
-.PHONY: all lib tests examples module maybe-module maybe-tests check check-host demo \
+.PHONY: all lib tests examples module maybe-module maybe-tests check check-host check-native demo \
 	install uninstall modules_install lint clean
 
 all: lib examples maybe-tests maybe-module
@@ -104,6 +104,17 @@ maybe-module:
 
 check:
 	scripts/check
+
+# The fast path natively, under ThreadSanitizer and valgrind (no module needed).
+HOST_TEST := $(B)/host/fastpath_model_test
+$(HOST_TEST) $(HOST_TEST)-tsan: selftests/host/fastpath_model_test.c ulib/sem_fast.h $(KSELFTEST)/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(KSYNC_CFLAGS) -O1 -g -I$(KSELFTEST) -Wno-unused-parameter \
+		$(if $(filter %-tsan,$@),-fsanitize=thread) -o $@ $<
+
+check-native: $(HOST_TEST) $(HOST_TEST)-tsan
+	$(HOST_TEST)-tsan
+	valgrind --quiet --error-exitcode=1 --leak-check=full $(HOST_TEST)
 
 check-host: tests
 	scripts/run-tests $(B)/selftests
