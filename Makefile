@@ -5,6 +5,7 @@
 #   make check           everything, in QEMU guests (installs what it needs)
 #   make check-host      the selftests against the running kernel's /dev/ksync
 #   make demo            K of N workers share a semaphore, in a guest
+#   make bench           ksync against sem_t, SysV, eventfd, pipes, in a guest
 #   make install         library, header, ksync.pc (DESTDIR, PREFIX)
 #   make modules_install the module, for the running kernel (KDIR)
 
@@ -35,16 +36,18 @@ LIB_OBJS    := $(LIB_SRCS:%.c=$(B)/%.o)
 LIB_PIC     := $(LIB_SRCS:%.c=$(B)/%.pic.o)
 TESTS       := $(patsubst selftests/%.c,$(B)/selftests/%,$(wildcard selftests/*_test.c))
 EXAMPLES    := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
+TOOLS       := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
 KMOD_SRCS   := Kbuild $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/ksync.h
 
-.PHONY: all lib tests examples module maybe-module maybe-tests check check-host check-native demo \
+.PHONY: all lib tests examples tools bench module maybe-module maybe-tests check check-host check-native demo \
 	install uninstall modules_install lint clean
 
-all: lib examples maybe-tests maybe-module
+all: lib examples tools maybe-tests maybe-module
 
 lib: $(B)/libksync.a $(B)/libksync.so
 tests: $(TESTS)
 examples: $(EXAMPLES)
+tools: $(TOOLS)
 
 $(B)/%.o: %.c $(wildcard ulib/*.h) include/uapi/linux/ksync.h
 	@mkdir -p $(dir $@)
@@ -68,6 +71,10 @@ $(B)/selftests/%: selftests/%.c selftests/*.h $(B)/libksync.a $(KSELFTEST)/kself
 	@mkdir -p $(dir $@)
 	$(CC) $(KSYNC_CFLAGS) $(CFLAGS) -I$(KSELFTEST) -Wno-unused-parameter \
 		-o $@ $< $(B)/libksync.a -lrt
+
+$(B)/tools/%: tools/%.c $(B)/libksync.a
+	@mkdir -p $(dir $@)
+	$(CC) $(KSYNC_CFLAGS) $(CFLAGS) -o $@ $< $(B)/libksync.a
 
 $(B)/examples/%: examples/%.c $(B)/libksync.a
 	@mkdir -p $(dir $@)
@@ -118,6 +125,11 @@ check-native: $(HOST_TEST) $(HOST_TEST)-tsan
 
 check-host: tests
 	scripts/run-tests $(B)/selftests
+
+# In a guest on Debian's stock kernel, as make check runs; BENCH_SCALE=0.2 for a quick look.
+bench: tools
+	scripts/setup-host
+	scripts/ksync-vm -- $(B)/tools/bench $(BENCH_SCALE)
 
 demo: examples
 	scripts/setup-host
