@@ -77,51 +77,80 @@ int ksync_sem_from_fd(ksync_sem_t **out, int fd)
 	return sem_wrap(out, ksync_adopt_fd(fd, KSYNC_TYPE_SEM));
 }
 
-static int sem_wait(ksync_sem_t *s, unsigned int n, uint32_t flags, uint64_t deadline)
+/*
+ * The public calls try the fast path first, in as few instructions as
+ * glibc's sem_wait and sem_post; everything else is out of line.
+ */
+#define likely(x) __builtin_expect(!!(x), 1)
+
+static __attribute__((noinline)) int sem_wait_slow(ksync_sem_t *s, unsigned int n, uint32_t flags,
+						   uint64_t deadline)
 {
 	struct ksync_sem_wait args = { .count = n, .flags = flags, .deadline = deadline };
 
 	if (!s || n > KSYNC_SEM_VALUE_MAX)
 		return -EINVAL;
-	if (!s->undo && ksync_fast_take(s->word, n))
-		return 0;
 	if (n == 0)
 		return 0;
 	return ksync_ioctl(s->fd, KSYNC_IOC_SEM_ACQUIRE, &args);
 }
 
-int ksync_sem_acquire(ksync_sem_t *s, unsigned int n, const struct timespec *deadline)
+static inline int sem_fast_ok(const ksync_sem_t *s, unsigned int n)
+{
+	return likely(s != NULL) && likely(!s->undo) && likely(n <= KSYNC_SEM_VALUE_MAX);
+}
+
+static __attribute__((noinline)) int sem_acquire_slow(ksync_sem_t *s, unsigned int n,
+						      const struct timespec *deadline)
 {
 	if (!deadline)
-		return sem_wait(s, n, 0, 0);
+		return sem_wait_slow(s, n, 0, 0);
 	if (deadline->tv_nsec < 0 || deadline->tv_nsec >= 1000000000)
 		return -EINVAL;
-	return sem_wait(s, n, KSYNC_WAIT_DEADLINE, ksync_timespec_ns(deadline));
+	return sem_wait_slow(s, n, KSYNC_WAIT_DEADLINE, ksync_timespec_ns(deadline));
+}
+
+int ksync_sem_acquire(ksync_sem_t *s, unsigned int n, const struct timespec *deadline)
+{
+	if (sem_fast_ok(s, n) && likely(ksync_fast_take(s->word, n)))
+		return 0;
+	return sem_acquire_slow(s, n, deadline);
 }
 
 int ksync_sem_try_acquire(ksync_sem_t *s, unsigned int n)
 {
-	/* a deadline in the past means "try once" */
-	int ret = sem_wait(s, n, KSYNC_WAIT_DEADLINE, 0);
+	int ret;
 
+	if (sem_fast_ok(s, n) && likely(ksync_fast_take(s->word, n)))
+		return 0;
+	/* ask the kernel even so: a deadline in the past means "try once",
+	 * and a failed try re-arms edge-triggered pollers (design.md) */
+	ret = sem_wait_slow(s, n, KSYNC_WAIT_DEADLINE, 0);
 	return ret == -ETIMEDOUT ? -EAGAIN : ret;
 }
 
-int ksync_sem_release(ksync_sem_t *s, unsigned int n)
+static __attribute__((noinline)) int sem_post_slow(ksync_sem_t *s, unsigned int n)
 {
 	struct ksync_sem_post args = { .count = n };
-	int ret;
 
 	if (!s || n > KSYNC_SEM_VALUE_MAX)
 		return -EINVAL;
 	if (n == 0)
 		return 0;
-	if (!s->undo) {
-		ret = ksync_fast_give(s->word, n);
-		if (ret)
-			return ret < 0 ? ret : 0;
-	}
 	return ksync_ioctl(s->fd, KSYNC_IOC_SEM_RELEASE, &args);
+}
+
+int ksync_sem_release(ksync_sem_t *s, unsigned int n)
+{
+	if (sem_fast_ok(s, n)) {
+		int ret = ksync_fast_give(s->word, n);
+
+		if (likely(ret > 0))
+			return 0;
+		if (ret < 0)
+			return ret;
+	}
+	return sem_post_slow(s, n);
 }
 
 int ksync_sem_value(ksync_sem_t *s)
