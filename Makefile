@@ -127,12 +127,15 @@ check-host: tests
 	scripts/run-tests $(B)/selftests
 
 # In a guest on Debian's stock kernel, as make check runs; BENCH_SCALE=0.2 for a quick look.
-bench: tools
+bench:
 	scripts/setup-host
+	$(MAKE) --no-print-directory tools
 	scripts/ksync-vm -- $(B)/tools/bench $(BENCH_SCALE)
 
-demo: examples
+# setup-host first: on a fresh machine even the compiler may be missing
+demo:
 	scripts/setup-host
+	$(MAKE) --no-print-directory examples
 	scripts/ksync-vm -- $(B)/examples/workers 8 3
 
 install: lib
