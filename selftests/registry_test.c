@@ -94,6 +94,32 @@ TEST(anonymous_lives_while_open)
 	ASSERT_EQ(base, ksync_objects());
 }
 
+/* Failures come back as return values; errno is the caller's alone. */
+TEST(errno_left_alone)
+{
+	ksync_sem_t *s;
+	int p[2];
+
+	ASSERT_EQ(0, pipe(p));
+	errno = 4242;
+	ASSERT_EQ(-ENOENT, ksync_sem_open(&s, test_name("none"), 0, 0, 0));
+	ASSERT_EQ(-EINVAL, ksync_sem_open(&s, "bad", KSYNC_CREATE, 0600, 0));
+	ASSERT_EQ(-EBADF, ksync_sem_from_fd(&s, -1));
+	ASSERT_EQ(-EPROTOTYPE, ksync_sem_from_fd(&s, p[0]));
+	ASSERT_EQ(-ENOENT, ksync_unlink(test_name("none")));
+	ASSERT_EQ(0, ksync_sem_open(&s, NULL, 0, 0600, 0));
+	ASSERT_EQ(-EAGAIN, ksync_sem_try_acquire(s, 1));
+	struct timespec past = ksync_deadline_ms(-1);
+	ASSERT_EQ(-ETIMEDOUT, ksync_sem_acquire(s, 1, &past));
+	ASSERT_EQ(-EOVERFLOW, ksync_sem_release(s, KSYNC_SEM_VALUE_MAX + 0u) == 0
+				      ? ksync_sem_release(s, 1)
+				      : -1);
+	ASSERT_EQ(0, ksync_sem_close(s));
+	ASSERT_EQ(4242, errno);
+	close(p[0]);
+	close(p[1]);
+}
+
 TEST(names_follow_posix)
 {
 	char longname[KSYNC_NAME_MAX + 3];

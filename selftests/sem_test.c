@@ -340,7 +340,7 @@ static int quiet_snapshot(struct sleepers *sl, long *snap)
  * 1,000 sleepers and a release of 1 wake exactly one task: every other
  * sleeper's count of voluntary context switches stays as it was.
  */
-TEST_F_TIMEOUT(sem, exact_wakeups, 120)
+TEST_F_TIMEOUT(sem, exact_wakeups, 300)
 {
 	static struct sleepers sl;
 	static long before[SLEEPERS];

@@ -22,37 +22,36 @@ struct ksync_sem {
 	size_t map_len;
 };
 
+/* Make a handle for a new object fd: learn its flags, map its page. */
 static int sem_wrap(ksync_sem_t **out, int fd)
 {
 	struct ksync_info info;
-	ksync_sem_t *s;
+	ksync_sem_t *s = NULL;
 	int saved = errno;
 	int ret;
 
 	if (fd < 0)
 		return fd;
 	ret = ksync_ioctl(fd, KSYNC_IOC_INFO, &info);
-	if (ret < 0)
-		goto err_close;
-	s = malloc(sizeof(*s));
-	if (!s) {
-		ret = -ENOMEM;
-		goto err_close;
+	if (ret == 0) {
+		s = malloc(sizeof(*s));
+		ret = s ? 0 : -ENOMEM;
 	}
-	s->fd = fd;
-	s->undo = !!(info.flags & KSYNC_OPEN_UNDO);
-	s->map_len = (size_t)sysconf(_SC_PAGESIZE);
-	s->word = mmap(NULL, s->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (s->word == MAP_FAILED) {
-		ret = -errno;
-		errno = saved;
+	if (ret == 0) {
+		s->fd = fd;
+		s->undo = !!(info.flags & KSYNC_OPEN_UNDO);
+		s->map_len = (size_t)sysconf(_SC_PAGESIZE);
+		s->word = mmap(NULL, s->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (s->word == MAP_FAILED)
+			ret = -errno;
+	}
+	if (ret == 0) {
+		*out = s;
+	} else {
 		free(s);
-		goto err_close;
+		close(fd);
 	}
-	*out = s;
-	return 0;
-err_close:
-	close(fd);
+	errno = saved;
 	return ret;
 }
 
