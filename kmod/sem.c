@@ -40,8 +40,8 @@
 #define SEM_SLEEPER		BIT_ULL(32)
 #define SEM_POLL_ARMED		BIT_ULL(63)
 
-/* How often sem_commit() may lose a race before it stops asking. */
-#define SEM_CAS_TRIES		65536
+/* How often sem_commit() may lose a race before it fences fast paths off. */
+#define SEM_CAS_TRIES		64
 
 struct ksync_sem {
 	struct ksync_obj obj;
@@ -89,20 +89,25 @@ static u64 sem_kernel_bits(const struct ksync_sem *sem, u32 nr_waiters,
  * may simply store.  While they are clear a fast path may be racing us, so
  * we compare-and-swap; when that fails *old is refreshed and the caller
  * computes again.  A process that keeps rewriting the word could make that
- * go on forever, so after SEM_CAS_TRIES lost races we store anyway: honest
- * fast paths, each of which needs its own successful swap in our window,
- * cannot make us lose that often.
+ * go on forever, so after SEM_CAS_TRIES lost races we fence the fast paths
+ * off: an atomic OR (which cannot fail) sets a kernel bit, honest fast paths
+ * stop writing, and the caller decides once more on what the word held at
+ * that moment, which we then store.  No honest update is lost either way.
  */
 static bool sem_commit(struct ksync_sem *sem, s64 *old, s64 new,
 		       unsigned int *tries)
 {
 	lockdep_assert_held(&sem->obj.lock);
-	if (sem->nr_waiters || sem->poll_armed ||
-	    ++*tries > SEM_CAS_TRIES) {
+	if (sem->nr_waiters || sem->poll_armed || *tries > SEM_CAS_TRIES) {
 		atomic64_set(sem->state, new);
 		return true;
 	}
-	return atomic64_try_cmpxchg(sem->state, old, new);
+	if (atomic64_try_cmpxchg(sem->state, old, new))
+		return true;
+	if (++*tries > SEM_CAS_TRIES)
+		*old = atomic64_fetch_or(SEM_POLL_ARMED, sem->state) |
+		       SEM_POLL_ARMED;
+	return false;
 }
 
 static int sem_check(const struct ksync_open_args *args)
