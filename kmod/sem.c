@@ -53,6 +53,7 @@ struct ksync_sem {
 	u64 wait_calls;
 	u64 wake_calls;
 	u64 woken;
+	u64 fences;			/* sem_commit gave up comparing */
 };
 
 /* Lives on the sleeper's stack; the waker touches it only under obj->lock. */
@@ -104,9 +105,11 @@ static bool sem_commit(struct ksync_sem *sem, s64 *old, s64 new,
 	}
 	if (atomic64_try_cmpxchg(sem->state, old, new))
 		return true;
-	if (++*tries > SEM_CAS_TRIES)
+	if (++*tries > SEM_CAS_TRIES) {
 		*old = atomic64_fetch_or(SEM_POLL_ARMED, sem->state) |
 		       SEM_POLL_ARMED;
+		sem->fences++;
+	}
 	return false;
 }
 
@@ -455,6 +458,7 @@ static void sem_fdinfo(struct seq_file *m, struct ksync_file *kf)
 		   kf->held, sem->wait_calls);
 	seq_printf(m, "ksync-wake-calls:\t%llu\nksync-woken:\t%llu\n",
 		   sem->wake_calls, sem->woken);
+	seq_printf(m, "ksync-fences:\t%llu\n", sem->fences);
 	spin_unlock(&sem->obj.lock);
 }
 
