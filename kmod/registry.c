@@ -7,7 +7,6 @@
  * names live in one table for the whole machine (see docs/design.md on
  * namespaces).
  */
-#include <linux/anon_inodes.h>
 #include <linux/cred.h>
 #include <linux/capability.h>
 #include <linux/file.h>

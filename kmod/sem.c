@@ -76,8 +76,7 @@ static u32 sem_value_of(s64 word)
 }
 
 /* What the kernel's bits must say, from the kernel's own counts. */
-static u64 sem_kernel_bits(const struct ksync_sem *sem, u32 nr_waiters,
-			   bool poll_armed)
+static u64 sem_kernel_bits(u32 nr_waiters, bool poll_armed)
 {
 	return (u64)nr_waiters * SEM_SLEEPER | (poll_armed ? SEM_POLL_ARMED : 0);
 }
@@ -186,7 +185,7 @@ static int sem_settle(struct ksync_sem *sem, u64 add, bool saturate)
 			n++;
 		}
 		wake_poll = sem->poll_armed && value > 0;
-		new = value | sem_kernel_bits(sem, sem->nr_waiters - n,
+		new = value | sem_kernel_bits(sem->nr_waiters - n,
 					      sem->poll_armed && !wake_poll);
 	} while (!sem_commit(sem, &old, new, &tries));
 
@@ -226,7 +225,7 @@ static u32 sem_arm_poll(struct ksync_sem *sem)
 		value = sem_value_of(old);
 		if (value)
 			return value;
-		new = value | sem_kernel_bits(sem, sem->nr_waiters, true);
+		new = value | sem_kernel_bits(sem->nr_waiters, true);
 		/* already armed, and nobody has scribbled the bit away */
 		if (new == old)
 			break;
@@ -283,9 +282,9 @@ static int sem_take_or_queue(struct ksync_sem *sem, struct ksync_sem_waiter *w,
 			return -ETIMEDOUT;
 		if (taken)
 			new = (value - w->count) |
-			      sem_kernel_bits(sem, sem->nr_waiters, sem->poll_armed);
+			      sem_kernel_bits(sem->nr_waiters, sem->poll_armed);
 		else
-			new = value | sem_kernel_bits(sem, sem->nr_waiters + 1,
+			new = value | sem_kernel_bits(sem->nr_waiters + 1,
 						      sem->poll_armed);
 	} while (!sem_commit(sem, &old, new, &tries));
 	if (taken)

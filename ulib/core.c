@@ -53,18 +53,17 @@ int ksync_open_object(struct ksync_open_args *args, const char *name, int flags,
 	return fd;
 }
 
-int ksync_adopt_fd(int fd, uint32_t type)
+int ksync_adopt_fd(int fd, uint32_t type, struct ksync_info *info)
 {
-	struct ksync_info info;
 	int saved = errno;
 	int ret, copy;
 
 	if (fd < 0)
 		return -EBADF;
-	ret = ksync_ioctl(fd, KSYNC_IOC_INFO, &info);
+	ret = ksync_ioctl(fd, KSYNC_IOC_INFO, info);
 	if (ret < 0)
 		return ret == -ENOTTY || ret == -EINVAL ? -EPROTOTYPE : ret;
-	if (info.type != type)
+	if (info->type != type)
 		return -EPROTOTYPE;
 	copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (copy < 0) {

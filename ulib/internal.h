@@ -21,8 +21,9 @@ int ksync_ioctl(int fd, unsigned long cmd, void *arg);
 /* Open or create an object of the given type; returns its fd or -errno. */
 int ksync_open_object(struct ksync_open_args *args, const char *name, int flags, mode_t mode);
 
-/* Check that fd is a ksync object of the given type; returns a dup. */
-int ksync_adopt_fd(int fd, uint32_t type);
+/* Check that fd is a ksync object of the given type and fill *info;
+ * returns a dup of fd. */
+int ksync_adopt_fd(int fd, uint32_t type, struct ksync_info *info);
 
 /* A struct timespec as the ABI's deadline in ns (0 if already negative). */
 uint64_t ksync_timespec_ns(const struct timespec *ts);

@@ -22,24 +22,30 @@ struct ksync_sem {
 	size_t map_len;
 };
 
-/* Make a handle for a new object fd: learn its flags, map its page. */
-static int sem_wrap(ksync_sem_t **out, int fd)
+/*
+ * Make a handle for a new object fd: learn its flags (unless the caller
+ * already has them in *info), map its page.
+ */
+static int sem_wrap(ksync_sem_t **out, int fd, struct ksync_info *info)
 {
-	struct ksync_info info;
+	struct ksync_info own;
 	ksync_sem_t *s = NULL;
 	int saved = errno;
-	int ret;
+	int ret = 0;
 
 	if (fd < 0)
 		return fd;
-	ret = ksync_ioctl(fd, KSYNC_IOC_INFO, &info);
+	if (!info) {
+		info = &own;
+		ret = ksync_ioctl(fd, KSYNC_IOC_INFO, info);
+	}
 	if (ret == 0) {
 		s = malloc(sizeof(*s));
 		ret = s ? 0 : -ENOMEM;
 	}
 	if (ret == 0) {
 		s->fd = fd;
-		s->undo = !!(info.flags & KSYNC_OPEN_UNDO);
+		s->undo = !!(info->flags & KSYNC_OPEN_UNDO);
 		s->map_len = (size_t)sysconf(_SC_PAGESIZE);
 		s->word = mmap(NULL, s->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		if (s->word == MAP_FAILED)
@@ -66,14 +72,16 @@ int ksync_sem_open(ksync_sem_t **out, const char *name, int flags, mode_t mode, 
 	memset(&args, 0, sizeof(args));
 	args.type = KSYNC_TYPE_SEM;
 	args.sem.value = value;
-	return sem_wrap(out, ksync_open_object(&args, name, flags, mode));
+	return sem_wrap(out, ksync_open_object(&args, name, flags, mode), NULL);
 }
 
 int ksync_sem_from_fd(ksync_sem_t **out, int fd)
 {
+	struct ksync_info info;
+
 	if (!out)
 		return -EINVAL;
-	return sem_wrap(out, ksync_adopt_fd(fd, KSYNC_TYPE_SEM));
+	return sem_wrap(out, ksync_adopt_fd(fd, KSYNC_TYPE_SEM, &info), &info);
 }
 
 /*
