@@ -22,6 +22,7 @@
 
 struct ksync_file;
 struct ksync_obj;
+struct page;
 struct poll_table_struct;
 struct seq_file;
 struct vm_area_struct;
@@ -36,8 +37,9 @@ struct ksync_type {
 	void (*free)(struct ksync_obj *obj);
 	long (*ioctl)(struct ksync_file *kf, unsigned int cmd, void __user *arg);
 	__poll_t (*poll)(struct ksync_file *kf);
-	/* optional: map the object's shared page */
-	int (*mmap)(struct ksync_file *kf, struct vm_area_struct *vma);
+	/* the pages userspace may map (shm.c), 0 for none; page n of them */
+	unsigned int shm_pages;
+	struct page *(*page)(struct ksync_obj *obj, pgoff_t n);
 	/* the last reference to an fd is gone: undo what it holds */
 	void (*release)(struct ksync_file *kf);
 	void (*fdinfo)(struct seq_file *m, struct ksync_file *kf);
@@ -52,9 +54,14 @@ struct ksync_obj {
 	kuid_t uid;
 	kgid_t gid;
 	umode_t mode;
-	/* registry.c: set only while the name is linked */
+	/*
+	 * registry.c.  The name is set at creation and freed with the object,
+	 * never before: fdinfo reads it without the registry lock.  'linked'
+	 * says whether the registry still finds the object by it.
+	 */
 	struct hlist_node hnode;
-	char *name;
+	const char *name;
+	bool linked;
 };
 
 /* One per open file description (what fork and SCM_RIGHTS share). */
@@ -70,6 +77,9 @@ struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,
 void ksync_obj_put(struct ksync_obj *obj);
 struct file *ksync_obj_file(struct ksync_obj *obj, u32 flags);
 ktime_t ksync_deadline(u64 ns);
+
+/* shm.c */
+int ksync_shm_mmap(struct ksync_file *kf, struct vm_area_struct *vma);
 
 /* registry.c */
 int ksync_open(const struct ksync_open_args *args, const char *name);

@@ -59,6 +59,7 @@ struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,
 	obj->mode = args->mode & ~current_umask() & 0777;
 	INIT_HLIST_NODE(&obj->hnode);
 	obj->name = NULL;
+	obj->linked = false;
 	return obj;
 }
 
@@ -66,6 +67,7 @@ static void ksync_obj_release(struct kref *ref)
 {
 	struct ksync_obj *obj = container_of(ref, struct ksync_obj, ref);
 
+	kfree(obj->name);
 	obj->ops->free(obj);
 	atomic_dec(&ksync_nr_objects);
 }
@@ -139,20 +141,38 @@ static __poll_t ksync_file_poll(struct file *file, struct poll_table_struct *pt)
 
 static int ksync_file_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	struct ksync_file *kf = file->private_data;
+	return ksync_shm_mmap(file->private_data, vma);
+}
 
-	if (!kf->obj->ops->mmap)
-		return -ENODEV;
-	return kf->obj->ops->mmap(kf, vma);
+/*
+ * Names may hold any byte but '/' and NUL: print them as /proc/mounts
+ * prints paths, with space, control and non-ASCII bytes and the backslash
+ * escaped in octal, so that a name cannot forge a line of fdinfo.
+ */
+static void ksync_seq_name(struct seq_file *m, const char *name)
+{
+	for (; *name; name++) {
+		unsigned char c = *name;
+
+		if (c > ' ' && c < 0x7f && c != '\\')
+			seq_putc(m, c);
+		else
+			seq_printf(m, "\\%03o", c);
+	}
 }
 
 static void ksync_file_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct ksync_file *kf = file->private_data;
+	struct ksync_obj *obj = kf->obj;
 
-	seq_printf(m, "ksync-name:\t%s\n", kf->obj->name ? kf->obj->name : "");
+	/* the name lives as long as the object: no lock needed to read it */
+	seq_puts(m, "ksync-name:\t");
+	if (obj->name)
+		ksync_seq_name(m, obj->name);
+	seq_printf(m, "\nksync-linked:\t%d\n", READ_ONCE(obj->linked));
 	seq_printf(m, "ksync-undo:\t%d\n", !!(kf->flags & KSYNC_OPEN_UNDO));
-	kf->obj->ops->fdinfo(m, kf);
+	obj->ops->fdinfo(m, kf);
 }
 
 static const struct file_operations ksync_obj_fops = {

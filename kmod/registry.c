@@ -126,6 +126,7 @@ static struct file *ksync_open_file(const struct ksync_type *ops,
 	}
 	/* the file took the creation reference; the name takes another */
 	obj->name = copy;
+	obj->linked = true;
 	kref_get(&obj->ref);
 	hash_add(ksync_names, &obj->hnode, ksync_name_hash(copy));
 out:
@@ -160,8 +161,7 @@ int ksync_open(const struct ksync_open_args *args, const char *name)
 static void ksync_unhash(struct ksync_obj *obj)
 {
 	hash_del(&obj->hnode);
-	kfree(obj->name);
-	obj->name = NULL;
+	WRITE_ONCE(obj->linked, false);
 	ksync_obj_put(obj);
 }
 

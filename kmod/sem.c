@@ -33,8 +33,16 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-#include "compat.h"
 #include "ksync.h"
+
+/*
+ * The word is shared with userspace's compare-and-swap: the kernel's side
+ * must be a real 64-bit atomic instruction, not the spinlocked emulation
+ * (lib/atomic64.c) that userspace cannot take part in.
+ */
+#ifdef CONFIG_GENERIC_ATOMIC64
+#error "ksync needs 64-bit atomics that userspace can share (not GENERIC_ATOMIC64)"
+#endif
 
 /* The kernel's bits: sleepers counted from bit 32, pollers in bit 63. */
 #define SEM_SLEEPER		BIT_ULL(32)
@@ -82,6 +90,17 @@ static u64 sem_kernel_bits(u32 nr_waiters, bool poll_armed)
 }
 
 /*
+ * Read the word before deciding on it.  Acquire: pairs with the release
+ * compare-and-swap of ksync_fast_give() (ulib/sem_fast.h), so that permits
+ * a fast path gave back, and everything written before, are visible to
+ * the task we hand them to.
+ */
+static s64 sem_read(struct ksync_sem *sem)
+{
+	return atomic64_read_acquire(sem->state);
+}
+
+/*
  * Replace the word, which held *old when the caller read it, by new.
  *
  * While the kernel's bits are set (as we last wrote them), no honest
@@ -99,9 +118,16 @@ static bool sem_commit(struct ksync_sem *sem, s64 *old, s64 new,
 {
 	lockdep_assert_held(&sem->obj.lock);
 	if (sem->nr_waiters || sem->poll_armed || *tries > SEM_CAS_TRIES) {
-		atomic64_set(sem->state, new);
+		/*
+		 * Release: pairs with the acquire compare-and-swap of
+		 * ksync_fast_take() (ulib/sem_fast.h).  Permits stored here
+		 * may be taken by a fast path that must then see everything
+		 * the releaser wrote before it released them.
+		 */
+		atomic64_set_release(sem->state, new);
 		return true;
 	}
+	/* Fully ordered on success: acquire and release at once. */
 	if (atomic64_try_cmpxchg(sem->state, old, new))
 		return true;
 	if (++*tries > SEM_CAS_TRIES) {
@@ -150,10 +176,16 @@ static void sem_free(struct ksync_obj *obj)
 }
 
 /*
- * Add permits (saturating at the limit, or failing), then serve the head of
- * the queue while the value covers it.  The wake-ups are issued under
- * obj->lock: a woken waiter reads 'granted' only under that lock, so it
- * cannot return (and free its stack) before we are done with it.
+ * Add permits, then serve the head of the queue while the value covers it.
+ * The sum is taken in 64 bits and checked against KSYNC_SEM_VALUE_MAX only
+ * after the queue is served: a release that the head consumes at once
+ * cannot overflow, whatever the value was.  What is left beyond the limit
+ * fails the release with -EOVERFLOW (nothing changes) or, for UNDO's
+ * give-back, is dropped (saturate), as SysV SEM_UNDO clamps.
+ *
+ * The wake-ups are issued under obj->lock: a woken waiter reads 'granted'
+ * only under that lock, so it cannot return (and free its stack) before we
+ * are done with it.
  *
  * Returns 1 if pollers must be woken (after the caller unlocks), 0, or
  * -EOVERFLOW.
@@ -162,21 +194,14 @@ static int sem_settle(struct ksync_sem *sem, u64 add, bool saturate)
 {
 	struct ksync_sem_waiter *w, *tmp;
 	unsigned int tries = 0, n;
-	s64 old, new;
 	bool wake_poll;
-	u32 value;
+	s64 old, new;
+	u64 value;
 
 	lockdep_assert_held(&sem->obj.lock);
-	old = atomic64_read(sem->state);
+	old = sem_read(sem);
 	do {
-		value = sem_value_of(old);
-		if (add > KSYNC_SEM_VALUE_MAX - value) {
-			if (!saturate)
-				return -EOVERFLOW;
-			value = KSYNC_SEM_VALUE_MAX;
-		} else {
-			value += add;
-		}
+		value = sem_value_of(old) + add;
 		n = 0;
 		list_for_each_entry(w, &sem->waiters, node) {
 			if (w->count > value)
@@ -184,7 +209,13 @@ static int sem_settle(struct ksync_sem *sem, u64 add, bool saturate)
 			value -= w->count;
 			n++;
 		}
-		wake_poll = sem->poll_armed && value > 0;
+		if (value > KSYNC_SEM_VALUE_MAX) {
+			if (!saturate)
+				return -EOVERFLOW;
+			value = KSYNC_SEM_VALUE_MAX;
+		}
+		/* readable again: nobody left in the queue, and a permit */
+		wake_poll = sem->poll_armed && n == sem->nr_waiters && value;
 		new = value | sem_kernel_bits(sem->nr_waiters - n,
 					      sem->poll_armed && !wake_poll);
 	} while (!sem_commit(sem, &old, new, &tries));
@@ -209,29 +240,33 @@ static void sem_wake_pollers(struct ksync_sem *sem)
 }
 
 /*
- * The value is zero and somebody polls: set the poll bit so that the next
- * release comes here to wake them.  Returns the value seen when the bit
- * went in (non-zero: no need to wait after all).
+ * Readable means "an acquire of 1 would succeed now": nobody queues and
+ * there is a permit.  When it is not (or when always is set), set the poll
+ * bit so that the next release comes here and wakes the pollers; they
+ * added themselves to poll_wq before calling us, so none is missed.
+ * Returns whether the semaphore is readable.
  */
-static u32 sem_arm_poll(struct ksync_sem *sem)
+static bool sem_arm_poll(struct ksync_sem *sem, bool always)
 {
 	unsigned int tries = 0;
+	bool readable;
 	s64 old, new;
 	u32 value;
 
 	lockdep_assert_held(&sem->obj.lock);
-	old = atomic64_read(sem->state);
+	old = sem_read(sem);
 	do {
 		value = sem_value_of(old);
-		if (value)
-			return value;
+		readable = !sem->nr_waiters && value;
+		if (readable && !always)
+			return true;
 		new = value | sem_kernel_bits(sem->nr_waiters, true);
 		/* already armed, and nobody has scribbled the bit away */
 		if (new == old)
 			break;
 	} while (!sem_commit(sem, &old, new, &tries));
 	sem->poll_armed = true;
-	return 0;
+	return readable;
 }
 
 /* Sleep until granted, signalled or expired; drops and retakes obj->lock. */
@@ -253,8 +288,14 @@ static int sem_sleep(struct ksync_sem *sem, struct ksync_sem_waiter *w,
 		/* a grant wins over a signal or the deadline: nothing is lost */
 		if (w->granted)
 			return 0;
+		/*
+		 * The deadline is absolute, so the call can be restarted
+		 * exactly: after a stop and continue, ptrace or the freezer
+		 * it goes on waiting, and it ends with -EINTR only when a
+		 * handler ran (with SA_RESTART or not, as sem_wait does).
+		 */
 		if (signal_pending(current))
-			return -EINTR;
+			return -ERESTARTNOHAND;
 		if (expired)
 			return -ETIMEDOUT;
 	}
@@ -274,7 +315,7 @@ static int sem_take_or_queue(struct ksync_sem *sem, struct ksync_sem_waiter *w,
 	s64 old, new;
 	u32 value;
 
-	old = atomic64_read(sem->state);
+	old = sem_read(sem);
 	do {
 		value = sem_value_of(old);
 		taken = nobody_waits && value >= w->count;
@@ -323,12 +364,13 @@ static long sem_acquire(struct ksync_file *kf, void __user *uarg)
 	}
 	ret = sem_take_or_queue(sem, &w, deadline);
 	/*
-	 * A failed try is how an edge-triggered poller drains: arm the poll
-	 * bit again.  Pollers add themselves to poll_wq before they check the
-	 * value (and arm) under obj->lock, which we hold, so none is missed.
+	 * A failed try is how an edge-triggered poller drains, with any
+	 * count: arm the poll bit, even if one permit is there, so that the
+	 * next release wakes the poller.  Pollers add themselves to poll_wq
+	 * before they check (and arm) under obj->lock, so none is missed.
 	 */
 	if (ret == -ETIMEDOUT && waitqueue_active(&sem->obj.poll_wq))
-		sem_arm_poll(sem);
+		sem_arm_poll(sem, true);
 	if (ret != 1)
 		goto out;
 
@@ -377,7 +419,7 @@ static long sem_info(struct ksync_file *kf, void __user *uarg)
 	struct ksync_sem_info info = {};
 
 	spin_lock(&sem->obj.lock);
-	info.value = sem_value_of(atomic64_read(sem->state));
+	info.value = sem_value_of(sem_read(sem));
 	info.waiters = sem->nr_waiters;
 	info.held = kf->held;
 	info.wait_calls = sem->wait_calls;
@@ -401,33 +443,29 @@ static long sem_ioctl(struct ksync_file *kf, unsigned int cmd, void __user *uarg
 	}
 }
 
-/* Readable while the value is above zero; else make releases wake us. */
+/*
+ * Readable while an acquire of 1 would succeed now.  The word alone can say
+ * so when the kernel's bits are clear (nobody queues); otherwise decide
+ * under the lock, from our own counts, and arm the poll bit if not.
+ */
 static __poll_t sem_poll(struct ksync_file *kf)
 {
 	struct ksync_sem *sem = to_sem(kf->obj);
-	u32 value = sem_value_of(atomic64_read(sem->state));
+	s64 word = sem_read(sem);
+	bool readable;
 
-	if (!value) {
-		spin_lock(&sem->obj.lock);
-		value = sem_arm_poll(sem);
-		spin_unlock(&sem->obj.lock);
-	}
-	return value ? EPOLLIN | EPOLLRDNORM : 0;
+	if (!(word & KSYNC_SEM_STATE_KERNEL) && sem_value_of(word))
+		return EPOLLIN | EPOLLRDNORM;
+	spin_lock(&sem->obj.lock);
+	readable = sem_arm_poll(sem, false);
+	spin_unlock(&sem->obj.lock);
+	return readable ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
-/* One page, shared, never executable: the state word and nothing else. */
-static int sem_mmap(struct ksync_file *kf, struct vm_area_struct *vma)
+/* The one page (shm.c maps it): the state word and nothing else. */
+static struct page *sem_page(struct ksync_obj *obj, pgoff_t pgoff)
 {
-	struct ksync_sem *sem = to_sem(kf->obj);
-
-	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != PAGE_SIZE)
-		return -EINVAL;
-	if (!(vma->vm_flags & VM_SHARED))
-		return -EINVAL;
-	if (vma->vm_flags & VM_EXEC)
-		return -EPERM;
-	ksync_vm_flags_mod(vma, VM_DONTEXPAND, VM_MAYEXEC);
-	return vm_insert_page(vma, vma->vm_start, sem->page);
+	return pgoff ? NULL : to_sem(obj)->page;
 }
 
 /* KSYNC_OPEN_UNDO: the fd is going away, so are the permits it held. */
@@ -452,7 +490,7 @@ static void sem_fdinfo(struct seq_file *m, struct ksync_file *kf)
 
 	spin_lock(&sem->obj.lock);
 	seq_printf(m, "ksync-type:\tsem\nksync-value:\t%u\nksync-waiters:\t%u\n",
-		   sem_value_of(atomic64_read(sem->state)), sem->nr_waiters);
+		   sem_value_of(sem_read(sem)), sem->nr_waiters);
 	seq_printf(m, "ksync-held:\t%llu\nksync-wait-calls:\t%llu\n",
 		   kf->held, sem->wait_calls);
 	seq_printf(m, "ksync-wake-calls:\t%llu\nksync-woken:\t%llu\n",
@@ -469,7 +507,8 @@ const struct ksync_type ksync_sem_type = {
 	.free		= sem_free,
 	.ioctl		= sem_ioctl,
 	.poll		= sem_poll,
-	.mmap		= sem_mmap,
+	.shm_pages	= 1,
+	.page		= sem_page,
 	.release	= sem_undo,
 	.fdinfo		= sem_fdinfo,
 };

@@ -232,6 +232,7 @@ TEST_F(fast, mmap_rules)
 	p = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_NE(0, mprotect(p, pg, PROT_READ | PROT_EXEC));
+	ASSERT_EQ(EACCES, errno);
 	/* it cannot grow past its one page */
 	ASSERT_EQ(MAP_FAILED, mremap(p, pg, 2 * pg, MREMAP_MAYMOVE));
 	/* the same word the library uses */
@@ -257,6 +258,74 @@ TEST_F(fast, mmap_rules)
 		munmap(sh, pg);
 		ASSERT_EQ(base, ksync_objects());
 	}
+}
+
+/* A mapping zapped by MADV_DONTNEED faults the same page back in. */
+TEST_F(fast, madv_dontneed_keeps_the_page)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	struct ksync_sem_shared *sh;
+
+	sh = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, ksync_sem_fd(self->s), 0);
+	ASSERT_NE(MAP_FAILED, sh);
+	ASSERT_EQ(1u, (uint32_t)sh->state);
+	ASSERT_EQ(0, madvise(sh, pg, MADV_DONTNEED));
+	ASSERT_EQ(1u, (uint32_t)sh->state);
+	ASSERT_EQ(0, ksync_sem_release(self->s, 2));
+	ASSERT_EQ(3u, (uint32_t)sh->state);
+	ASSERT_EQ(0, madvise(sh, pg, MADV_DONTNEED));
+	ASSERT_EQ(3u, (uint32_t)sh->state);
+	munmap(sh, pg);
+}
+
+/*
+ * Permits carry data: a producer fills a slot, then releases a "full"
+ * permit; a consumer that takes it, on the fast path or from the kernel,
+ * must see the slot's contents.  (x86 cannot reorder these; on a weakly
+ * ordered CPU this is the test of the kernel's release store.)
+ */
+#define RING 8
+#define ITEMS 20000
+
+struct ring {
+	volatile uint64_t slot[RING];
+};
+
+TEST_F_TIMEOUT(fast, permits_carry_data, 240)
+{
+	struct ring *r =
+		mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ksync_sem_t *full, *empty;
+	pid_t pid;
+
+	ASSERT_NE(MAP_FAILED, r);
+	ASSERT_EQ(0, ksync_sem_open(&full, NULL, 0, 0600, 0));
+	ASSERT_EQ(0, ksync_sem_open(&empty, NULL, 0, 0600, RING));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		for (uint64_t i = 1; i <= ITEMS; i++) {
+			struct timespec dl = ksync_deadline_ms(20000);
+
+			if (ksync_sem_acquire(empty, 1, &dl))
+				_exit(1);
+			r->slot[i % RING] = i;
+			if (ksync_sem_release(full, 1))
+				_exit(1);
+		}
+		_exit(0);
+	}
+	for (uint64_t i = 1; i <= ITEMS; i++) {
+		struct timespec dl = ksync_deadline_ms(20000);
+
+		ASSERT_EQ(0, ksync_sem_acquire(full, 1, &dl));
+		ASSERT_EQ(i, r->slot[i % RING]);
+		ASSERT_EQ(0, ksync_sem_release(empty, 1));
+	}
+	ASSERT_EQ(0, wait_child(pid, 20000));
+	ksync_sem_close(full);
+	ksync_sem_close(empty);
+	munmap(r, sizeof(*r));
 }
 
 TEST_HARNESS_MAIN

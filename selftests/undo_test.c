@@ -3,6 +3,10 @@
  * KSYNC_UNDO: permits held through a handle come back when the handle is
  * closed or its process dies, as SysV SEM_UNDO does.
  */
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+
 #include "common.h"
 #include "kselftest_harness.h"
 
@@ -27,8 +31,12 @@ FIXTURE_SETUP(undo)
 	ASSERT_EQ(0, ksync_sem_open(&self->s, self->name, KSYNC_CREATE | KSYNC_EXCL, 0600, 5));
 }
 
+static pid_t daemon_pid; /* a test's fd-less child, killed if it fails */
+
 FIXTURE_TEARDOWN(undo)
 {
+	if (daemon_pid > 0)
+		kill(daemon_pid, SIGKILL);
 	ksync_sem_close(self->s);
 	ksync_unlink(self->name);
 	free((void *)self->name);
@@ -152,6 +160,68 @@ TEST_F(undo, info_flags)
 	ASSERT_EQ(0, ioctl(ksync_sem_fd(u), KSYNC_IOC_INFO, &info));
 	ASSERT_EQ((unsigned int)KSYNC_OPEN_UNDO, info.flags);
 	ksync_sem_close(u);
+}
+
+/*
+ * A holder forks a daemon-style child that closes every fd but keeps its
+ * memory, the holder's mapping of the semaphore included, and then the
+ * holder dies holding permits.  They must come back at once, not when the
+ * fd-less child exits.
+ */
+struct daemon_ctl {
+	atomic_int ready;
+	atomic_int release;
+	atomic_int pid;
+};
+
+TEST_F(undo, returned_though_a_child_keeps_the_mapping)
+{
+	struct daemon_ctl *ctl =
+		mmap(NULL, sizeof(*ctl), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct timespec dl;
+	pid_t holder;
+
+	ASSERT_NE(MAP_FAILED, ctl);
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
+	holder = fork();
+	ASSERT_GE(holder, 0);
+	if (holder == 0) {
+		ksync_sem_t *u;
+		pid_t d;
+
+		if (ksync_sem_open(&u, self->name, KSYNC_UNDO, 0, 0) ||
+		    ksync_sem_acquire(u, 5, NULL))
+			_exit(1);
+		d = fork();
+		if (d == 0) {
+			int64_t end = now_ns() + 30 * 1000000000LL;
+
+			/* the daemon: every fd closed, the page still mapped */
+			for (int fd = 0; fd < 1024; fd++)
+				close(fd);
+			atomic_store(&ctl->ready, 1);
+			while (!atomic_load(&ctl->release) && now_ns() < end)
+				pause_us(1000);
+			_exit(ksync_sem_value(u) >= 0 ? 0 : 1);
+		}
+		atomic_store(&ctl->pid, d);
+		while (!atomic_load(&ctl->ready))
+			pause_us(1000);
+		_exit(0); /* dies holding 5 permits, without closing */
+	}
+	ASSERT_EQ(0, wait_child(holder, 10000));
+	daemon_pid = atomic_load(&ctl->pid);
+	ASSERT_NE(0, daemon_pid);
+	/* the daemon lives, and maps the page; the permits are back anyway */
+	ASSERT_EQ(0, kill(atomic_load(&ctl->pid), 0));
+	dl = ksync_deadline_ms(5000);
+	ASSERT_EQ(0, ksync_sem_acquire(self->s, 5, &dl));
+	ASSERT_EQ(0, ksync_sem_release(self->s, 5));
+	atomic_store(&ctl->release, 1);
+	ASSERT_EQ(0, wait_child(daemon_pid, 10000));
+	daemon_pid = 0;
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	munmap(ctl, sizeof(*ctl));
 }
 
 TEST_HARNESS_MAIN

@@ -37,7 +37,7 @@ int ksync_sem_open(ksync_sem_t **out, const char *name, int flags, mode_t mode, 
 
 /* Take n permits, sleeping in FIFO order until deadline (absolute
  * CLOCK_MONOTONIC; NULL waits forever).  -ETIMEDOUT when the deadline
- * passes, -EINTR when a signal arrives. */
+ * passes, -EINTR when a signal handler runs. */
 int ksync_sem_acquire(ksync_sem_t *s, unsigned int n, const struct timespec *deadline);
 
 /* Take n permits only if that can be done now; -EAGAIN if not. */
@@ -61,7 +61,7 @@ struct ksync_sem_stats {
  * counted: the counters show how often contention cost a system call. */
 int ksync_sem_stats(ksync_sem_t *s, struct ksync_sem_stats *st);
 
-/* The object fd, for poll/epoll (readable while the value is above zero)
+/* The object fd, for poll/epoll (readable when an acquire of 1 would succeed)
  * and SCM_RIGHTS.  It stays owned by the handle. */
 int ksync_sem_fd(ksync_sem_t *s);
 
