@@ -5,7 +5,7 @@
 #   make check           everything, in QEMU guests (installs what it needs)
 #   make check-host      the selftests against the running kernel's /dev/ksync
 #   make demo            K of N workers share a semaphore, in a guest
-#   make bench           ksync against sem_t, SysV, eventfd, pipes, in a guest
+#   make bench           ksync against sem_t, SysV, eventfd, pipes; name lookup; in a guest
 #   make install         library, header, ksync.pc (DESTDIR, PREFIX)
 #   make modules_install the module, for the running kernel (KDIR)
 
@@ -126,11 +126,12 @@ check-native: $(HOST_TEST) $(HOST_TEST)-tsan
 check-host: tests
 	scripts/run-tests $(B)/selftests
 
-# In a guest on Debian's stock kernel, as make check runs; BENCH_SCALE=0.2 for a quick look.
+# In a guest on Debian's stock kernel, as make check runs; BENCH_SCALE=0.2 for a quick look,
+# BENCH_NAMES=10000 to stop the name-lookup table short of 100,000 names.
 bench:
 	scripts/setup-host
 	$(MAKE) --no-print-directory tools
-	scripts/ksync-vm -- $(B)/tools/bench $(BENCH_SCALE)
+	scripts/ksync-vm -- sh -c '$(B)/tools/bench $(BENCH_SCALE) && $(B)/tools/bench_names $(BENCH_SCALE) $(BENCH_NAMES)' 
 
 # setup-host first: on a fresh machine even the compiler may be missing
 demo:

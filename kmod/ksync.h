@@ -3,16 +3,20 @@
  * What the module's files share.
  *
  * Lock order (outer first):
- *   ksync_registry_lock (mutex, registry.c)  -> ksync_obj.lock (spinlock)
+ *   ksync_registry_lock (mutex, registry.c)
+ *     -> ksync_users_lock (mutex, limits.c)
+ *     -> ksync_obj.lock (spinlock, one per object)
  * The object lock is never held while sleeping, allocating or touching
- * user memory; the registry lock is never taken under an object lock.
+ * user memory; no mutex is taken under an object lock.
  */
 #ifndef KSYNC_KMOD_H
 #define KSYNC_KMOD_H
 
 #include <linux/fs.h>
+#include <linux/ioctl.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
@@ -21,6 +25,8 @@
 #include "../include/uapi/linux/ksync.h"
 
 struct ksync_file;
+struct ksync_list_entry;
+struct ksync_ns;
 struct ksync_obj;
 struct page;
 struct poll_table_struct;
@@ -43,6 +49,8 @@ struct ksync_type {
 	/* the last reference to an fd is gone: undo what it holds */
 	void (*release)(struct ksync_file *kf);
 	void (*fdinfo)(struct seq_file *m, struct ksync_file *kf);
+	/* the type's part of a listing entry (value, sleepers...) */
+	void (*summary)(struct ksync_obj *obj, struct ksync_list_entry *e);
 };
 
 /* The part every object type embeds. */
@@ -54,14 +62,18 @@ struct ksync_obj {
 	kuid_t uid;
 	kgid_t gid;
 	umode_t mode;
+	atomic_t files;			/* open file descriptions */
 	/*
 	 * registry.c.  The name is set at creation and freed with the object,
 	 * never before: fdinfo reads it without the registry lock.  'linked'
-	 * says whether the registry still finds the object by it.
+	 * says whether the registry still finds the object by it; the rest
+	 * is valid only while it does (registry lock).
 	 */
-	struct hlist_node hnode;
 	const char *name;
 	bool linked;
+	struct rhash_head rnode;	/* in the name table */
+	struct ksync_ns *ns;		/* the IPC namespace's names */
+	u32 id;				/* in ns: the listing's cursor */
 };
 
 /* One per open file description (what fork and SCM_RIGHTS share). */
@@ -71,7 +83,15 @@ struct ksync_file {
 	u64 held;			/* permits to give back; obj->lock */
 };
 
+/*
+ * The size bits of an ioctl number are ignored: every argument struct
+ * starts with its own size, which says which version the caller speaks,
+ * so the struct can grow under one number.
+ */
+#define KSYNC_CMD_NOSIZE(cmd) ((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
+
 /* object.c */
+int ksync_copy_args(void *dst, size_t ksize, size_t min, const void __user *src);
 struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,
 				const struct ksync_open_args *args);
 void ksync_obj_put(struct ksync_obj *obj);
@@ -81,9 +101,16 @@ ktime_t ksync_deadline(u64 ns);
 /* shm.c */
 int ksync_shm_mmap(struct ksync_file *kf, struct vm_area_struct *vma);
 
+/* limits.c */
+int ksync_charge(kuid_t uid);
+void ksync_uncharge(kuid_t uid);
+void ksync_limits_exit(void);
+
 /* registry.c */
 int ksync_open(const struct ksync_open_args *args, const char *name);
 int ksync_unlink(const char *name);
+long ksync_list(void __user *uarg);
+int ksync_registry_init(void);
 void ksync_registry_exit(void);
 
 /* sem.c */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /dev/ksync: the misc device.  Its only job is to turn names into object
- * fds (KSYNC_IOC_OPEN) and to remove names (KSYNC_IOC_UNLINK); everything
- * else happens on the object fds (object.c).
+ * fds (KSYNC_IOC_OPEN), to remove names (KSYNC_IOC_UNLINK) and to list
+ * them (KSYNC_IOC_LIST); everything else happens on the object fds
+ * (object.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -12,25 +13,6 @@
 #include <linux/uaccess.h>
 
 #include "ksync.h"
-
-/*
- * Copy a size-prefixed struct from userspace.  Older callers may pass a
- * smaller struct than ours (we zero the rest), newer ones a larger one as
- * long as what we do not understand is zero.  PAGE_SIZE bounds the work.
- */
-static int ksync_copy_args(void *dst, size_t ksize, size_t min,
-			   const void __user *src)
-{
-	u32 usize;
-	int ret;
-
-	if (get_user(usize, (const u32 __user *)src))
-		return -EFAULT;
-	if (usize < min || usize > PAGE_SIZE)
-		return -EINVAL;
-	ret = copy_struct_from_user(dst, ksize, src, usize);
-	return ret == -E2BIG ? -EINVAL : ret;
-}
 
 /*
  * Names follow POSIX IPC: "/name", 1 to KSYNC_NAME_MAX bytes after the
@@ -102,12 +84,6 @@ static long ksync_dev_unlink(void __user *uarg)
 	return ret;
 }
 
-/*
- * The size bits of the command are ignored: the struct's own size field
- * says which version the caller speaks, so the struct can grow.
- */
-#define KSYNC_CMD_NOSIZE(cmd) ((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
-
 static long ksync_dev_ioctl(struct file *file, unsigned int cmd,
 			    unsigned long arg)
 {
@@ -118,6 +94,8 @@ static long ksync_dev_ioctl(struct file *file, unsigned int cmd,
 		return ksync_dev_open_obj(uarg);
 	case KSYNC_CMD_NOSIZE(KSYNC_IOC_UNLINK):
 		return ksync_dev_unlink(uarg);
+	case KSYNC_CMD_NOSIZE(KSYNC_IOC_LIST):
+		return ksync_list(uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -139,14 +117,22 @@ static struct miscdevice ksync_misc = {
 
 static int __init ksync_init(void)
 {
-	return misc_register(&ksync_misc);
+	int ret = ksync_registry_init();
+
+	if (ret)
+		return ret;
+	ret = misc_register(&ksync_misc);
+	if (ret)
+		ksync_registry_exit();
+	return ret;
 }
 
 static void __exit ksync_exit(void)
 {
 	misc_deregister(&ksync_misc);
-	/* no fd can be open here: each one pins the module */
+	/* no fd or mapping can be open here: each one pins the module */
 	ksync_registry_exit();
+	ksync_limits_exit();
 }
 
 module_init(ksync_init);

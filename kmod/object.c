@@ -8,7 +8,6 @@
 #include <linux/fs_struct.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
-#include <linux/moduleparam.h>
 #include <linux/poll.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -17,49 +16,32 @@
 
 #include "ksync.h"
 
-/* Each object costs a page and a few hundred bytes, charged to the memcg. */
-static unsigned int ksync_max_objects = 65536;
-module_param_named(max_objects, ksync_max_objects, uint, 0644);
-MODULE_PARM_DESC(max_objects, "Most objects alive at once (default 65536)");
-
-static atomic_t ksync_nr_objects = ATOMIC_INIT(0);
-
-/* Read-only: lets tests and admins see that objects are freed. */
-static int ksync_objects_get(char *buf, const struct kernel_param *kp)
-{
-	return sysfs_emit(buf, "%d\n", atomic_read(&ksync_nr_objects));
-}
-
-static const struct kernel_param_ops ksync_objects_ops = {
-	.get = ksync_objects_get,
-};
-module_param_cb(objects, &ksync_objects_ops, NULL, 0444);
-MODULE_PARM_DESC(objects, "Objects alive now (read-only)");
-
 struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,
 				const struct ksync_open_args *args)
 {
+	kuid_t owner = current_euid();
 	struct ksync_obj *obj;
+	int ret;
 
-	if (atomic_inc_return(&ksync_nr_objects) > READ_ONCE(ksync_max_objects)) {
-		atomic_dec(&ksync_nr_objects);
-		return ERR_PTR(-ENOSPC);
-	}
+	ret = ksync_charge(owner);
+	if (ret)
+		return ERR_PTR(ret);
 	obj = ops->create(args);
 	if (IS_ERR(obj)) {
-		atomic_dec(&ksync_nr_objects);
+		ksync_uncharge(owner);
 		return obj;
 	}
 	kref_init(&obj->ref);
 	obj->ops = ops;
 	spin_lock_init(&obj->lock);
 	init_waitqueue_head(&obj->poll_wq);
-	obj->uid = current_euid();
+	obj->uid = owner;
 	obj->gid = current_egid();
 	obj->mode = args->mode & ~current_umask() & 0777;
-	INIT_HLIST_NODE(&obj->hnode);
 	obj->name = NULL;
+	obj->ns = NULL;
 	obj->linked = false;
+	atomic_set(&obj->files, 0);
 	return obj;
 }
 
@@ -67,14 +49,35 @@ static void ksync_obj_release(struct kref *ref)
 {
 	struct ksync_obj *obj = container_of(ref, struct ksync_obj, ref);
 
+	kuid_t owner = obj->uid;
+
 	kfree(obj->name);
 	obj->ops->free(obj);
-	atomic_dec(&ksync_nr_objects);
+	ksync_uncharge(owner);
 }
 
 void ksync_obj_put(struct ksync_obj *obj)
 {
 	kref_put(&obj->ref, ksync_obj_release);
+}
+
+/*
+ * Copy a size-prefixed struct from userspace (every argument struct starts
+ * with its __u32 size).  Older callers may pass a smaller struct than ours
+ * (we zero the rest; below min is -EINVAL), newer ones a larger one as
+ * long as what we do not understand is zero.  PAGE_SIZE bounds the work.
+ */
+int ksync_copy_args(void *dst, size_t ksize, size_t min, const void __user *src)
+{
+	u32 usize;
+	int ret;
+
+	if (get_user(usize, (const u32 __user *)src))
+		return -EFAULT;
+	if (usize < min || usize > PAGE_SIZE)
+		return -EINVAL;
+	ret = copy_struct_from_user(dst, ksize, src, usize);
+	return ret == -E2BIG ? -EINVAL : ret;
 }
 
 /*
@@ -102,6 +105,7 @@ static int ksync_file_release(struct inode *inode, struct file *file)
 
 	if (obj->ops->release)
 		obj->ops->release(kf);
+	atomic_dec(&obj->files);
 	kfree(kf);
 	ksync_obj_put(obj);
 	return 0;
@@ -200,5 +204,7 @@ struct file *ksync_obj_file(struct ksync_obj *obj, u32 flags)
 	file = anon_inode_getfile(obj->ops->name, &ksync_obj_fops, kf, O_RDWR);
 	if (IS_ERR(file))
 		kfree(kf);
+	else
+		atomic_inc(&obj->files);
 	return file;
 }

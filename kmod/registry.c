@@ -1,24 +1,58 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The registry: names, permissions and the lifetime of named objects.
+ * The registry: names, IPC namespaces, permissions, listing, and the
+ * lifetime of named objects.
  *
  * A linked name holds one reference on its object, so a named object
- * outlives its fds until it is unlinked, as POSIX semaphores do.  All
- * names live in one table for the whole machine (see docs/design.md on
- * namespaces).
+ * outlives its fds until it is unlinked, as POSIX semaphores do.
+ *
+ * Names belong to the caller's IPC namespace, as POSIX message queues' do.
+ * A module cannot hold an IPC namespace (get_ipc_ns/put_ipc_ns are not
+ * exported), but each namespace has its own internal mqueue mount,
+ * ipc_ns->mq_mnt, and a mount can be pinned with mntget().  So a namespace
+ * is known here by that mount, pinned: while we hold it, no other
+ * namespace can be given the same mount, so a new namespace that reuses a
+ * dead one's memory can never inherit its names.  When a namespace dies,
+ * put_ipc_ns() clears its mqueue superblock's s_fs_info (mq_clear_sbinfo);
+ * every registry operation first drops the names of namespaces found dead
+ * that way (ksync_reap), and module exit drops all of them.
+ *
+ * Names are found through one resizable hash table (rhashtable), keyed by
+ * namespace and name and seeded at random, so that nobody can choose names
+ * that collide.  Each namespace also numbers its names (an xarray), which
+ * gives the listing a stable order and a cursor.
+ *
+ * Everything here runs under ksync_registry_lock (lock order: ksync.h).
  */
-#include <linux/cred.h>
 #include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/file.h>
-#include <linux/hashtable.h>
+#include <linux/hash.h>
+#include <linux/ipc_namespace.h>
+#include <linux/jhash.h>
+#include <linux/mount.h>
 #include <linux/mutex.h>
+#include <linux/nsproxy.h>
+#include <linux/rhashtable.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
-#include <linux/stringhash.h>
+#include <linux/uaccess.h>
+#include <linux/user_namespace.h>
+#include <linux/xarray.h>
 
 #include "ksync.h"
 
+/* The names of one IPC namespace. */
+struct ksync_ns {
+	struct list_head link;		/* in ksync_namespaces */
+	struct vfsmount *mnt;		/* pinned: who we are */
+	struct xarray objs;		/* id -> named object */
+	u32 next_id;
+};
+
 static DEFINE_MUTEX(ksync_registry_lock);
-static DEFINE_HASHTABLE(ksync_names, 8);
+static LIST_HEAD(ksync_namespaces);
+static struct rhashtable ksync_names;
 
 static const struct ksync_type *const ksync_types[] = {
 	&ksync_sem_type,
@@ -34,24 +68,166 @@ static const struct ksync_type *ksync_type_of(u32 type)
 	return NULL;
 }
 
-static u32 ksync_name_hash(const char *name)
+/* The name table. */
+struct ksync_key {
+	const struct ksync_ns *ns;
+	const char *name;
+};
+
+static u32 ksync_hash(const struct ksync_ns *ns, const char *name, u32 seed)
 {
-	return full_name_hash(NULL, name, strlen(name));
+	return jhash(name, strlen(name), seed ^ hash_ptr(ns, 32));
 }
 
-static struct ksync_obj *ksync_lookup(const char *name)
+static u32 ksync_key_hashfn(const void *data, u32 len, u32 seed)
 {
-	struct ksync_obj *obj;
+	const struct ksync_key *key = data;
+
+	return ksync_hash(key->ns, key->name, seed);
+}
+
+static u32 ksync_obj_hashfn(const void *data, u32 len, u32 seed)
+{
+	const struct ksync_obj *obj = data;
+
+	return ksync_hash(obj->ns, obj->name, seed);
+}
+
+static int ksync_obj_cmpfn(struct rhashtable_compare_arg *arg, const void *ptr)
+{
+	const struct ksync_key *key = arg->key;
+	const struct ksync_obj *obj = ptr;
+
+	return obj->ns != key->ns || strcmp(obj->name, key->name);
+}
+
+static const struct rhashtable_params ksync_names_params = {
+	.head_offset		= offsetof(struct ksync_obj, rnode),
+	.hashfn			= ksync_key_hashfn,
+	.obj_hashfn		= ksync_obj_hashfn,
+	.obj_cmpfn		= ksync_obj_cmpfn,
+	.automatic_shrinking	= true,
+};
+
+static struct ksync_obj *ksync_lookup(const struct ksync_ns *ns,
+				      const char *name)
+{
+	struct ksync_key key = { .ns = ns, .name = name };
 
 	lockdep_assert_held(&ksync_registry_lock);
-	hash_for_each_possible(ksync_names, obj, hnode, ksync_name_hash(name))
-		if (!strcmp(obj->name, name))
-			return obj;
+	return rhashtable_lookup_fast(&ksync_names, &key, ksync_names_params);
+}
+
+/*
+ * The caller's IPC namespace: its mqueue mount, whether it has died, and
+ * the user namespace that owns it.  Without POSIX message queues there is
+ * no mount to go by, and one namespace for the whole machine.
+ */
+#ifdef CONFIG_POSIX_MQUEUE
+static struct vfsmount *ksync_ns_mnt(void)
+{
+	return current->nsproxy->ipc_ns->mq_mnt;
+}
+
+static bool ksync_ns_dead(const struct ksync_ns *ns)
+{
+	/* set once by put_ipc_ns(), under a lock we cannot take: one way */
+	return !READ_ONCE(ns->mnt->mnt_sb->s_fs_info);
+}
+
+static struct user_namespace *ksync_ns_owner(void)
+{
+	return current->nsproxy->ipc_ns->user_ns;
+}
+#else
+static struct vfsmount *ksync_ns_mnt(void)
+{
 	return NULL;
 }
 
-/* POSIX IPC rules: owner, then group, then other bits; read and write. */
-static bool ksync_may_open(const struct ksync_obj *obj)
+static bool ksync_ns_dead(const struct ksync_ns *ns)
+{
+	return false;
+}
+
+static struct user_namespace *ksync_ns_owner(void)
+{
+	return &init_user_ns;
+}
+#endif
+
+/*
+ * The caller's names, or NULL (or, with create, a new empty set).  A
+ * linear search: only namespaces that hold names are on the list, and
+ * ksync_reap() walks it anyway.
+ */
+static struct ksync_ns *ksync_ns_find(bool create)
+{
+	struct vfsmount *mnt = ksync_ns_mnt();
+	struct ksync_ns *ns;
+
+	lockdep_assert_held(&ksync_registry_lock);
+	list_for_each_entry(ns, &ksync_namespaces, link)
+		if (ns->mnt == mnt)
+			return ns;
+	if (!create)
+		return NULL;
+	ns = kzalloc(sizeof(*ns), GFP_KERNEL_ACCOUNT);
+	if (!ns)
+		return ERR_PTR(-ENOMEM);
+	ns->mnt = mntget(mnt);
+	xa_init_flags(&ns->objs, XA_FLAGS_ALLOC1);
+	list_add(&ns->link, &ksync_namespaces);
+	return ns;
+}
+
+/* A namespace with no names left is forgotten, and its mount let go. */
+static void ksync_ns_put_if_empty(struct ksync_ns *ns)
+{
+	if (!xa_empty(&ns->objs))
+		return;
+	list_del(&ns->link);
+	xa_destroy(&ns->objs);
+	mntput(ns->mnt);
+	kfree(ns);
+}
+
+/* Drop the name's reference; the object lives on while fds hold it. */
+static void ksync_unhash(struct ksync_obj *obj)
+{
+	lockdep_assert_held(&ksync_registry_lock);
+	rhashtable_remove_fast(&ksync_names, &obj->rnode, ksync_names_params);
+	xa_erase(&obj->ns->objs, obj->id);
+	WRITE_ONCE(obj->linked, false);
+	ksync_obj_put(obj);
+}
+
+static void ksync_ns_clear(struct ksync_ns *ns)
+{
+	struct ksync_obj *obj;
+	unsigned long id;
+
+	xa_for_each(&ns->objs, id, obj)
+		ksync_unhash(obj);
+	ksync_ns_put_if_empty(ns);
+}
+
+/* Free the names of every namespace that has died since we last looked. */
+static void ksync_reap(void)
+{
+	struct ksync_ns *ns, *tmp;
+
+	lockdep_assert_held(&ksync_registry_lock);
+	list_for_each_entry_safe(ns, tmp, &ksync_namespaces, link)
+		if (ksync_ns_dead(ns))
+			ksync_ns_clear(ns);
+}
+
+/*
+ * POSIX IPC rules: the owner's bits for the owner, else the group's for a
+ * member, else the others'; want is 04 (read), 02 (write) or both.
+ */
+static bool ksync_mode_allows(const struct ksync_obj *obj, umode_t want)
 {
 	umode_t granted = obj->mode;
 
@@ -59,78 +235,142 @@ static bool ksync_may_open(const struct ksync_obj *obj)
 		granted >>= 6;
 	else if (in_egroup_p(obj->gid))
 		granted >>= 3;
-	if ((granted & 06) == 06)
-		return true;
-	return capable(CAP_IPC_OWNER);
+	return (granted & want) == want;
 }
 
 /*
- * Find or create the object, then wrap it in a new file.  Both happen
- * under the registry lock so that a failed open never leaves a new name
- * behind and two creators of one name cannot race.
+ * CAP_IPC_OWNER in the user namespace that owns the caller's IPC namespace
+ * overrides the mode: root in a container manages its own names, and no
+ * others (names are per IPC namespace, so it can find no others).
  */
-static struct file *ksync_open_file(const struct ksync_type *ops,
-				    const struct ksync_open_args *args,
-				    const char *name)
+static bool ksync_may_open(const struct ksync_obj *obj)
+{
+	return ksync_mode_allows(obj, 06) ||
+	       ns_capable(ksync_ns_owner(), CAP_IPC_OWNER);
+}
+
+static bool ksync_may_unlink(const struct ksync_obj *obj)
+{
+	return uid_eq(current_euid(), obj->uid) ||
+	       ns_capable(ksync_ns_owner(), CAP_IPC_OWNER);
+}
+
+/* Its owner, those who may read it, and CAP_IPC_OWNER may list it. */
+static bool ksync_may_see(const struct ksync_obj *obj)
+{
+	return uid_eq(current_euid(), obj->uid) || ksync_mode_allows(obj, 04) ||
+	       ns_capable_noaudit(ksync_ns_owner(), CAP_IPC_OWNER);
+}
+
+/* Link a new object under its name in ns: the name takes a reference. */
+static int ksync_link(struct ksync_ns *ns, struct ksync_obj *obj)
+{
+	int ret;
+
+	obj->ns = ns;
+	ret = xa_alloc_cyclic(&ns->objs, &obj->id, obj, xa_limit_32b,
+			      &ns->next_id, GFP_KERNEL_ACCOUNT);
+	if (ret < 0)
+		return ret == -EBUSY ? -ENOSPC : ret;
+	ret = rhashtable_insert_fast(&ksync_names, &obj->rnode,
+				     ksync_names_params);
+	if (ret) {
+		xa_erase(&ns->objs, obj->id);
+		return ret == -ENOMEM ? ret : -ENOSPC;
+	}
+	obj->linked = true;
+	kref_get(&obj->ref);
+	return 0;
+}
+
+/* An existing name: the checks of POSIX IPC, in sem_open's order. */
+static struct file *ksync_open_existing(struct ksync_obj *obj,
+					const struct ksync_type *ops,
+					const struct ksync_open_args *args)
+{
+	struct file *file;
+
+	if ((args->flags & (KSYNC_OPEN_CREATE | KSYNC_OPEN_EXCL)) ==
+	    (KSYNC_OPEN_CREATE | KSYNC_OPEN_EXCL))
+		return ERR_PTR(-EEXIST);
+	if (obj->ops != ops)
+		return ERR_PTR(-EPROTOTYPE);
+	if (!ksync_may_open(obj))
+		return ERR_PTR(-EACCES);
+	file = ksync_obj_file(obj, args->flags);
+	if (!IS_ERR(file))
+		kref_get(&obj->ref);
+	return file;
+}
+
+/*
+ * Find or create the object, then wrap it in a new file, all under the
+ * registry lock: a failed open never leaves a new name behind, and two
+ * creators of one name cannot both succeed.
+ */
+static struct file *ksync_open_named(const struct ksync_type *ops,
+				     const struct ksync_open_args *args,
+				     const char *name)
 {
 	struct ksync_obj *obj;
+	struct ksync_ns *ns;
 	struct file *file;
-	char *copy;
-
-	if (!name) {
-		obj = ksync_obj_new(ops, args);
-		if (IS_ERR(obj))
-			return ERR_CAST(obj);
-		file = ksync_obj_file(obj, args->flags);
-		if (IS_ERR(file))
-			ksync_obj_put(obj);
-		return file;
-	}
+	int ret;
 
 	mutex_lock(&ksync_registry_lock);
-	obj = ksync_lookup(name);
+	ksync_reap();
+	ns = ksync_ns_find(false);
+	obj = ns ? ksync_lookup(ns, name) : NULL;
 	if (obj) {
-		if ((args->flags & (KSYNC_OPEN_CREATE | KSYNC_OPEN_EXCL)) ==
-		    (KSYNC_OPEN_CREATE | KSYNC_OPEN_EXCL))
-			file = ERR_PTR(-EEXIST);
-		else if (obj->ops != ops)
-			file = ERR_PTR(-EPROTOTYPE);
-		else if (!ksync_may_open(obj))
-			file = ERR_PTR(-EACCES);
-		else
-			file = ksync_obj_file(obj, args->flags);
-		if (!IS_ERR(file))
-			kref_get(&obj->ref);
+		file = ksync_open_existing(obj, ops, args);
 		goto out;
 	}
 	if (!(args->flags & KSYNC_OPEN_CREATE)) {
 		file = ERR_PTR(-ENOENT);
 		goto out;
 	}
-	copy = kstrdup(name, GFP_KERNEL_ACCOUNT);
-	if (!copy) {
-		file = ERR_PTR(-ENOMEM);
+	ns = ksync_ns_find(true);
+	if (IS_ERR(ns)) {
+		file = ERR_CAST(ns);
 		goto out;
 	}
 	obj = ksync_obj_new(ops, args);
 	if (IS_ERR(obj)) {
-		kfree(copy);
 		file = ERR_CAST(obj);
-		goto out;
+		goto out_ns;
 	}
+	/* from here on, the object frees its name */
+	obj->name = kstrdup(name, GFP_KERNEL_ACCOUNT);
+	ret = obj->name ? ksync_link(ns, obj) : -ENOMEM;
+	if (ret) {
+		file = ERR_PTR(ret);
+		ksync_obj_put(obj);
+		goto out_ns;
+	}
+	/* the name took its reference; the file takes the creation one */
 	file = ksync_obj_file(obj, args->flags);
 	if (IS_ERR(file)) {
-		kfree(copy);
+		ksync_unhash(obj);
 		ksync_obj_put(obj);
-		goto out;
 	}
-	/* the file took the creation reference; the name takes another */
-	obj->name = copy;
-	obj->linked = true;
-	kref_get(&obj->ref);
-	hash_add(ksync_names, &obj->hnode, ksync_name_hash(copy));
+out_ns:
+	ksync_ns_put_if_empty(ns);
 out:
 	mutex_unlock(&ksync_registry_lock);
+	return file;
+}
+
+static struct file *ksync_open_anon(const struct ksync_type *ops,
+				    const struct ksync_open_args *args)
+{
+	struct ksync_obj *obj = ksync_obj_new(ops, args);
+	struct file *file;
+
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	file = ksync_obj_file(obj, args->flags);
+	if (IS_ERR(file))
+		ksync_obj_put(obj);
 	return file;
 }
 
@@ -149,7 +389,8 @@ int ksync_open(const struct ksync_open_args *args, const char *name)
 				 (args->flags & KSYNC_OPEN_CLOEXEC ? O_CLOEXEC : 0));
 	if (fd < 0)
 		return fd;
-	file = ksync_open_file(ops, args, name);
+	file = name ? ksync_open_named(ops, args, name) :
+		      ksync_open_anon(ops, args);
 	if (IS_ERR(file)) {
 		put_unused_fd(fd);
 		return PTR_ERR(file);
@@ -158,39 +399,133 @@ int ksync_open(const struct ksync_open_args *args, const char *name)
 	return fd;
 }
 
-static void ksync_unhash(struct ksync_obj *obj)
-{
-	hash_del(&obj->hnode);
-	WRITE_ONCE(obj->linked, false);
-	ksync_obj_put(obj);
-}
-
 int ksync_unlink(const char *name)
 {
-	struct ksync_obj *obj;
+	struct ksync_obj *obj = NULL;
+	struct ksync_ns *ns;
 	int ret = 0;
 
 	mutex_lock(&ksync_registry_lock);
-	obj = ksync_lookup(name);
-	if (!obj)
+	ksync_reap();
+	ns = ksync_ns_find(false);
+	if (ns)
+		obj = ksync_lookup(ns, name);
+	if (!obj) {
 		ret = -ENOENT;
-	else if (!uid_eq(current_euid(), obj->uid) && !capable(CAP_IPC_OWNER))
+	} else if (!ksync_may_unlink(obj)) {
 		ret = -EACCES;
-	else
+	} else {
 		ksync_unhash(obj);
+		ksync_ns_put_if_empty(ns);
+	}
 	mutex_unlock(&ksync_registry_lock);
 	return ret;
+}
+
+/*
+ * Listing.  Entries are gathered under the lock into a kernel buffer and
+ * copied out after it, so that a slow (or userfaultfd-stalled) buffer
+ * cannot hold the registry.  A batch is bounded; callers loop.
+ */
+#define KSYNC_LIST_BATCH	64
+
+static void ksync_fill_entry(struct ksync_list_entry *e, struct ksync_obj *obj)
+{
+	struct user_namespace *uns = current_user_ns();
+
+	memset(e, 0, sizeof(*e));
+	e->id = obj->id;
+	e->type = obj->ops->type;
+	e->uid = from_kuid_munged(uns, obj->uid);
+	e->gid = from_kgid_munged(uns, obj->gid);
+	e->mode = obj->mode;
+	e->handles = atomic_read(&obj->files);
+	strscpy(e->name, obj->name, sizeof(e->name));
+	obj->ops->summary(obj, e);
+}
+
+static unsigned int ksync_gather(struct ksync_list_entry *buf, unsigned int max,
+				 u64 cursor)
+{
+	unsigned long id = cursor + 1;
+	struct ksync_obj *obj;
+	struct ksync_ns *ns;
+	unsigned int n = 0;
+
+	if (cursor >= U32_MAX)
+		return 0;
+	mutex_lock(&ksync_registry_lock);
+	ksync_reap();
+	ns = ksync_ns_find(false);
+	if (ns) {
+		xa_for_each_start(&ns->objs, id, obj, id) {
+			if (!ksync_may_see(obj))
+				continue;
+			ksync_fill_entry(&buf[n], obj);
+			if (++n == max)
+				break;
+		}
+	}
+	mutex_unlock(&ksync_registry_lock);
+	return n;
+}
+
+long ksync_list(void __user *uarg)
+{
+	struct ksync_list_args __user *uargs = uarg;
+	struct ksync_list_entry *buf;
+	struct ksync_list_args args;
+	unsigned int n, i, max;
+	char __user *out;
+	long ret;
+
+	ret = ksync_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	if (ret)
+		return ret;
+	if (args.flags || args.entry_size < sizeof(*buf) ||
+	    args.entry_size > PAGE_SIZE)
+		return -EINVAL;
+	max = min_t(u32, args.count, KSYNC_LIST_BATCH);
+	if (!max)
+		return 0;
+	buf = kvcalloc(max, sizeof(*buf), GFP_KERNEL_ACCOUNT);
+	if (!buf)
+		return -ENOMEM;
+	n = ksync_gather(buf, max, args.cursor);
+	out = u64_to_user_ptr(args.entries);
+	for (i = 0; i < n; i++, out += args.entry_size) {
+		if (copy_to_user(out, &buf[i], sizeof(*buf)) ||
+		    clear_user(out + sizeof(*buf), args.entry_size - sizeof(*buf))) {
+			ret = -EFAULT;
+			goto out;
+		}
+	}
+	if (n) {
+		args.cursor = buf[n - 1].id;
+		if (put_user(args.cursor, &uargs->cursor)) {
+			ret = -EFAULT;
+			goto out;
+		}
+	}
+	ret = n;
+out:
+	kvfree(buf);
+	return ret;
+}
+
+int ksync_registry_init(void)
+{
+	return rhashtable_init(&ksync_names, &ksync_names_params);
 }
 
 /* Module exit: no fd is open, so dropping the names frees everything. */
 void ksync_registry_exit(void)
 {
-	struct hlist_node *tmp;
-	struct ksync_obj *obj;
-	int bkt;
+	struct ksync_ns *ns, *tmp;
 
 	mutex_lock(&ksync_registry_lock);
-	hash_for_each_safe(ksync_names, bkt, tmp, obj, hnode)
-		ksync_unhash(obj);
+	list_for_each_entry_safe(ns, tmp, &ksync_namespaces, link)
+		ksync_ns_clear(ns);
 	mutex_unlock(&ksync_registry_lock);
+	rhashtable_destroy(&ksync_names);
 }

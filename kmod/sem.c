@@ -344,9 +344,11 @@ static long sem_acquire(struct ksync_file *kf, void __user *uarg)
 	bool wake_poll = false;
 	int ret;
 
-	if (copy_from_user(&args, uarg, sizeof(args)))
-		return -EFAULT;
-	if (args.flags & ~KSYNC_WAIT_FLAGS || args.count > KSYNC_SEM_VALUE_MAX)
+	ret = ksync_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	if (ret)
+		return ret;
+	if (args.flags & ~KSYNC_WAIT_FLAGS || args.pad ||
+	    args.count > KSYNC_SEM_VALUE_MAX)
 		return -EINVAL;
 	if (args.flags & KSYNC_WAIT_DEADLINE) {
 		expires = ksync_deadline(args.deadline);
@@ -397,9 +399,10 @@ static long sem_release(struct ksync_file *kf, void __user *uarg)
 	struct ksync_sem_post args;
 	int ret;
 
-	if (copy_from_user(&args, uarg, sizeof(args)))
-		return -EFAULT;
-	if (args.flags || args.count > KSYNC_SEM_VALUE_MAX)
+	ret = ksync_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	if (ret)
+		return ret;
+	if (args.flags || args.pad || args.count > KSYNC_SEM_VALUE_MAX)
 		return -EINVAL;
 
 	spin_lock(&sem->obj.lock);
@@ -431,13 +434,14 @@ static long sem_info(struct ksync_file *kf, void __user *uarg)
 
 static long sem_ioctl(struct ksync_file *kf, unsigned int cmd, void __user *uarg)
 {
-	switch (cmd) {
-	case KSYNC_IOC_SEM_ACQUIRE:
-		return sem_acquire(kf, uarg);
-	case KSYNC_IOC_SEM_RELEASE:
-		return sem_release(kf, uarg);
-	case KSYNC_IOC_SEM_INFO:
+	/* an output struct has one size: the number must match exactly */
+	if (cmd == KSYNC_IOC_SEM_INFO)
 		return sem_info(kf, uarg);
+	switch (KSYNC_CMD_NOSIZE(cmd)) {
+	case KSYNC_CMD_NOSIZE(KSYNC_IOC_SEM_ACQUIRE):
+		return sem_acquire(kf, uarg);
+	case KSYNC_CMD_NOSIZE(KSYNC_IOC_SEM_RELEASE):
+		return sem_release(kf, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -484,6 +488,16 @@ static void sem_undo(struct ksync_file *kf)
 		sem_wake_pollers(sem);
 }
 
+static void sem_summary(struct ksync_obj *obj, struct ksync_list_entry *e)
+{
+	struct ksync_sem *sem = to_sem(obj);
+
+	spin_lock(&sem->obj.lock);
+	e->sem.value = sem_value_of(sem_read(sem));
+	e->sem.waiters = sem->nr_waiters;
+	spin_unlock(&sem->obj.lock);
+}
+
 static void sem_fdinfo(struct seq_file *m, struct ksync_file *kf)
 {
 	struct ksync_sem *sem = to_sem(kf->obj);
@@ -511,4 +525,5 @@ const struct ksync_type ksync_sem_type = {
 	.page		= sem_page,
 	.release	= sem_undo,
 	.fdinfo		= sem_fdinfo,
+	.summary	= sem_summary,
 };

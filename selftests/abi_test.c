@@ -93,6 +93,11 @@ TEST_F(abi, unknown_ioctls)
 	ASSERT_EQ(-ENOTTY, obj_ioctl(self->fd, _IO(KSYNC_IOC_MAGIC, 0x7f), NULL));
 	ASSERT_EQ(-ENOTTY, obj_ioctl(self->fd, KSYNC_IOC_OPEN, NULL));
 	ASSERT_EQ(-ENOTTY, obj_ioctl(self->fd, KSYNC_IOC_SEM_INFO + 1, &info));
+	/* acquire and release before their structs had a size */
+	ASSERT_EQ(-ENOTTY, obj_ioctl(self->fd, _IOW(KSYNC_IOC_MAGIC, 0x10, uint64_t[2]), &info));
+	ASSERT_EQ(-ENOTTY, obj_ioctl(self->fd, _IOW(KSYNC_IOC_MAGIC, 0x11, uint64_t), &info));
+	/* an output struct has one size: a wrong one in the number is refused */
+	ASSERT_EQ(-ENOTTY, obj_ioctl(self->fd, _IOR(KSYNC_IOC_MAGIC, 0x12, uint32_t), &info));
 }
 
 TEST_F(abi, bad_pointers)
@@ -156,12 +161,47 @@ TEST_F(abi, bad_sizes)
 	ASSERT_EQ(self->base + 1, ksync_objects());
 }
 
+/* The blocking calls' structs grow as the open struct does. */
+TEST_F(abi, wait_structs_can_grow)
+{
+	struct {
+		struct ksync_sem_wait w;
+		uint64_t tail[4];
+	} bw = { .w = { .count = 1, .flags = KSYNC_WAIT_DEADLINE } };
+	struct {
+		struct ksync_sem_post p;
+		uint64_t tail[4];
+	} bp = { .p = { .count = 1 } };
+
+	bp.p.size = 0;
+	ASSERT_EQ(-EINVAL, obj_ioctl(self->fd, KSYNC_IOC_SEM_RELEASE, &bp));
+	bp.p.size = sizeof(bp.p) - 4;
+	ASSERT_EQ(-EINVAL, obj_ioctl(self->fd, KSYNC_IOC_SEM_RELEASE, &bp));
+	bp.p.size = sizeof(bp);
+	ASSERT_EQ(0, obj_ioctl(self->fd, KSYNC_IOC_SEM_RELEASE, &bp));
+	ASSERT_EQ(0, obj_ioctl(self->fd, _IOC(_IOC_WRITE, KSYNC_IOC_MAGIC, 0x14, sizeof(bp)), &bp));
+	bp.tail[3] = 1;
+	ASSERT_EQ(-EINVAL, obj_ioctl(self->fd, KSYNC_IOC_SEM_RELEASE, &bp));
+	ASSERT_EQ(5, ksync_sem_value(self->s));
+
+	bw.w.size = 8;
+	ASSERT_EQ(-EINVAL, obj_ioctl(self->fd, KSYNC_IOC_SEM_ACQUIRE, &bw));
+	bw.w.size = 1 << 20;
+	ASSERT_EQ(-EINVAL, obj_ioctl(self->fd, KSYNC_IOC_SEM_ACQUIRE, &bw));
+	bw.w.size = sizeof(bw);
+	ASSERT_EQ(0, obj_ioctl(self->fd, KSYNC_IOC_SEM_ACQUIRE, &bw));
+	bw.tail[0] = 1;
+	ASSERT_EQ(-EINVAL, obj_ioctl(self->fd, KSYNC_IOC_SEM_ACQUIRE, &bw));
+	ASSERT_EQ(4, ksync_sem_value(self->s));
+	ASSERT_EQ(0, ksync_sem_try_acquire(self->s, 1)); /* as the teardown expects */
+}
+
 TEST_F(abi, unknown_flags_and_reserved)
 {
 	struct ksync_open_args a = sem_args();
 	struct ksync_unlink_args u = { .size = sizeof(u), .name = (uintptr_t) "/x" };
-	struct ksync_sem_wait w = { .count = 1 };
-	struct ksync_sem_post p = { .count = 1 };
+	struct ksync_sem_wait w = { .size = sizeof(w), .count = 1 };
+	struct ksync_sem_post p = { .size = sizeof(p), .count = 1 };
 
 	a.flags |= 0x100;
 	ASSERT_EQ(-EINVAL, dev_ioctl(KSYNC_IOC_OPEN, &a));
@@ -196,13 +236,19 @@ TEST_F(abi, unknown_flags_and_reserved)
 	p.flags = 0;
 	p.count = 0xffffffffu;
 	ASSERT_EQ(-EINVAL, obj_ioctl(self->fd, KSYNC_IOC_SEM_RELEASE, &p));
+	w.count = 1;
+	w.pad = 1;
+	ASSERT_EQ(-EINVAL, obj_ioctl(self->fd, KSYNC_IOC_SEM_ACQUIRE, &w));
+	p.count = 1;
+	p.pad = 1;
+	ASSERT_EQ(-EINVAL, obj_ioctl(self->fd, KSYNC_IOC_SEM_RELEASE, &p));
 	ASSERT_EQ(self->base + 1, ksync_objects());
 }
 
 /* Deadlines at the ends of the range neither hang nor wrap. */
 TEST_F(abi, extreme_deadlines)
 {
-	struct ksync_sem_wait w = { .count = 4, .flags = KSYNC_WAIT_DEADLINE };
+	struct ksync_sem_wait w = { .size = sizeof(w), .count = 4, .flags = KSYNC_WAIT_DEADLINE };
 
 	w.deadline = 0;
 	ASSERT_EQ(-ETIMEDOUT, obj_ioctl(self->fd, KSYNC_IOC_SEM_ACQUIRE, &w));
@@ -216,15 +262,15 @@ TEST_F(abi, extreme_deadlines)
 TEST_F(abi, garbage)
 {
 	unsigned long cmds[] = {
-		KSYNC_IOC_OPEN,	       KSYNC_IOC_UNLINK,      KSYNC_IOC_INFO,
-		KSYNC_IOC_SEM_ACQUIRE, KSYNC_IOC_SEM_RELEASE, KSYNC_IOC_SEM_INFO,
+		KSYNC_IOC_OPEN,	       KSYNC_IOC_UNLINK,   KSYNC_IOC_INFO, KSYNC_IOC_SEM_ACQUIRE,
+		KSYNC_IOC_SEM_RELEASE, KSYNC_IOC_SEM_INFO, KSYNC_IOC_LIST,
 	};
 	uint64_t buf[16];
 	unsigned int i, j;
 
 	srand(1);
 	for (i = 0; i < 20000; i++) {
-		unsigned long cmd = cmds[rand() % 6];
+		unsigned long cmd = cmds[rand() % 7];
 		struct ksync_sem_wait *w = (void *)buf;
 
 		for (j = 0; j < 16; j++)
@@ -234,6 +280,8 @@ TEST_F(abi, garbage)
 			/* garbage may ask for permits that exist: never wait */
 			w->flags = KSYNC_WAIT_DEADLINE;
 			w->deadline = 0;
+			if (i & 2) /* and get past the size check now and then */
+				w->size = sizeof(*w);
 		}
 		if (cmd == KSYNC_IOC_SEM_RELEASE)
 			continue; /* a random release would legitimately add */
@@ -243,18 +291,6 @@ TEST_F(abi, garbage)
 			ASSERT_EQ(0, ksync_sem_release(self->s, w->count));
 	}
 	ASSERT_EQ(self->base + 1, ksync_objects());
-}
-
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -EIO;
 }
 
 static int fail_nth_left(void)
@@ -276,7 +312,7 @@ static int fail_nth(int n)
 	char v[16];
 
 	snprintf(v, sizeof(v), "%d", n);
-	return write_file("/proc/thread-self/fail-nth", v);
+	return write_text("/proc/thread-self/fail-nth", v);
 }
 
 static int setup_fault_injection(void)
@@ -293,49 +329,100 @@ static int setup_fault_injection(void)
 	if (access("/proc/thread-self/fail-nth", W_OK))
 		return -1;
 	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++)
-		if (write_file(knobs[i][0], knobs[i][1]))
+		if (write_text(knobs[i][0], knobs[i][1]))
 			return -1;
 	return 0;
 }
 
+/* What the allocation-failure test drives, one call each. */
+static int op_open_named(const char *name)
+{
+	ksync_sem_t *s;
+	int ret = ksync_sem_open(&s, name, KSYNC_CREATE, 0600, 1);
+
+	if (ret == 0) {
+		ret = ksync_sem_value(s) == 1 ? 0 : -EBADMSG;
+		ksync_sem_close(s);
+	}
+	ksync_unlink(name);
+	return ret;
+}
+
+static int op_open_anon(const char *name)
+{
+	ksync_sem_t *s;
+	int ret = ksync_sem_open(&s, NULL, KSYNC_UNDO, 0600, 1);
+
+	(void)name;
+	if (ret == 0) {
+		ret = ksync_sem_acquire(s, 1, NULL);
+		ksync_sem_close(s);
+	}
+	return ret;
+}
+
+static int op_list(const char *name)
+{
+	struct ksync_list_entry e[4];
+	struct ksync_list_args a = {
+		.size = sizeof(a), .entries = (uintptr_t)e, .count = 4, .entry_size = sizeof(e[0])
+	};
+	int ret = dev_ioctl(KSYNC_IOC_LIST, &a);
+
+	(void)name;
+	return ret < 0 ? ret : 0;
+}
+
 /*
- * Every allocation on the open path fails in turn: each open fails cleanly
- * (-ENOMEM, or whatever the failing layer reports) or succeeds, and
- * nothing leaks; kmemleak checks the rest after rmmod.
+ * Every allocation on each path fails in turn: each call fails cleanly
+ * (-ENOMEM, or whatever the failing layer reports) or succeeds, nothing
+ * leaks (the object count; kmemleak checks the rest after rmmod), and the
+ * objects that existed are still usable.
  */
 TEST_F(abi, allocation_failures)
 {
-	const char *name = test_name("fail");
-	int n, ret, failed = 0;
+	int (*ops[])(const char *) = { op_open_named, op_open_anon, op_list };
+	const char *opnames[] = { "open named", "open anonymous with UNDO", "list" };
+	char name[64], keepname[64];
+	ksync_sem_t *keep;
 
 	if (setup_fault_injection())
 		SKIP(return, "this kernel has no fault injection (the debug kernel has)");
-	for (n = 1; n < 200; n++) {
-		ksync_sem_t *s;
+	snprintf(name, sizeof(name), "%s", test_name("fail"));
+	snprintf(keepname, sizeof(keepname), "%s", test_name("keep"));
+	/* one named object the list finds, and that must survive it all */
+	ASSERT_EQ(0, ksync_sem_open(&keep, keepname, KSYNC_CREATE, 0600, 2));
+	for (unsigned int o = 0; o < sizeof(ops) / sizeof(ops[0]); o++) {
+		int n, ret, failed = 0;
 
-		ASSERT_EQ(0, fail_nth(n));
-		ret = ksync_sem_open(&s, n & 1 ? name : NULL, KSYNC_CREATE, 0600, 1);
-		if (fail_nth_left() > 0) {
-			/* fewer than n fault sites: we have been through them all */
+		for (n = 1; n < 200; n++) {
+			ASSERT_EQ(0, fail_nth(n));
+			ret = ops[o](name);
+			if (fail_nth_left() > 0) {
+				/* fewer than n fault sites: we have been through them all */
+				fail_nth(0);
+				break;
+			}
 			fail_nth(0);
-			if (ret == 0)
-				ksync_sem_close(s);
-			break;
+			if (ret) {
+				ASSERT_TRUE(ret == -ENOMEM || ret == -ENFILE || ret == -EMFILE ||
+					    ret == -ENOSPC)
+				{
+					TH_LOG("%s: %d", opnames[o], ret);
+				}
+				failed++;
+			}
+			ASSERT_EQ(self->base + 2, ksync_objects());
 		}
-		fail_nth(0);
-		if (ret == 0) {
-			ASSERT_EQ(1, ksync_sem_value(s));
-			ksync_sem_close(s);
-		} else {
-			ASSERT_TRUE(ret == -ENOMEM || ret == -ENFILE || ret == -EMFILE);
-			failed++;
-		}
-		ksync_unlink(name);
-		ASSERT_EQ(self->base + 1, ksync_objects());
+		TH_LOG("%s: %d allocation sites, %d calls failed cleanly", opnames[o], n - 1,
+		       failed);
+		ASSERT_GT(failed, 0);
+		ASSERT_LT(n, 200);
 	}
-	TH_LOG("%d allocation sites, %d opens failed cleanly", n - 1, failed);
-	ASSERT_GT(failed, 2);
-	ASSERT_LT(n, 200);
+	ASSERT_EQ(0, ksync_sem_try_acquire(keep, 2));
+	ASSERT_EQ(0, ksync_sem_release(keep, 2));
+	ASSERT_EQ(0, ksync_unlink(keepname));
+	ksync_sem_close(keep);
 }
 
 TEST_HARNESS_MAIN

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -139,5 +140,96 @@ static inline int ksync_objects(void)
 	}
 	return n;
 }
+
+/* An ioctl on a fresh /dev/ksync fd; -errno on failure. */
+static inline int ksync_dev_ioctl(unsigned long cmd, void *arg)
+{
+	int fd = open("/dev/ksync", O_RDWR | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = ioctl(fd, cmd, arg);
+	if (ret < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Walk the listing, batch entries at a time, calling fn on every entry
+ * whose name starts with prefix.  Returns how many matched, or -errno.
+ */
+static inline long list_names(const char *prefix, unsigned int batch,
+			      void (*fn)(const struct ksync_list_entry *e, void *arg), void *arg)
+{
+	struct ksync_list_entry e[64];
+	struct ksync_list_args a = { .size = sizeof(a),
+				     .entries = (uintptr_t)e,
+				     .entry_size = sizeof(e[0]) };
+	long found = 0;
+	int n;
+
+	if (batch > 64)
+		batch = 64;
+	for (;;) {
+		a.count = batch;
+		n = ksync_dev_ioctl(KSYNC_IOC_LIST, &a);
+		if (n < 0)
+			return n;
+		if (n == 0)
+			return found;
+		for (int i = 0; i < n; i++) {
+			if (strncmp(e[i].name, prefix, strlen(prefix)))
+				continue;
+			found++;
+			if (fn)
+				fn(&e[i], arg);
+		}
+	}
+}
+
+/* Run fn(arg) in a child with these ids; its exit code, or -1. */
+static inline int as_user(uid_t uid, gid_t gid, int (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (setgroups(0, NULL) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid))
+			_exit(99);
+		_exit(fn(arg));
+	}
+	return wait_child(pid, 60000);
+}
+
+/* Write a value to a file such as a module parameter; 0 or -errno. */
+static inline int write_text(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -EIO;
+}
+
+static inline long read_number(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long n = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+#define KSYNC_PARAM(p) "/sys/module/ksync/parameters/" p
 
 #endif

@@ -144,8 +144,10 @@ TEST(scribbled_page_hurts_nobody_else)
 			_exit(0);
 		}
 		while (now_ns() < end) {
-			struct ksync_sem_wait w = { .count = 1, .flags = KSYNC_WAIT_DEADLINE };
-			struct ksync_sem_post p = { .count = 1 };
+			struct ksync_sem_wait w = { .size = sizeof(w),
+						    .count = 1,
+						    .flags = KSYNC_WAIT_DEADLINE };
+			struct ksync_sem_post p = { .size = sizeof(p), .count = 1 };
 
 			ioctl(ksync_sem_fd(victim), KSYNC_IOC_SEM_RELEASE, &p);
 			ioctl(ksync_sem_fd(victim), KSYNC_IOC_SEM_ACQUIRE, &w);

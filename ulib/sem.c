@@ -93,7 +93,9 @@ int ksync_sem_from_fd(ksync_sem_t **out, int fd)
 static __attribute__((noinline)) int sem_wait_slow(ksync_sem_t *s, unsigned int n, uint32_t flags,
 						   uint64_t deadline)
 {
-	struct ksync_sem_wait args = { .count = n, .flags = flags, .deadline = deadline };
+	struct ksync_sem_wait args = {
+		.size = sizeof(args), .count = n, .flags = flags, .deadline = deadline
+	};
 
 	if (!s || n > KSYNC_SEM_VALUE_MAX)
 		return -EINVAL;
@@ -138,7 +140,7 @@ int ksync_sem_try_acquire(ksync_sem_t *s, unsigned int n)
 
 static __attribute__((noinline)) int sem_post_slow(ksync_sem_t *s, unsigned int n)
 {
-	struct ksync_sem_post args = { .count = n };
+	struct ksync_sem_post args = { .size = sizeof(args), .count = n };
 
 	if (!s || n > KSYNC_SEM_VALUE_MAX)
 		return -EINVAL;

@@ -65,6 +65,42 @@ struct ksync_info {
 	__aligned_u64 reserved[2];
 };
 
+/*
+ * KSYNC_IOC_LIST on /dev/ksync: the named objects of the caller's IPC
+ * namespace that it may see, in the order of their ids, a batch per call.
+ * Returns how many entries it filled (0 at the end) and sets cursor to the
+ * last one's id; pass it back to go on.  Objects created or removed during
+ * a listing may or may not appear; any other appears exactly once.
+ */
+struct ksync_list_args {
+	__u32 size;		/* sizeof(struct ksync_list_args) */
+	__u32 flags;		/* none defined: must be zero */
+	__aligned_u64 cursor;	/* in: 0 or the last id seen; out: the last id */
+	__aligned_u64 entries;	/* user pointer to count entries of entry_size */
+	__u32 count;		/* room for this many (the module may fill fewer) */
+	__u32 entry_size;	/* sizeof(struct ksync_list_entry) */
+};
+
+#define KSYNC_LIST_NAME_LEN	264	/* "/name", NUL, padding */
+
+struct ksync_list_entry {
+	__aligned_u64 id;	/* the object's id in its namespace */
+	__u32 type;		/* KSYNC_TYPE_* */
+	__u32 uid;		/* owner, in the caller's user namespace */
+	__u32 gid;
+	__u32 mode;
+	__u32 handles;		/* open file descriptions */
+	__u32 pad;
+	union {
+		struct {
+			__u32 value;	/* permits free now */
+			__u32 waiters;	/* tasks asleep in acquire */
+		} sem;
+		__aligned_u64 reserved[4];
+	};
+	char name[KSYNC_LIST_NAME_LEN];	/* NUL-terminated */
+};
+
 /* ksync_sem_wait.flags */
 #define KSYNC_WAIT_DEADLINE	0x1	/* deadline is valid; else wait forever */
 #define KSYNC_WAIT_FLAGS	0x1
@@ -73,18 +109,24 @@ struct ksync_info {
  * KSYNC_IOC_SEM_ACQUIRE: take count permits, sleeping in FIFO order.  The
  * deadline is absolute CLOCK_MONOTONIC in ns, in the caller's time
  * namespace; one already past means "try once".  A wait that ends at its
- * deadline fails with -ETIMEDOUT, one ended by a signal with -EINTR.
+ * deadline fails with -ETIMEDOUT, one ended by a signal handler with
+ * -EINTR; other signals restart it.  size lets the struct grow (a
+ * cancellation fd is planned) under the same ioctl number.
  */
 struct ksync_sem_wait {
+	__u32 size;		/* sizeof(struct ksync_sem_wait) */
 	__u32 count;
 	__u32 flags;		/* KSYNC_WAIT_* */
+	__u32 pad;		/* must be zero */
 	__aligned_u64 deadline;
 };
 
 /* KSYNC_IOC_SEM_RELEASE: give back count permits. */
 struct ksync_sem_post {
+	__u32 size;		/* sizeof(struct ksync_sem_post) */
 	__u32 count;
 	__u32 flags;		/* none defined: must be zero */
+	__u32 pad;		/* must be zero */
 };
 
 /* KSYNC_IOC_SEM_INFO: a snapshot of the semaphore and its counters. */
@@ -125,8 +167,10 @@ struct ksync_sem_shared {
 #define KSYNC_IOC_OPEN		_IOW(KSYNC_IOC_MAGIC, 0x00, struct ksync_open_args)
 #define KSYNC_IOC_UNLINK	_IOW(KSYNC_IOC_MAGIC, 0x01, struct ksync_unlink_args)
 #define KSYNC_IOC_INFO		_IOR(KSYNC_IOC_MAGIC, 0x02, struct ksync_info)
-#define KSYNC_IOC_SEM_ACQUIRE	_IOW(KSYNC_IOC_MAGIC, 0x10, struct ksync_sem_wait)
-#define KSYNC_IOC_SEM_RELEASE	_IOW(KSYNC_IOC_MAGIC, 0x11, struct ksync_sem_post)
+#define KSYNC_IOC_LIST		_IOWR(KSYNC_IOC_MAGIC, 0x03, struct ksync_list_args)
 #define KSYNC_IOC_SEM_INFO	_IOR(KSYNC_IOC_MAGIC, 0x12, struct ksync_sem_info)
+/* 0x10 and 0x11 were acquire and release before their structs had a size */
+#define KSYNC_IOC_SEM_ACQUIRE	_IOW(KSYNC_IOC_MAGIC, 0x13, struct ksync_sem_wait)
+#define KSYNC_IOC_SEM_RELEASE	_IOW(KSYNC_IOC_MAGIC, 0x14, struct ksync_sem_post)
 
 #endif /* _UAPI_LINUX_KSYNC_H */

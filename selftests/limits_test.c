@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What one user may make the module hold: at most max_objects_per_user
+ * objects, named or anonymous (-EDQUOT past it), while others are not
+ * affected and CAP_SYS_RESOURCE may exceed it; and max_objects for
+ * everyone together (-ENOSPC).
+ */
+#include "common.h"
+#include "kselftest_harness.h"
+
+#define USER_A 1000
+#define USER_B 1001
+#define LIMIT 6
+
+FIXTURE(limits)
+{
+	long per_user, global;
+};
+
+FIXTURE_SETUP(limits)
+{
+	char v[16];
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to set the limits and switch users");
+	self->per_user = read_number(KSYNC_PARAM("max_objects_per_user"));
+	self->global = read_number(KSYNC_PARAM("max_objects"));
+	ASSERT_LT(0, self->per_user);
+	snprintf(v, sizeof(v), "%d", LIMIT);
+	ASSERT_EQ(0, write_text(KSYNC_PARAM("max_objects_per_user"), v));
+}
+
+FIXTURE_TEARDOWN(limits)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%ld", self->per_user);
+	EXPECT_EQ(0, write_text(KSYNC_PARAM("max_objects_per_user"), v));
+	snprintf(v, sizeof(v), "%ld", self->global);
+	EXPECT_EQ(0, write_text(KSYNC_PARAM("max_objects"), v));
+}
+
+/*
+ * As one user: fill the quota with anonymous and named objects, check the
+ * error, free one and take it again.  Exit code 0 when all held.
+ */
+static int fill_quota(void *arg)
+{
+	ksync_sem_t *s[LIMIT];
+	const char *name = arg;
+	ksync_sem_t *extra;
+	int ret = 0;
+
+	for (int i = 0; i < LIMIT; i++)
+		if (ksync_sem_open(&s[i], i ? NULL : name, KSYNC_CREATE | KSYNC_EXCL, 0600, 0))
+			return 1;
+	if (ksync_sem_open(&extra, NULL, 0, 0600, 0) != -EDQUOT)
+		ret = 2;
+	else if (ksync_sem_open(&extra, "/quota-extra", KSYNC_CREATE, 0600, 0) != -EDQUOT)
+		ret = 3;
+	/* an existing object may still be opened: nothing new is held */
+	else if (ksync_sem_open(&extra, name, 0, 0, 0) || ksync_sem_close(extra))
+		ret = 4;
+	ksync_sem_close(s[LIMIT - 1]);
+	if (!ret && (ksync_sem_open(&extra, NULL, 0, 0600, 0) || ksync_sem_close(extra)))
+		ret = 5;
+	for (int i = 0; i < LIMIT - 1; i++)
+		ksync_sem_close(s[i]);
+	return ret;
+}
+
+static int fill_quota_and_wait(void *arg)
+{
+	int *fds = arg;
+	ksync_sem_t *s;
+	char c;
+
+	for (int i = 0; i < LIMIT; i++)
+		if (ksync_sem_open(&s, NULL, 0, 0600, 0))
+			return 1;
+	/* hold them (handles leak on purpose) until told to go */
+	if (write(fds[1], "f", 1) != 1 || read(fds[2], &c, 1) != 1)
+		return 2;
+	return 0;
+}
+
+TEST_F(limits, per_user_quota)
+{
+	char name[64];
+	int base = ksync_objects();
+
+	snprintf(name, sizeof(name), "%s", test_name("quota"));
+	ASSERT_EQ(0, as_user(USER_A, USER_A, fill_quota, name));
+	/* the named one stays: it counts against its owner until unlinked */
+	ASSERT_EQ(base + 1, ksync_objects());
+	ASSERT_EQ(0, ksync_unlink(name));
+	ASSERT_EQ(base, ksync_objects());
+}
+
+TEST_F(limits, one_user_full_leaves_others_alone)
+{
+	int done[2], go[2], fds[3];
+	ksync_sem_t *s[LIMIT + 2];
+	char c, name[64];
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(done));
+	ASSERT_EQ(0, pipe(go));
+	fds[1] = done[1];
+	fds[2] = go[0];
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		if (setresgid(USER_A, USER_A, USER_A) || setresuid(USER_A, USER_A, USER_A))
+			_exit(99);
+		_exit(fill_quota_and_wait(fds));
+	}
+	ASSERT_EQ(1, read(done[0], &c, 1));
+	/* another user has a whole quota of its own */
+	snprintf(name, sizeof(name), "%s", test_name("other"));
+	ASSERT_EQ(0, as_user(USER_B, USER_B, fill_quota, name));
+	ASSERT_EQ(0, ksync_unlink(name));
+	/* root (CAP_SYS_RESOURCE) may go past the per-user limit */
+	for (int i = 0; i < LIMIT + 2; i++)
+		ASSERT_EQ(0, ksync_sem_open(&s[i], NULL, 0, 0600, 0));
+	for (int i = 0; i < LIMIT + 2; i++)
+		ksync_sem_close(s[i]);
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(0, wait_child(pid, 10000));
+	close(done[0]);
+	close(done[1]);
+	close(go[0]);
+	close(go[1]);
+}
+
+/* The machine-wide limit holds for root too: -ENOSPC. */
+TEST_F(limits, global_limit)
+{
+	int base = ksync_objects();
+	ksync_sem_t *s[3];
+	char v[16];
+
+	snprintf(v, sizeof(v), "%d", base + 2);
+	ASSERT_EQ(0, write_text(KSYNC_PARAM("max_objects"), v));
+	ASSERT_EQ(0, ksync_sem_open(&s[0], NULL, 0, 0600, 0));
+	ASSERT_EQ(0, ksync_sem_open(&s[1], NULL, 0, 0600, 0));
+	ASSERT_EQ(-ENOSPC, ksync_sem_open(&s[2], NULL, 0, 0600, 0));
+	ksync_sem_close(s[0]);
+	ASSERT_EQ(0, ksync_sem_open(&s[2], NULL, 0, 0600, 0));
+	ksync_sem_close(s[1]);
+	ksync_sem_close(s[2]);
+	ASSERT_EQ(base, ksync_objects());
+}
+
+TEST_HARNESS_MAIN
