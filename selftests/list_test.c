@@ -237,7 +237,7 @@ TEST(root_finds_and_removes_what_a_user_left)
 }
 
 /* Many names: every one is listed exactly once. */
-#define MANY 20000
+#define MANY 10000
 
 static int open_raw(const char *name)
 {

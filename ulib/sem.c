@@ -197,9 +197,12 @@ int ksync_sem_close(ksync_sem_t *s)
 
 	if (!s)
 		return -EINVAL;
-	munmap((void *)s->word, s->map_len);
+	/* munmap can fail only for want of memory (a split it needs): try
+	 * twice, then report it; the fd goes either way */
+	if (munmap((void *)s->word, s->map_len) && munmap((void *)s->word, s->map_len))
+		ret = -errno;
 	/* close(2) may report EINTR, but on Linux the fd is gone either way */
-	if (close(s->fd) < 0 && errno != EINTR)
+	if (close(s->fd) < 0 && errno != EINTR && !ret)
 		ret = -errno;
 	errno = saved;
 	free(s);
