@@ -131,7 +131,7 @@ check-host: tests
 bench:
 	scripts/setup-host
 	$(MAKE) --no-print-directory tools
-	scripts/ksync-vm -- sh -c '$(B)/tools/bench $(BENCH_SCALE) && $(B)/tools/bench_names $(BENCH_SCALE) $(BENCH_NAMES)' 
+	scripts/ksync-vm --mem 3072 -- sh -c '$(B)/tools/bench $(BENCH_SCALE) && $(B)/tools/bench_names $(BENCH_SCALE) $(BENCH_NAMES)' 
 
 # setup-host first: on a fresh machine even the compiler may be missing
 demo:

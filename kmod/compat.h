@@ -3,6 +3,7 @@
 #ifndef KSYNC_COMPAT_H
 #define KSYNC_COMPAT_H
 
+#include <linux/fs.h>
 #include <linux/mm.h>
 
 /*
@@ -16,6 +17,16 @@ static inline void ksync_vm_flags_mod(struct vm_area_struct *vma,
 	vm_flags_mod(vma, set, clear);
 #else
 	vma->vm_flags = (vma->vm_flags | set) & ~clear;
+#endif
+}
+
+/* A reference to a file whose count may already have dropped to zero. */
+static inline bool ksync_get_file_unless_zero(struct file *file)
+{
+#ifdef KSYNC_HAVE_FILE_REF
+	return file_ref_get(&file->f_ref);
+#else
+	return atomic_long_inc_not_zero(&file->f_count);
 #endif
 }
 

@@ -6,6 +6,7 @@
  *   ksync_registry_lock (mutex, registry.c)
  *     -> ksync_users_lock (mutex, limits.c)
  *     -> ksync_obj.lock (spinlock, one per object)
+ *   mmap_lock -> ksync_obj.map_lock (mutex, shm.c; a leaf)
  * The object lock is never held while sleeping, allocating or touching
  * user memory; no mutex is taken under an object lock.
  */
@@ -16,6 +17,7 @@
 #include <linux/ioctl.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -27,6 +29,7 @@
 struct ksync_file;
 struct ksync_list_entry;
 struct ksync_ns;
+struct user_namespace;
 struct ksync_obj;
 struct page;
 struct poll_table_struct;
@@ -62,7 +65,11 @@ struct ksync_obj {
 	kuid_t uid;
 	kgid_t gid;
 	umode_t mode;
+	struct user_namespace *uns;	/* the creator's: limits.c charges its owners */
 	atomic_t files;			/* open file descriptions */
+	/* shm.c: the file every mapping holds, not counted; map_lock */
+	struct mutex map_lock;
+	struct file *mapf;
 	/*
 	 * registry.c.  The name is set at creation and freed with the object,
 	 * never before: fdinfo reads it without the registry lock.  'linked'
@@ -102,8 +109,8 @@ ktime_t ksync_deadline(u64 ns);
 int ksync_shm_mmap(struct ksync_file *kf, struct vm_area_struct *vma);
 
 /* limits.c */
-int ksync_charge(kuid_t uid);
-void ksync_uncharge(kuid_t uid);
+int ksync_charge(kuid_t uid, const struct user_namespace *ns);
+void ksync_uncharge(kuid_t uid, const struct user_namespace *ns);
 void ksync_limits_exit(void);
 
 /* registry.c */

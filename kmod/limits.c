@@ -3,10 +3,14 @@
  * What one user, and everyone together, may make the module hold.
  *
  * Every object is charged when it is created and uncharged when it is
- * freed: once against max_objects (all users) and once against
- * max_objects_per_user (its owner, the creator's effective uid).  Named
- * and anonymous objects count alike, since both pin memory.  Memory itself
- * is charged to the creator's memory cgroup (GFP_KERNEL_ACCOUNT).
+ * freed: once against max_objects (all users) and against
+ * max_objects_per_user for each of its payers: its owner (the creator's
+ * effective uid) and the owner of every user namespace between the
+ * creator and the machine's, as the kernel's ucounts charge.  So the uids
+ * of a user's containers (a subuid range, say) count against the user too,
+ * and cannot multiply its share.  Named and anonymous objects count alike,
+ * since both pin memory.  Memory itself is charged to the creator's memory
+ * cgroup (GFP_KERNEL_ACCOUNT).
  *
  * Lock order: ksync_registry_lock -> ksync_users_lock.
  */
@@ -15,6 +19,7 @@
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/sysfs.h>
+#include <linux/user_namespace.h>
 #include <linux/xarray.h>
 
 #include "ksync.h"
@@ -54,39 +59,84 @@ static unsigned long ksync_owned(unsigned long idx)
 	return entry ? xa_to_value(entry) : 0;
 }
 
-/* -ENOSPC: the machine's limit; -EDQUOT: this user's, as keyrings say it. */
-int ksync_charge(kuid_t uid)
+/*
+ * Who pays for an object: distinct kuids, the owner and one per user
+ * namespace level (they nest 33 deep at most: create_user_ns()).
+ */
+#define KSYNC_PAYERS_MAX	34
+
+static int ksync_payers(kuid_t uid, const struct user_namespace *ns,
+			unsigned long *idx)
 {
-	unsigned long idx = __kuid_val(uid), n;
-	int ret;
+	int i, n = 0;
+
+	idx[n++] = __kuid_val(uid);
+	for (; ns && ns != &init_user_ns && n < KSYNC_PAYERS_MAX; ns = ns->parent) {
+		unsigned long owner = __kuid_val(ns->owner);
+
+		for (i = 0; i < n && idx[i] != owner; i++)
+			;
+		if (i == n)
+			idx[n++] = owner;
+	}
+	return n;
+}
+
+/* Set a payer's count; replacing an entry in place allocates nothing. */
+static int ksync_set_owned(unsigned long idx, unsigned long n)
+{
+	if (!n) {
+		xa_erase(&ksync_users, idx);
+		return 0;
+	}
+	return xa_err(xa_store(&ksync_users, idx, xa_mk_value(n),
+			       GFP_KERNEL_ACCOUNT));
+}
+
+/*
+ * Charge an object created by uid in user namespace ns.  -ENOSPC: the
+ * machine's limit; -EDQUOT: a payer's, as keyrings report a user's quota.
+ */
+int ksync_charge(kuid_t uid, const struct user_namespace *ns)
+{
+	unsigned long idx[KSYNC_PAYERS_MAX];
+	int i, n, ret = 0;
 
 	if (atomic_inc_return(&ksync_nr_objects) > READ_ONCE(ksync_max_objects)) {
 		atomic_dec(&ksync_nr_objects);
 		return -ENOSPC;
 	}
+	n = ksync_payers(uid, ns, idx);
 	mutex_lock(&ksync_users_lock);
-	n = ksync_owned(idx);
-	if (n >= READ_ONCE(ksync_max_per_user) && !capable(CAP_SYS_RESOURCE))
+	for (i = 0; i < n; i++)
+		if (ksync_owned(idx[i]) >= READ_ONCE(ksync_max_per_user))
+			break;
+	if (i < n && !capable(CAP_SYS_RESOURCE))
 		ret = -EDQUOT;
-	else
-		ret = xa_err(xa_store(&ksync_users, idx, xa_mk_value(n + 1),
-				      GFP_KERNEL_ACCOUNT));
+	for (i = 0; !ret && i < n; i++) {
+		ret = ksync_set_owned(idx[i], ksync_owned(idx[i]) + 1);
+		if (ret)	/* undo the payers charged so far */
+			while (i--)
+				ksync_set_owned(idx[i], ksync_owned(idx[i]) - 1);
+	}
 	mutex_unlock(&ksync_users_lock);
 	if (ret)
 		atomic_dec(&ksync_nr_objects);
 	return ret;
 }
 
-void ksync_uncharge(kuid_t uid)
+void ksync_uncharge(kuid_t uid, const struct user_namespace *ns)
 {
-	unsigned long idx = __kuid_val(uid), n;
+	unsigned long idx[KSYNC_PAYERS_MAX];
+	int i, n = ksync_payers(uid, ns, idx);
 
 	mutex_lock(&ksync_users_lock);
-	n = ksync_owned(idx);
-	if (n > 1)	/* replaces an entry in place: allocates nothing */
-		xa_store(&ksync_users, idx, xa_mk_value(n - 1), GFP_KERNEL);
-	else
-		xa_erase(&ksync_users, idx);
+	for (i = 0; i < n; i++) {
+		unsigned long owned = ksync_owned(idx[i]);
+
+		if (!WARN_ON_ONCE(!owned))
+			ksync_set_owned(idx[i], owned - 1);
+	}
 	mutex_unlock(&ksync_users_lock);
 	atomic_dec(&ksync_nr_objects);
 }

@@ -13,24 +13,27 @@
 #include <linux/slab.h>
 #include <linux/time_namespace.h>
 #include <linux/uaccess.h>
+#include <linux/user_namespace.h>
 
 #include "ksync.h"
 
 struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,
 				const struct ksync_open_args *args)
 {
+	struct user_namespace *uns = current_user_ns();
 	kuid_t owner = current_euid();
 	struct ksync_obj *obj;
 	int ret;
 
-	ret = ksync_charge(owner);
+	ret = ksync_charge(owner, uns);
 	if (ret)
 		return ERR_PTR(ret);
 	obj = ops->create(args);
 	if (IS_ERR(obj)) {
-		ksync_uncharge(owner);
+		ksync_uncharge(owner, uns);
 		return obj;
 	}
+	obj->uns = get_user_ns(uns);
 	kref_init(&obj->ref);
 	obj->ops = ops;
 	spin_lock_init(&obj->lock);
@@ -42,6 +45,8 @@ struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,
 	obj->ns = NULL;
 	obj->linked = false;
 	atomic_set(&obj->files, 0);
+	mutex_init(&obj->map_lock);
+	obj->mapf = NULL;
 	return obj;
 }
 
@@ -49,11 +54,13 @@ static void ksync_obj_release(struct kref *ref)
 {
 	struct ksync_obj *obj = container_of(ref, struct ksync_obj, ref);
 
+	struct user_namespace *uns = obj->uns;
 	kuid_t owner = obj->uid;
 
 	kfree(obj->name);
 	obj->ops->free(obj);
-	ksync_uncharge(owner);
+	ksync_uncharge(owner, uns);
+	put_user_ns(uns);
 }
 
 void ksync_obj_put(struct ksync_obj *obj)

@@ -15,7 +15,10 @@
  * dead one's memory can never inherit its names.  When a namespace dies,
  * put_ipc_ns() clears its mqueue superblock's s_fs_info (mq_clear_sbinfo);
  * every registry operation first drops the names of namespaces found dead
- * that way (ksync_reap), and module exit drops all of them.
+ * that way (ksync_reap), so does a work item once a second while any
+ * namespace but the machine's holds names, and module exit drops them all.
+ * The mount of an emptied namespace is let go after the lock is dropped:
+ * its last mntput tears down that namespace's mqueue filesystem at once.
  *
  * Names are found through one resizable hash table (rhashtable), keyed by
  * namespace and name and seeded at random, so that nobody can choose names
@@ -38,6 +41,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include "ksync.h"
@@ -52,7 +56,13 @@ struct ksync_ns {
 
 static DEFINE_MUTEX(ksync_registry_lock);
 static LIST_HEAD(ksync_namespaces);
+static LIST_HEAD(ksync_ns_gone);	/* emptied: mntput after unlocking */
+static unsigned int ksync_nr_foreign;	/* namespaces but the machine's */
+static bool ksync_exiting;
 static struct rhashtable ksync_names;
+
+static void ksync_reap_work(struct work_struct *work);
+static DECLARE_DELAYED_WORK(ksync_reaper, ksync_reap_work);
 
 static const struct ksync_type *const ksync_types[] = {
 	&ksync_sem_type,
@@ -129,6 +139,12 @@ static struct vfsmount *ksync_ns_mnt(void)
 	return current->nsproxy->ipc_ns->mq_mnt;
 }
 
+/* The machine's own IPC namespace never dies: nothing to watch there. */
+static bool ksync_ns_foreign(const struct ksync_ns *ns)
+{
+	return ns->mnt != init_task.nsproxy->ipc_ns->mq_mnt;
+}
+
 static bool ksync_ns_dead(const struct ksync_ns *ns)
 {
 	/* set once by put_ipc_ns(), under a lock we cannot take: one way */
@@ -143,6 +159,11 @@ static struct user_namespace *ksync_ns_owner(void)
 static struct vfsmount *ksync_ns_mnt(void)
 {
 	return NULL;
+}
+
+static bool ksync_ns_foreign(const struct ksync_ns *ns)
+{
+	return false;
 }
 
 static bool ksync_ns_dead(const struct ksync_ns *ns)
@@ -178,18 +199,23 @@ static struct ksync_ns *ksync_ns_find(bool create)
 	ns->mnt = mntget(mnt);
 	xa_init_flags(&ns->objs, XA_FLAGS_ALLOC1);
 	list_add(&ns->link, &ksync_namespaces);
+	if (ksync_ns_foreign(ns))
+		ksync_nr_foreign++;
 	return ns;
 }
 
-/* A namespace with no names left is forgotten, and its mount let go. */
+/*
+ * A namespace with no names left is forgotten; its mount is let go when
+ * the lock is dropped (ksync_registry_leave).
+ */
 static void ksync_ns_put_if_empty(struct ksync_ns *ns)
 {
 	if (!xa_empty(&ns->objs))
 		return;
-	list_del(&ns->link);
+	if (ksync_ns_foreign(ns))
+		ksync_nr_foreign--;
+	list_move(&ns->link, &ksync_ns_gone);
 	xa_destroy(&ns->objs);
-	mntput(ns->mnt);
-	kfree(ns);
 }
 
 /* Drop the name's reference; the object lives on while fds hold it. */
@@ -221,6 +247,42 @@ static void ksync_reap(void)
 	list_for_each_entry_safe(ns, tmp, &ksync_namespaces, link)
 		if (ksync_ns_dead(ns))
 			ksync_ns_clear(ns);
+}
+
+/* Every registry operation: take the lock, then drop what died. */
+static void ksync_registry_enter(void)
+{
+	mutex_lock(&ksync_registry_lock);
+	ksync_reap();
+}
+
+/*
+ * Drop the lock, then let go of emptied namespaces' mounts: for a dead
+ * namespace the last mntput tears down its mqueue filesystem there and
+ * then, which need not hold up the registry.  While other namespaces than
+ * the machine's hold names, look again for dead ones in a second.
+ */
+static void ksync_registry_leave(void)
+{
+	struct ksync_ns *ns, *tmp;
+	LIST_HEAD(gone);
+	bool watch;
+
+	list_splice_init(&ksync_ns_gone, &gone);
+	watch = ksync_nr_foreign && !ksync_exiting;
+	mutex_unlock(&ksync_registry_lock);
+	list_for_each_entry_safe(ns, tmp, &gone, link) {
+		mntput(ns->mnt);
+		kfree(ns);
+	}
+	if (watch)
+		queue_delayed_work(system_wq, &ksync_reaper, HZ);
+}
+
+static void ksync_reap_work(struct work_struct *work)
+{
+	ksync_registry_enter();
+	ksync_registry_leave();
 }
 
 /*
@@ -317,8 +379,7 @@ static struct file *ksync_open_named(const struct ksync_type *ops,
 	struct file *file;
 	int ret;
 
-	mutex_lock(&ksync_registry_lock);
-	ksync_reap();
+	ksync_registry_enter();
 	ns = ksync_ns_find(false);
 	obj = ns ? ksync_lookup(ns, name) : NULL;
 	if (obj) {
@@ -356,7 +417,7 @@ static struct file *ksync_open_named(const struct ksync_type *ops,
 out_ns:
 	ksync_ns_put_if_empty(ns);
 out:
-	mutex_unlock(&ksync_registry_lock);
+	ksync_registry_leave();
 	return file;
 }
 
@@ -405,8 +466,7 @@ int ksync_unlink(const char *name)
 	struct ksync_ns *ns;
 	int ret = 0;
 
-	mutex_lock(&ksync_registry_lock);
-	ksync_reap();
+	ksync_registry_enter();
 	ns = ksync_ns_find(false);
 	if (ns)
 		obj = ksync_lookup(ns, name);
@@ -418,7 +478,7 @@ int ksync_unlink(const char *name)
 		ksync_unhash(obj);
 		ksync_ns_put_if_empty(ns);
 	}
-	mutex_unlock(&ksync_registry_lock);
+	ksync_registry_leave();
 	return ret;
 }
 
@@ -454,8 +514,7 @@ static unsigned int ksync_gather(struct ksync_list_entry *buf, unsigned int max,
 
 	if (cursor >= U32_MAX)
 		return 0;
-	mutex_lock(&ksync_registry_lock);
-	ksync_reap();
+	ksync_registry_enter();
 	ns = ksync_ns_find(false);
 	if (ns) {
 		xa_for_each_start(&ns->objs, id, obj, id) {
@@ -466,7 +525,7 @@ static unsigned int ksync_gather(struct ksync_list_entry *buf, unsigned int max,
 				break;
 		}
 	}
-	mutex_unlock(&ksync_registry_lock);
+	ksync_registry_leave();
 	return n;
 }
 
@@ -482,12 +541,10 @@ long ksync_list(void __user *uarg)
 	ret = ksync_copy_args(&args, sizeof(args), sizeof(args), uarg);
 	if (ret)
 		return ret;
-	if (args.flags || args.entry_size < sizeof(*buf) ||
+	if (args.flags || !args.count || args.entry_size < sizeof(*buf) ||
 	    args.entry_size > PAGE_SIZE)
 		return -EINVAL;
 	max = min_t(u32, args.count, KSYNC_LIST_BATCH);
-	if (!max)
-		return 0;
 	buf = kvcalloc(max, sizeof(*buf), GFP_KERNEL_ACCOUNT);
 	if (!buf)
 		return -ENOMEM;
@@ -524,8 +581,13 @@ void ksync_registry_exit(void)
 	struct ksync_ns *ns, *tmp;
 
 	mutex_lock(&ksync_registry_lock);
+	ksync_exiting = true;	/* the reaper does not come back */
+	mutex_unlock(&ksync_registry_lock);
+	cancel_delayed_work_sync(&ksync_reaper);
+
+	mutex_lock(&ksync_registry_lock);
 	list_for_each_entry_safe(ns, tmp, &ksync_namespaces, link)
 		ksync_ns_clear(ns);
-	mutex_unlock(&ksync_registry_lock);
+	ksync_registry_leave();
 	rhashtable_destroy(&ksync_names);
 }

@@ -12,6 +12,10 @@
  * pages.  The object fd's release then runs when its last fd is closed,
  * whoever still maps the pages.
  *
+ * One such file serves every mapping of an object: obj->mapf points at it
+ * without holding it (the vmas do), and its release clears the pointer.
+ * So mmap cannot be used to make struct files that no fd limit counts.
+ *
  * Pages are inserted on fault, not at mmap time, so that a mapping zapped
  * by MADV_DONTNEED (or anything else) simply faults the same page back.
  */
@@ -45,7 +49,13 @@ static const struct vm_operations_struct ksync_shm_vm_ops = {
 /* The mapping's file: its only job is to hold the object. */
 static int ksync_shm_release(struct inode *inode, struct file *file)
 {
-	ksync_obj_put(file->private_data);
+	struct ksync_obj *obj = file->private_data;
+
+	mutex_lock(&obj->map_lock);
+	if (obj->mapf == file)
+		obj->mapf = NULL;
+	mutex_unlock(&obj->map_lock);
+	ksync_obj_put(obj);
 	return 0;
 }
 
@@ -54,6 +64,30 @@ static const struct file_operations ksync_shm_fops = {
 	.release	= ksync_shm_release,
 	.llseek		= noop_llseek,
 };
+
+/*
+ * The object's map file, with a reference for the caller: the one that
+ * exists, unless its last reference is already gone (it is being
+ * released: its release will clear obj->mapf under map_lock), else a new one.
+ */
+static struct file *ksync_shm_file(struct ksync_obj *obj)
+{
+	struct file *mapf;
+
+	mutex_lock(&obj->map_lock);
+	mapf = obj->mapf;
+	if (!mapf || !ksync_get_file_unless_zero(mapf)) {
+		kref_get(&obj->ref);
+		mapf = anon_inode_getfile("[ksync-map]", &ksync_shm_fops, obj,
+					  O_RDWR);
+		if (IS_ERR(mapf))
+			ksync_obj_put(obj);
+		else
+			obj->mapf = mapf;
+	}
+	mutex_unlock(&obj->map_lock);
+	return mapf;
+}
 
 /*
  * The whole of the object's pages, shared, at offset 0, never executable
@@ -74,12 +108,9 @@ int ksync_shm_mmap(struct ksync_file *kf, struct vm_area_struct *vma)
 	if (vma->vm_flags & VM_EXEC)
 		return -EPERM;
 
-	kref_get(&obj->ref);
-	mapf = anon_inode_getfile("[ksync-map]", &ksync_shm_fops, obj, O_RDWR);
-	if (IS_ERR(mapf)) {
-		ksync_obj_put(obj);
+	mapf = ksync_shm_file(obj);
+	if (IS_ERR(mapf))
 		return PTR_ERR(mapf);
-	}
 	vma_set_file(vma, mapf);
 	fput(mapf);	/* the vma holds its own reference now */
 	ksync_vm_flags_mod(vma, VM_DONTEXPAND, VM_MAYEXEC);

@@ -260,6 +260,34 @@ TEST_F(fast, mmap_rules)
 	}
 }
 
+/*
+ * Every mapping of an object shares one file: mmap cannot be used to pile
+ * up struct files that no fd limit counts.  fs.file-nr's first field is
+ * a per-CPU counter read without folding (off by up to 32 per CPU), so
+ * the margin below is wide; a file per mapping would add about N.
+ */
+static long files_allocated(void)
+{
+	return read_number("/proc/sys/fs/file-nr");
+}
+
+TEST_F(fast, mappings_share_one_file)
+{
+	long pg = sysconf(_SC_PAGESIZE), before;
+	enum { N = 2000 };
+	static void *maps[N];
+
+	before = files_allocated();
+	ASSERT_LE(0, before);
+	for (int i = 0; i < N; i++) {
+		maps[i] = mmap(NULL, pg, PROT_READ, MAP_SHARED, ksync_sem_fd(self->s), 0);
+		ASSERT_NE(MAP_FAILED, maps[i]);
+	}
+	ASSERT_GT(before + N / 10, files_allocated());
+	for (int i = 0; i < N; i++)
+		munmap(maps[i], pg);
+}
+
 /* A mapping zapped by MADV_DONTNEED faults the same page back in. */
 TEST_F(fast, madv_dontneed_keeps_the_page)
 {

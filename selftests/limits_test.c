@@ -5,6 +5,8 @@
  * affected and CAP_SYS_RESOURCE may exceed it; and max_objects for
  * everyone together (-ENOSPC).
  */
+#include <sched.h>
+
 #include "common.h"
 #include "kselftest_harness.h"
 
@@ -129,6 +131,97 @@ TEST_F(limits, one_user_full_leaves_others_alone)
 	ASSERT_EQ(0, wait_child(pid, 10000));
 	close(done[0]);
 	close(done[1]);
+	close(go[0]);
+	close(go[1]);
+}
+
+/*
+ * A user's containers count against the user: in a user namespace owned by
+ * USER_A, objects made by any uid mapped there are charged to USER_A too,
+ * so a range of uids cannot multiply one user's share.
+ */
+static int create_some(int n)
+{
+	ksync_sem_t *s;
+
+	for (int i = 0; i < n; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "/chain-%d-%d", (int)getuid(), i);
+		if (ksync_sem_open(&s, name, KSYNC_CREATE | KSYNC_EXCL, 0600, 0))
+			return 1;
+		ksync_sem_close(s); /* the names stay, and keep counting */
+	}
+	return 0;
+}
+
+static int inner_user(int n)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		/* uid 1 inside is USER_B outside */
+		if (setresgid(1, 1, 1) || setresuid(1, 1, 1))
+			_exit(99);
+		_exit(create_some(n));
+	}
+	return wait_child(pid, 10000);
+}
+
+static int container(int ready, int go)
+{
+	ksync_sem_t *s;
+	char c = 0;
+
+	if (setresgid(USER_A, USER_A, USER_A) || setresuid(USER_A, USER_A, USER_A))
+		return 10;
+	if (unshare(CLONE_NEWUSER) || write(ready, "u", 1) != 1 || read(go, &c, 1) != 1)
+		return 11;
+	/* USER_B makes LIMIT - 2 objects: charged to USER_B and USER_A */
+	if (inner_user(LIMIT - 2))
+		return 12;
+	/* root inside is USER_A: two more fill USER_A's share */
+	if (create_some(2))
+		return 13;
+	if (ksync_sem_open(&s, NULL, 0, 0600, 0) != -EDQUOT)
+		return 14;
+	/* and USER_B, with room of its own, is held by USER_A's */
+	if (inner_user(1) != 1)
+		return 15;
+	return 0;
+}
+
+TEST_F(limits, a_users_containers_count_against_it)
+{
+	int ready[2], go[2];
+	char path[64], map[64], c, name[64];
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0)
+		_exit(container(ready[1], go[0]));
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	snprintf(map, sizeof(map), "0 %d 1\n1 %d 1\n", USER_A, USER_B);
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+	ASSERT_EQ(0, write_text(path, map));
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
+	ASSERT_EQ(0, write_text(path, map));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(0, wait_child(pid, 20000));
+	/* the names live in the machine's IPC namespace: root removes them */
+	for (int i = 0; i < LIMIT - 2; i++) {
+		snprintf(name, sizeof(name), "/chain-1-%d", i); /* uid 1 inside */
+		ASSERT_EQ(0, ksync_unlink(name));
+	}
+	for (int i = 0; i < 2; i++) {
+		snprintf(name, sizeof(name), "/chain-0-%d", i);
+		ASSERT_EQ(0, ksync_unlink(name));
+	}
+	close(ready[0]);
+	close(ready[1]);
 	close(go[0]);
 	close(go[1]);
 }

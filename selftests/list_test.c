@@ -128,8 +128,8 @@ TEST(bad_arguments)
 	a.entries = 8; /* unmapped */
 	ASSERT_EQ(-EFAULT, ksync_dev_ioctl(KSYNC_IOC_LIST, &a));
 	a.entries = (uintptr_t)e;
-	a.count = 0;
-	ASSERT_EQ(0, ksync_dev_ioctl(KSYNC_IOC_LIST, &a));
+	a.count = 0; /* room for nothing would look like the end */
+	ASSERT_EQ(-EINVAL, ksync_dev_ioctl(KSYNC_IOC_LIST, &a));
 	a.count = 2;
 	a.cursor = 1ULL << 40; /* past every id */
 	ASSERT_EQ(0, ksync_dev_ioctl(KSYNC_IOC_LIST, &a));

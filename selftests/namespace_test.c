@@ -109,6 +109,29 @@ TEST_F(ns, names_freed_when_the_namespace_dies)
 	ASSERT_EQ(base, ksync_objects());
 }
 
+/*
+ * Nor does it wait for somebody's registry call: the module looks for dead
+ * namespaces every second while any holds names.  (The deadline is not a
+ * measurement: it only stops a test that would hang.)
+ */
+TEST_F(ns, names_freed_with_no_registry_call)
+{
+	int64_t end = now_ns() + 20 * 1000000000LL;
+	int base = ksync_objects();
+	pid_t pid = fork();
+
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		if (unshare(CLONE_NEWIPC) || create("/dying", 1))
+			_exit(10);
+		_exit(0);
+	}
+	ASSERT_EQ(0, wait_child(pid, 10000));
+	while (ksync_objects() != base && now_ns() < end)
+		pause_us(20000);
+	ASSERT_EQ(base, ksync_objects());
+}
+
 /* Open fds outlive their namespace's names, as they outlive an unlink. */
 static int send_fd(int sock, int fd)
 {

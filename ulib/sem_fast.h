@@ -29,6 +29,8 @@ static inline int ksync_fast_take(ksync_word_t *word, uint32_t n)
 	for (;;) {
 		if ((s & KSYNC_SEM_STATE_KERNEL) || (uint32_t)s < n)
 			return 0;
+		/* acquire: pairs with the release CAS of ksync_fast_give() and
+		 * with the kernel's store-release in sem_commit() (kmod/sem.c) */
 		if (atomic_compare_exchange_weak_explicit(word, &s, s - n, memory_order_acquire,
 							  memory_order_relaxed))
 			return 1;
@@ -46,6 +48,8 @@ static inline int ksync_fast_give(ksync_word_t *word, uint32_t n)
 			return 0;
 		if ((uint32_t)s > KSYNC_SEM_VALUE_MAX - n)
 			return -EOVERFLOW;
+		/* release: pairs with the acquire CAS of ksync_fast_take() and
+		 * with the kernel's read-acquire in sem_read() (kmod/sem.c) */
 		if (atomic_compare_exchange_weak_explicit(word, &s, s + n, memory_order_release,
 							  memory_order_relaxed))
 			return 1;
