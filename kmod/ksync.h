@@ -6,7 +6,8 @@
  *   ksync_registry_lock (mutex, registry.c)
  *     -> ksync_users_lock (mutex, limits.c)
  *     -> ksync_obj.lock (spinlock, one per object)
- *   mmap_lock -> ksync_obj.map_lock (mutex, shm.c; a leaf)
+ *   mmap_lock -> ksync_obj.map_lock (mutex, shm.c; it allocates a file,
+ *                but takes no other ksync lock)
  * The object lock is never held while sleeping, allocating or touching
  * user memory; no mutex is taken under an object lock.
  */

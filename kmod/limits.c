@@ -6,9 +6,11 @@
  * freed: once against max_objects (all users) and against
  * max_objects_per_user for each of its payers: its owner (the creator's
  * effective uid) and the owner of every user namespace between the
- * creator and the machine's, as the kernel's ucounts charge.  So the uids
- * of a user's containers (a subuid range, say) count against the user too,
- * and cannot multiply its share.  Named and anonymous objects count alike,
+ * creator and the machine's, unless that owner is root.  So the uids of an
+ * unprivileged user's containers (a subuid range, say) count against the
+ * user too, and cannot multiply its share; containers that root made (a
+ * container manager's) are left their own shares, one per uid, as root
+ * chose to map them, and do not drain root's.  Named and anonymous objects count alike,
  * since both pin memory.  Memory itself is charged to the creator's memory
  * cgroup (GFP_KERNEL_ACCOUNT).
  *
@@ -74,6 +76,8 @@ static int ksync_payers(kuid_t uid, const struct user_namespace *ns,
 	for (; ns && ns != &init_user_ns && n < KSYNC_PAYERS_MAX; ns = ns->parent) {
 		unsigned long owner = __kuid_val(ns->owner);
 
+		if (uid_eq(ns->owner, GLOBAL_ROOT_UID))
+			continue;
 		for (i = 0; i < n && idx[i] != owner; i++)
 			;
 		if (i == n)

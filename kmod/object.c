@@ -57,6 +57,7 @@ static void ksync_obj_release(struct kref *ref)
 	struct user_namespace *uns = obj->uns;
 	kuid_t owner = obj->uid;
 
+	mutex_destroy(&obj->map_lock);
 	kfree(obj->name);
 	obj->ops->free(obj);
 	ksync_uncharge(owner, uns);

@@ -33,6 +33,8 @@
 #include <linux/hash.h>
 #include <linux/ipc_namespace.h>
 #include <linux/jhash.h>
+#include <linux/jiffies.h>
+#include <linux/timer.h>
 #include <linux/mount.h>
 #include <linux/mutex.h>
 #include <linux/nsproxy.h>
@@ -62,7 +64,8 @@ static bool ksync_exiting;
 static struct rhashtable ksync_names;
 
 static void ksync_reap_work(struct work_struct *work);
-static DECLARE_DELAYED_WORK(ksync_reaper, ksync_reap_work);
+/* deferrable: it need not wake an idle CPU, a dead namespace can wait */
+static DECLARE_DEFERRABLE_WORK(ksync_reaper, ksync_reap_work);
 
 static const struct ksync_type *const ksync_types[] = {
 	&ksync_sem_type,
@@ -276,7 +279,8 @@ static void ksync_registry_leave(void)
 		kfree(ns);
 	}
 	if (watch)
-		queue_delayed_work(system_wq, &ksync_reaper, HZ);
+		queue_delayed_work(system_wq, &ksync_reaper,
+				   round_jiffies_relative(HZ));
 }
 
 static void ksync_reap_work(struct work_struct *work)

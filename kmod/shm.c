@@ -80,12 +80,12 @@ static struct file *ksync_shm_file(struct ksync_obj *obj)
 		kref_get(&obj->ref);
 		mapf = anon_inode_getfile("[ksync-map]", &ksync_shm_fops, obj,
 					  O_RDWR);
-		if (IS_ERR(mapf))
-			ksync_obj_put(obj);
-		else
+		if (!IS_ERR(mapf))
 			obj->mapf = mapf;
 	}
 	mutex_unlock(&obj->map_lock);
+	if (IS_ERR(mapf))
+		ksync_obj_put(obj);	/* the reference the file did not take */
 	return mapf;
 }
 

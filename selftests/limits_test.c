@@ -168,15 +168,11 @@ static int inner_user(int n)
 	return wait_child(pid, 10000);
 }
 
-static int container(int ready, int go)
+/* What runs in a user namespace once the test has written its maps. */
+static int chain_inside(void)
 {
 	ksync_sem_t *s;
-	char c = 0;
 
-	if (setresgid(USER_A, USER_A, USER_A) || setresuid(USER_A, USER_A, USER_A))
-		return 10;
-	if (unshare(CLONE_NEWUSER) || write(ready, "u", 1) != 1 || read(go, &c, 1) != 1)
-		return 11;
 	/* USER_B makes LIMIT - 2 objects: charged to USER_B and USER_A */
 	if (inner_user(LIMIT - 2))
 		return 12;
@@ -191,26 +187,68 @@ static int container(int ready, int go)
 	return 0;
 }
 
-TEST_F(limits, a_users_containers_count_against_it)
+/* Root-made: a full share for root inside (the mapped uid). */
+static int share_inside(void)
 {
-	int ready[2], go[2];
-	char path[64], map[64], c, name[64];
+	ksync_sem_t *s[LIMIT];
+
+	for (int i = 0; i < LIMIT; i++) {
+		int ret = ksync_sem_open(&s[i], NULL, 0, 0600, 0);
+
+		if (ret) {
+			fprintf(stderr, "# share_inside: object %d: %s\n", i, strerror(-ret));
+			return 20 + i;
+		}
+	}
+	for (int i = 0; i < LIMIT; i++)
+		ksync_sem_close(s[i]);
+	return 0;
+}
+
+/*
+ * Run fn in a new user namespace made by owner (-1: root), with map as its
+ * uid and gid map, written from outside as a container manager does.
+ */
+static int in_userns(int owner, const char *map, int (*fn)(void))
+{
+	int ready[2], go[2], ok = 0, ret;
+	char path[64], c;
 	pid_t pid;
 
-	ASSERT_EQ(0, pipe(ready));
-	ASSERT_EQ(0, pipe(go));
+	if (pipe(ready) || pipe(go))
+		return -1;
 	pid = fork();
-	ASSERT_GE(pid, 0);
-	if (pid == 0)
-		_exit(container(ready[1], go[0]));
-	ASSERT_EQ(1, read(ready[0], &c, 1));
-	snprintf(map, sizeof(map), "0 %d 1\n1 %d 1\n", USER_A, USER_B);
+	if (pid == 0) {
+		if (owner >= 0 &&
+		    (setresgid(owner, owner, owner) || setresuid(owner, owner, owner)))
+			_exit(10);
+		if (unshare(CLONE_NEWUSER) || write(ready[1], "u", 1) != 1 ||
+		    read(go[0], &c, 1) != 1)
+			_exit(11);
+		/* become root inside, that is the uid mapped to 0 */
+		if (setresgid(0, 0, 0) || setresuid(0, 0, 0))
+			_exit(12);
+		_exit(fn());
+	}
 	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
-	ASSERT_EQ(0, write_text(path, map));
-	snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
-	ASSERT_EQ(0, write_text(path, map));
-	ASSERT_EQ(1, write(go[1], "g", 1));
-	ASSERT_EQ(0, wait_child(pid, 20000));
+	if (read(ready[0], &c, 1) == 1 && !write_text(path, map)) {
+		snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
+		ok = !write_text(path, map) && write(go[1], "g", 1) == 1;
+	}
+	close(go[1]); /* on failure, the child's read returns and it exits */
+	ret = wait_child(pid, 20000);
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	return ok ? ret : -1;
+}
+
+TEST_F(limits, a_users_containers_count_against_it)
+{
+	char map[64], name[64];
+
+	snprintf(map, sizeof(map), "0 %d 1\n1 %d 1\n", USER_A, USER_B);
+	ASSERT_EQ(0, in_userns(USER_A, map, chain_inside));
 	/* the names live in the machine's IPC namespace: root removes them */
 	for (int i = 0; i < LIMIT - 2; i++) {
 		snprintf(name, sizeof(name), "/chain-1-%d", i); /* uid 1 inside */
@@ -220,10 +258,49 @@ TEST_F(limits, a_users_containers_count_against_it)
 		snprintf(name, sizeof(name), "/chain-0-%d", i);
 		ASSERT_EQ(0, ksync_unlink(name));
 	}
-	close(ready[0]);
-	close(ready[1]);
-	close(go[0]);
-	close(go[1]);
+}
+
+/* A full share held until the test says so (hold[0] to read, held[1] to tell). */
+static int hold[2], held[2];
+
+static int hold_inside(void)
+{
+	ksync_sem_t *s[LIMIT];
+	char c;
+
+	close(hold[1]);
+	close(held[0]);
+	for (int i = 0; i < LIMIT; i++)
+		if (ksync_sem_open(&s[i], NULL, 0, 0600, 0))
+			return 30 + i;
+	if (write(held[1], "h", 1) != 1 || read(hold[0], &c, 1) != 1)
+		return 40;
+	return 0;
+}
+
+/*
+ * Containers that root made do not share one quota (root's): while one
+ * holds a full share, another still gets its own.
+ */
+TEST_F(limits, root_made_containers_keep_their_own_shares)
+{
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, pipe(hold));
+	ASSERT_EQ(0, pipe(held));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0)
+		_exit(in_userns(-1, "0 100000 1\n", hold_inside) ? 1 : 0);
+	close(held[1]);
+	ASSERT_EQ(1, read(held[0], &c, 1));
+	ASSERT_EQ(0, in_userns(-1, "0 200000 1\n", share_inside));
+	ASSERT_EQ(1, write(hold[1], "g", 1));
+	ASSERT_EQ(0, wait_child(pid, 20000));
+	close(hold[0]);
+	close(hold[1]);
+	close(held[0]);
 }
 
 /* The machine-wide limit holds for root too: -ENOSPC. */
