@@ -133,39 +133,6 @@ TEST_F(ns, names_freed_with_no_registry_call)
 }
 
 /* Open fds outlive their namespace's names, as they outlive an unlink. */
-static int send_fd(int sock, int fd)
-{
-	char dummy = 'x', cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = &dummy, .iov_len = 1 };
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &mh, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char dummy, cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = &dummy, .iov_len = 1 };
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-	int fd;
-
-	if (recvmsg(sock, &mh, 0) != 1 || !CMSG_FIRSTHDR(&mh))
-		return -1;
-	memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof(int));
-	return fd;
-}
-
 TEST_F(ns, fds_outlive_the_namespace)
 {
 	int sv[2], fd, base = ksync_objects();
