@@ -47,7 +47,7 @@ struct ksync_type {
 	void (*free)(struct ksync_obj *obj);
 	long (*ioctl)(struct ksync_file *kf, unsigned int cmd, void __user *arg);
 	__poll_t (*poll)(struct ksync_file *kf);
-	/* the pages userspace may map (shm.c), 0 for none; page n of them */
+	/* the pages userspace may map (shm.c), 0 for none; page n < shm_pages */
 	unsigned int shm_pages;
 	struct page *(*page)(struct ksync_obj *obj, pgoff_t n);
 	/* the last reference to an fd is gone: undo what it holds */

@@ -10,9 +10,9 @@
  * unprivileged user's containers (a subuid range, say) count against the
  * user too, and cannot multiply its share; containers that root made (a
  * container manager's) are left their own shares, one per uid, as root
- * chose to map them, and do not drain root's.  Named and anonymous objects count alike,
- * since both pin memory.  Memory itself is charged to the creator's memory
- * cgroup (GFP_KERNEL_ACCOUNT).
+ * chose to map them, and do not drain root's.  Named and anonymous objects
+ * count alike, since both pin memory.  Memory itself is charged to the
+ * creator's memory cgroup (GFP_KERNEL_ACCOUNT).
  *
  * Lock order: ksync_registry_lock -> ksync_users_lock.
  */

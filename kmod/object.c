@@ -53,7 +53,6 @@ struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,
 static void ksync_obj_release(struct kref *ref)
 {
 	struct ksync_obj *obj = container_of(ref, struct ksync_obj, ref);
-
 	struct user_namespace *uns = obj->uns;
 	kuid_t owner = obj->uid;
 

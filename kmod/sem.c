@@ -466,10 +466,10 @@ static __poll_t sem_poll(struct ksync_file *kf)
 	return readable ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
-/* The one page (shm.c maps it): the state word and nothing else. */
+/* The one page (shm.c maps it, pgoff < shm_pages): the state word. */
 static struct page *sem_page(struct ksync_obj *obj, pgoff_t pgoff)
 {
-	return pgoff ? NULL : to_sem(obj)->page;
+	return to_sem(obj)->page;
 }
 
 /* KSYNC_OPEN_UNDO: the fd is going away, so are the permits it held. */

@@ -35,8 +35,6 @@ static vm_fault_t ksync_shm_fault(struct vm_fault *vmf)
 	if (vmf->pgoff >= obj->ops->shm_pages)
 		return VM_FAULT_SIGBUS;
 	page = obj->ops->page(obj, vmf->pgoff);
-	if (!page)
-		return VM_FAULT_SIGBUS;
 	get_page(page);
 	vmf->page = page;
 	return 0;

@@ -155,17 +155,15 @@ static int create_some(int n)
 	return 0;
 }
 
+static int create_some_arg(void *n)
+{
+	return create_some(*(int *)n);
+}
+
+/* As uid 1 inside, which is USER_B outside. */
 static int inner_user(int n)
 {
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		/* uid 1 inside is USER_B outside */
-		if (setresgid(1, 1, 1) || setresuid(1, 1, 1))
-			_exit(99);
-		_exit(create_some(n));
-	}
-	return wait_child(pid, 10000);
+	return as_user(1, 1, create_some_arg, &n);
 }
 
 /* What runs in a user namespace once the test has written its maps. */

@@ -168,16 +168,14 @@ TEST_F(ns, fds_outlive_the_namespace)
  * Root in a user namespace: CAP_IPC_OWNER there covers the IPC namespace
  * that user namespace owns, and nothing outside it.
  */
+static int create_one(void *name)
+{
+	return create(name, 1) ? 1 : 0;
+}
+
 static int create_as_a(const char *name)
 {
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		if (setresgid(USER_A, USER_A, USER_A) || setresuid(USER_A, USER_A, USER_A))
-			_exit(99);
-		_exit(create(name, 1) ? 1 : 0);
-	}
-	return wait_child(pid, 10000);
+	return as_user(USER_A, USER_A, create_one, (void *)name);
 }
 
 /* The same ids inside as outside: only the capabilities differ. */

@@ -167,20 +167,7 @@ TEST(mode_less_umask_and_owner)
 #define OTHER_UID 65534
 #define OTHER_GID 65534
 
-/* Run fn as another user in a child; returns what fn returned. */
-static int as_other(uid_t uid, gid_t gid, int (*fn)(const char *), const char *name)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		if (setgroups(0, NULL) || setgid(gid) || setuid(uid))
-			_exit(100);
-		_exit(fn(name));
-	}
-	return wait_child(pid, 10000);
-}
-
-static int try_open(const char *name)
+static int try_open(void *name)
 {
 	ksync_sem_t *s;
 	int ret = ksync_sem_open(&s, name, 0, 0, 0);
@@ -192,14 +179,14 @@ static int try_open(const char *name)
 	return ret == 0 ? 0 : ret == -EACCES ? 1 : 2;
 }
 
-static int try_unlink(const char *name)
+static int try_unlink(void *name)
 {
 	int ret = ksync_unlink(name);
 
 	return ret == 0 ? 0 : ret == -EACCES ? 1 : 2;
 }
 
-static int try_create_excl(const char *name)
+static int try_create_excl(void *name)
 {
 	ksync_sem_t *s;
 	int ret = ksync_sem_open(&s, name, KSYNC_CREATE | KSYNC_EXCL, 0600, 0);
@@ -219,32 +206,32 @@ TEST(permissions_between_users)
 		SKIP(return, "needs root to switch users");
 	umask(0);
 	ASSERT_EQ(0, ksync_sem_open(&s, name, KSYNC_CREATE | KSYNC_EXCL, 0600, 0));
-	ASSERT_EQ(1, as_other(OTHER_UID, OTHER_GID, try_open, name));
-	ASSERT_EQ(1, as_other(OTHER_UID, OTHER_GID, try_unlink, name));
+	ASSERT_EQ(1, as_user(OTHER_UID, OTHER_GID, try_open, (void *)name));
+	ASSERT_EQ(1, as_user(OTHER_UID, OTHER_GID, try_unlink, (void *)name));
 	/* EXCL reports existence before permission, as sem_open does */
-	ASSERT_EQ(1, as_other(OTHER_UID, OTHER_GID, try_create_excl, name));
+	ASSERT_EQ(1, as_user(OTHER_UID, OTHER_GID, try_create_excl, (void *)name));
 	ASSERT_EQ(0, ksync_sem_value(s));
 	ksync_sem_close(s);
 	ASSERT_EQ(0, ksync_unlink(name));
 
 	/* read and write for others: they may use it, but not unlink it */
 	ASSERT_EQ(0, ksync_sem_open(&s, name, KSYNC_CREATE | KSYNC_EXCL, 0606, 0));
-	ASSERT_EQ(0, as_other(OTHER_UID, OTHER_GID, try_open, name));
+	ASSERT_EQ(0, as_user(OTHER_UID, OTHER_GID, try_open, (void *)name));
 	ASSERT_EQ(1, ksync_sem_value(s));
-	ASSERT_EQ(1, as_other(OTHER_UID, OTHER_GID, try_unlink, name));
+	ASSERT_EQ(1, as_user(OTHER_UID, OTHER_GID, try_unlink, (void *)name));
 	ksync_sem_close(s);
 	ASSERT_EQ(0, ksync_unlink(name));
 
 	/* read alone is not enough */
 	ASSERT_EQ(0, ksync_sem_open(&s, name, KSYNC_CREATE | KSYNC_EXCL, 0604, 0));
-	ASSERT_EQ(1, as_other(OTHER_UID, OTHER_GID, try_open, name));
+	ASSERT_EQ(1, as_user(OTHER_UID, OTHER_GID, try_open, (void *)name));
 	ksync_sem_close(s);
 	ASSERT_EQ(0, ksync_unlink(name));
 
 	/* group bits apply to members of the object's group */
 	ASSERT_EQ(0, ksync_sem_open(&s, name, KSYNC_CREATE | KSYNC_EXCL, 0660, 0));
-	ASSERT_EQ(0, as_other(OTHER_UID, getegid(), try_open, name));
-	ASSERT_EQ(1, as_other(OTHER_UID, OTHER_GID, try_open, name));
+	ASSERT_EQ(0, as_user(OTHER_UID, getegid(), try_open, (void *)name));
+	ASSERT_EQ(1, as_user(OTHER_UID, OTHER_GID, try_open, (void *)name));
 	ksync_sem_close(s);
 	ASSERT_EQ(0, ksync_unlink(name));
 }
@@ -274,8 +261,8 @@ TEST(owner_unlinks)
 	ASSERT_EQ(-ENOENT, ksync_unlink(name));
 
 	/* root (CAP_IPC_OWNER) opens and unlinks another user's object */
-	ASSERT_EQ(0, as_other(OTHER_UID, OTHER_GID, try_create_excl, name));
-	ASSERT_EQ(0, try_open(name));
+	ASSERT_EQ(0, as_user(OTHER_UID, OTHER_GID, try_create_excl, (void *)name));
+	ASSERT_EQ(0, try_open((void *)name));
 	ASSERT_EQ(0, ksync_unlink(name));
 }
 
