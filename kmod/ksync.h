@@ -52,6 +52,8 @@ struct ksync_type {
 	struct page *(*page)(struct ksync_obj *obj, pgoff_t n);
 	/* the last reference to an fd is gone: undo what it holds */
 	void (*release)(struct ksync_file *kf);
+	/* current closed an fd of the file (or exited, or exec'd): optional */
+	void (*flush)(struct ksync_file *kf, struct file *file);
 	void (*fdinfo)(struct seq_file *m, struct ksync_file *kf);
 	/* the type's part of a listing entry (value, sleepers...) */
 	void (*summary)(struct ksync_obj *obj, struct ksync_list_entry *e);
@@ -84,11 +86,22 @@ struct ksync_obj {
 	u32 id;				/* in ns: the listing's cursor */
 };
 
-/* One per open file description (what fork and SCM_RIGHTS share). */
+/*
+ * One per open file description (what fork and SCM_RIGHTS share).  The
+ * type's part starts zeroed; it is guarded by obj->lock.
+ */
 struct ksync_file {
 	struct ksync_obj *obj;
 	u32 flags;			/* KSYNC_OPEN_UNDO */
-	u64 held;			/* permits to give back; obj->lock */
+	union {
+		u64 held;		/* sem: permits to give back */
+		struct {		/* barrier.c */
+			struct hlist_head parties;	/* processes that joined */
+			struct hlist_node pending;	/* round not yet over */
+			u32 gen;			/* round last arrived in */
+			u8 round;			/* how it went: BAR_* */
+		} bar;
+	};
 };
 
 /*
@@ -108,6 +121,8 @@ ktime_t ksync_deadline(u64 ns);
 
 /* shm.c */
 int ksync_shm_mmap(struct ksync_file *kf, struct vm_area_struct *vma);
+bool ksync_word_commit(atomic64_t *word, s64 *old, s64 new, bool owned,
+		       u64 fence, unsigned int *tries, u64 *fences);
 
 /* limits.c */
 int ksync_charge(kuid_t uid, const struct user_namespace *ns);
@@ -121,7 +136,8 @@ long ksync_list(void __user *uarg);
 int ksync_registry_init(void);
 void ksync_registry_exit(void);
 
-/* sem.c */
+/* sem.c, barrier.c */
 extern const struct ksync_type ksync_sem_type;
+extern const struct ksync_type ksync_barrier_type;
 
 #endif /* KSYNC_KMOD_H */

@@ -118,6 +118,21 @@ static int ksync_file_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * Called at every close of an fd of the file, by the closing task, also
+ * when it closes its fds at exit or exec: the barrier learns here that a
+ * party's process no longer holds it, which the file's release (that
+ * another process may hold back) would say too late or never.
+ */
+static int ksync_file_flush(struct file *file, fl_owner_t id)
+{
+	struct ksync_file *kf = file->private_data;
+
+	if (kf->obj->ops->flush)
+		kf->obj->ops->flush(kf, file);
+	return 0;
+}
+
 static int ksync_get_info(struct ksync_file *kf, void __user *uarg)
 {
 	struct ksync_obj *obj = kf->obj;
@@ -189,6 +204,7 @@ static void ksync_file_fdinfo(struct seq_file *m, struct file *file)
 static const struct file_operations ksync_obj_fops = {
 	.owner		= THIS_MODULE,
 	.release	= ksync_file_release,
+	.flush		= ksync_file_flush,
 	.unlocked_ioctl	= ksync_file_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.poll		= ksync_file_poll,

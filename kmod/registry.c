@@ -69,6 +69,7 @@ static DECLARE_DEFERRABLE_WORK(ksync_reaper, ksync_reap_work);
 
 static const struct ksync_type *const ksync_types[] = {
 	&ksync_sem_type,
+	&ksync_barrier_type,
 };
 
 static const struct ksync_type *ksync_type_of(u32 type)

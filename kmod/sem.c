@@ -48,9 +48,6 @@
 #define SEM_SLEEPER		BIT_ULL(32)
 #define SEM_POLL_ARMED		BIT_ULL(63)
 
-/* How often sem_commit() may lose a race before it fences fast paths off. */
-#define SEM_CAS_TRIES		64
-
 struct ksync_sem {
 	struct ksync_obj obj;
 	struct page *page;		/* mapped by every user */
@@ -100,42 +97,14 @@ static s64 sem_read(struct ksync_sem *sem)
 	return atomic64_read_acquire(sem->state);
 }
 
-/*
- * Replace the word, which held *old when the caller read it, by new.
- *
- * While the kernel's bits are set (as we last wrote them), no honest
- * process writes the word: the fast paths see the bits and call us.  So we
- * may simply store.  While they are clear a fast path may be racing us, so
- * we compare-and-swap; when that fails *old is refreshed and the caller
- * computes again.  A process that keeps rewriting the word could make that
- * go on forever, so after SEM_CAS_TRIES lost races we fence the fast paths
- * off: an atomic OR (which cannot fail) sets a kernel bit, honest fast paths
- * stop writing, and the caller decides once more on what the word held at
- * that moment, which we then store.  No honest update is lost either way.
- */
+/* Replace the word: see ksync_word_commit() (shm.c). */
 static bool sem_commit(struct ksync_sem *sem, s64 *old, s64 new,
 		       unsigned int *tries)
 {
 	lockdep_assert_held(&sem->obj.lock);
-	if (sem->nr_waiters || sem->poll_armed || *tries > SEM_CAS_TRIES) {
-		/*
-		 * Release: pairs with the acquire compare-and-swap of
-		 * ksync_fast_take() (ulib/sem_fast.h).  Permits stored here
-		 * may be taken by a fast path that must then see everything
-		 * the releaser wrote before it released them.
-		 */
-		atomic64_set_release(sem->state, new);
-		return true;
-	}
-	/* Fully ordered on success: acquire and release at once. */
-	if (atomic64_try_cmpxchg(sem->state, old, new))
-		return true;
-	if (++*tries > SEM_CAS_TRIES) {
-		*old = atomic64_fetch_or(SEM_POLL_ARMED, sem->state) |
-		       SEM_POLL_ARMED;
-		sem->fences++;
-	}
-	return false;
+	return ksync_word_commit(sem->state, old, new,
+				 sem->nr_waiters || sem->poll_armed,
+				 SEM_POLL_ARMED, tries, &sem->fences);
 }
 
 static int sem_check(const struct ksync_open_args *args)

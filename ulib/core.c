@@ -2,8 +2,11 @@
 /* Device and object opening, deadlines, error mapping. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -115,4 +118,62 @@ struct timespec ksync_deadline_ms(long ms)
 		ts.tv_nsec += 1000000000;
 	}
 	return ts;
+}
+
+int ksync_map_page(int fd, void **page, size_t *len)
+{
+	int saved = errno;
+	void *p;
+
+	*len = (size_t)sysconf(_SC_PAGESIZE);
+	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		int ret = -errno;
+
+		errno = saved;
+		return ret;
+	}
+	*page = p;
+	return 0;
+}
+
+int ksync_unmap_close(void *page, size_t len, int fd)
+{
+	int saved = errno;
+	int ret = 0;
+
+	/* munmap can fail only for want of memory (a split it needs): try
+	 * twice, then report it; the fd goes either way */
+	if (munmap(page, len) && munmap(page, len))
+		ret = -errno;
+	/* close(2) may report EINTR, but on Linux the fd is gone either way */
+	if (close(fd) < 0 && errno != EINTR && !ret)
+		ret = -errno;
+	errno = saved;
+	return ret;
+}
+
+/*
+ * A number that changes in every child at fork, so that a handle can tell
+ * cheaply that it is used by a process that has not joined yet (getpid()
+ * is a system call).  Processes made by clone(2) without fork's handlers
+ * must not share barrier handles with their parent.
+ */
+static atomic_uint fork_epoch = 1;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void count_fork(void)
+{
+	atomic_fetch_add_explicit(&fork_epoch, 1, memory_order_relaxed);
+}
+
+static void watch_forks(void)
+{
+	pthread_atfork(NULL, NULL, count_fork);
+}
+
+unsigned int ksync_process_epoch(void)
+{
+	pthread_once(&fork_once, watch_forks);
+	return atomic_load_explicit(&fork_epoch, memory_order_relaxed);
 }

@@ -25,6 +25,15 @@ int ksync_open_object(struct ksync_open_args *args, const char *name, int flags,
  * returns a dup of fd. */
 int ksync_adopt_fd(int fd, uint32_t type, struct ksync_info *info);
 
+/* Map an object's shared page (*len: the page size). */
+int ksync_map_page(int fd, void **page, size_t *len);
+
+/* Unmap the page and close the fd; the first error, or 0. */
+int ksync_unmap_close(void *page, size_t len, int fd);
+
+/* Changes in every child at fork(); never 0. */
+unsigned int ksync_process_epoch(void);
+
 /* A struct timespec as the ABI's deadline in ns (0 if already negative). */
 uint64_t ksync_timespec_ns(const struct timespec *ts);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * libksync: cross-process counting semaphores on /dev/ksync.
+ * libksync: cross-process counting semaphores and cyclic barriers on
+ * /dev/ksync.
  *
  * Every function returns 0 (or a non-negative value) on success and a
  * negative errno value on failure; none of them sets errno.  Handles are
@@ -18,6 +19,7 @@ extern "C" {
 #endif
 
 typedef struct ksync_sem ksync_sem_t;
+typedef struct ksync_barrier ksync_barrier_t;
 
 /* Flags for the open functions. */
 #define KSYNC_CREATE 0x1 /* create if missing */
@@ -70,6 +72,76 @@ int ksync_sem_from_fd(ksync_sem_t **out, int fd);
 
 /* Close the handle (an UNDO handle gives back what it holds). */
 int ksync_sem_close(ksync_sem_t *s);
+
+/* A barrier waits for 1 to KSYNC_BARRIER_PARTIES_MAX parties. */
+#define KSYNC_BARRIER_PARTIES_MAX 65535
+
+/*
+ * Open the barrier called name or, with a NULL name, create an anonymous
+ * one.  parties (1..KSYNC_BARRIER_PARTIES_MAX, else -EINVAL) and mode
+ * matter only to a call that may create it: without KSYNC_CREATE, parties
+ * is ignored and may be 0.  Opening another type's name is -EPROTOTYPE.
+ */
+int ksync_barrier_open(ksync_barrier_t **out, const char *name, int flags, mode_t mode,
+		       unsigned int parties);
+
+/*
+ * Arrive and wait until all parties of the round have arrived.  Returns 1
+ * to exactly one party of each round (the serial party, which completed
+ * it) and 0 to the others.  -ETIMEDOUT when deadline (absolute
+ * CLOCK_MONOTONIC; NULL waits forever) passes, -EINTR when a signal
+ * handler runs: either breaks the round.  -EPIPE while the barrier is
+ * broken: by a deadline, a handler, a reset while parties waited, or the
+ * death or last close of a process that had waited on it while others
+ * wait (or the death by a signal of such a process at any time), until
+ * ksync_barrier_reset().
+ */
+int ksync_barrier_wait(ksync_barrier_t *b, const struct timespec *deadline);
+
+/*
+ * Arrive without waiting (always through the kernel): 1 if this completed
+ * the round, 0 if not, -EPIPE if broken.  Then poll the handle's fd:
+ * EPOLLIN once that round completes, EPOLLERR if it breaks.
+ */
+int ksync_barrier_arrive(ksync_barrier_t *b);
+
+/* Break the round for whoever waits (-EPIPE) and start a new, empty one. */
+int ksync_barrier_reset(ksync_barrier_t *b);
+
+/* What the kernel knows of one barrier. */
+struct ksync_barrier_stats {
+	unsigned int parties;
+	unsigned int waiting; /* arrived in the current round */
+	unsigned int generation; /* round number: +1 per round, +2 per reset */
+	unsigned int broken; /* 1 while broken */
+	unsigned int sleepers; /* tasks asleep in the kernel */
+	unsigned long long wait_calls; /* entries into the kernel to wait */
+	unsigned long long woken; /* sleepers woken by completed rounds */
+	unsigned long long breaks; /* rounds broken */
+	unsigned long long resets;
+};
+
+int ksync_barrier_stats(ksync_barrier_t *b, struct ksync_barrier_stats *st);
+
+/* The longest this handle watches the shared word before sleeping (it
+ * adapts below that); 0 sleeps at once.  Default 20000 ns. */
+int ksync_barrier_set_spin(ksync_barrier_t *b, unsigned int max_ns);
+
+/*
+ * The object fd, for poll/epoll and SCM_RIGHTS; it stays owned by the
+ * handle.  poll reports on the round this open file last arrived in
+ * through the kernel, so from this call on the handle's waits go through
+ * the kernel (no fast path): EPOLLIN once that round has completed,
+ * EPOLLERR if it broke or the barrier is broken.
+ */
+int ksync_barrier_fd(ksync_barrier_t *b);
+
+/* Adopt an fd received from elsewhere; the handle holds a dup of it. */
+int ksync_barrier_from_fd(ksync_barrier_t **out, int fd);
+
+/* Close the handle.  If this process waited on the barrier through it and
+ * holds it no other way, a round that others wait in breaks. */
+int ksync_barrier_close(ksync_barrier_t *b);
 
 /* Remove a name; the object lives on while an fd to it is open. */
 int ksync_unlink(const char *name);

@@ -30,6 +30,7 @@ static int sem_wrap(ksync_sem_t **out, int fd, struct ksync_info *info)
 {
 	struct ksync_info own;
 	ksync_sem_t *s = NULL;
+	void *page = NULL;
 	int saved = errno;
 	int ret = 0;
 
@@ -46,10 +47,8 @@ static int sem_wrap(ksync_sem_t **out, int fd, struct ksync_info *info)
 	if (ret == 0) {
 		s->fd = fd;
 		s->undo = !!(info->flags & KSYNC_OPEN_UNDO);
-		s->map_len = (size_t)sysconf(_SC_PAGESIZE);
-		s->word = mmap(NULL, s->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		if (s->word == MAP_FAILED)
-			ret = -errno;
+		ret = ksync_map_page(fd, &page, &s->map_len);
+		s->word = page;
 	}
 	if (ret == 0) {
 		*out = s;
@@ -192,19 +191,11 @@ int ksync_sem_fd(ksync_sem_t *s)
 
 int ksync_sem_close(ksync_sem_t *s)
 {
-	int saved = errno;
-	int ret = 0;
+	int ret;
 
 	if (!s)
 		return -EINVAL;
-	/* munmap can fail only for want of memory (a split it needs): try
-	 * twice, then report it; the fd goes either way */
-	if (munmap((void *)s->word, s->map_len) && munmap((void *)s->word, s->map_len))
-		ret = -errno;
-	/* close(2) may report EINTR, but on Linux the fd is gone either way */
-	if (close(s->fd) < 0 && errno != EINTR && !ret)
-		ret = -errno;
-	errno = saved;
+	ret = ksync_unmap_close((void *)s->word, s->map_len, s->fd);
 	free(s);
 	return ret;
 }

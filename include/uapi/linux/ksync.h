@@ -17,6 +17,7 @@
 
 /* Object types. */
 #define KSYNC_TYPE_SEM		1
+#define KSYNC_TYPE_BARRIER	2
 
 /* ksync_open_args.flags */
 #define KSYNC_OPEN_CREATE	0x1	/* create if missing */
@@ -27,6 +28,9 @@
 
 /* Largest semaphore value; a release beyond it fails with -EOVERFLOW. */
 #define KSYNC_SEM_VALUE_MAX	0x7fffffff
+
+/* A barrier waits for 1 to KSYNC_BARRIER_PARTIES_MAX parties. */
+#define KSYNC_BARRIER_PARTIES_MAX	65535
 
 /*
  * KSYNC_IOC_OPEN on /dev/ksync: open or create an object and return a new
@@ -43,6 +47,10 @@ struct ksync_open_args {
 			__u32 value;	/* initial permits */
 			__u32 pad;
 		} sem;
+		struct {
+			__u32 parties;	/* 1..KSYNC_BARRIER_PARTIES_MAX */
+			__u32 pad;
+		} barrier;
 		__aligned_u64 reserved[4];	/* must be zero */
 	};
 };
@@ -96,6 +104,12 @@ struct ksync_list_entry {
 			__u32 value;	/* permits free now */
 			__u32 waiters;	/* tasks asleep in acquire */
 		} sem;
+		struct {
+			__u32 parties;
+			__u32 waiting;		/* arrived in this round */
+			__u32 generation;	/* rounds completed, mod 2^32 */
+			__u32 broken;		/* 1 while broken */
+		} barrier;
 		__aligned_u64 reserved[4];
 	};
 	char name[KSYNC_LIST_NAME_LEN];	/* NUL-terminated */
@@ -162,6 +176,81 @@ struct ksync_sem_shared {
 #define KSYNC_SEM_STATE_VALUE	0x00000000ffffffffULL
 #define KSYNC_SEM_STATE_KERNEL	0xffffffff00000000ULL
 
+/* ksync_barrier_wait.flags (with KSYNC_WAIT_DEADLINE) */
+#define KSYNC_BARRIER_ARRIVED	0x2	/* already arrived in round 'generation' */
+#define KSYNC_BARRIER_NOWAIT	0x4	/* arrive and return at once */
+#define KSYNC_BARRIER_WAIT_FLAGS 0x7
+
+/*
+ * KSYNC_IOC_BARRIER_WAIT: arrive and wait for the round to complete.
+ * Returns 1 to the party that completed the round (the serial party), 0 to
+ * the others, -EPIPE if the round is or gets broken, -ETIMEDOUT (the round
+ * is then broken), or -EINTR when a signal handler ran (the library then
+ * calls KSYNC_IOC_BARRIER_BREAK).  Before sleeping the module writes the
+ * round back into 'generation' and sets KSYNC_BARRIER_ARRIVED, so that a
+ * restarted call waits for the same round instead of arriving twice; a
+ * caller that arrived on the shared page passes the same itself.
+ */
+struct ksync_barrier_wait {
+	__u32 size;		/* sizeof(struct ksync_barrier_wait) */
+	__u32 flags;		/* KSYNC_WAIT_DEADLINE | KSYNC_BARRIER_* */
+	__u32 generation;	/* with ARRIVED: the round arrived in */
+	__u32 pad;		/* must be zero */
+	__aligned_u64 deadline;	/* as for ksync_sem_wait */
+};
+
+/*
+ * KSYNC_IOC_BARRIER_BREAK: break round 'generation' if it is still the
+ * current one (0).  Returns 1 if it had completed instead, -EPIPE if it
+ * was already broken.  KSYNC_IOC_BARRIER_RESET (generation ignored): break
+ * the round if parties wait, then start a new, empty one (generation + 2).
+ * KSYNC_IOC_BARRIER_JOIN: make the calling process a party of this open
+ * file, so that its death or its last close of the file breaks a round
+ * that others wait in; libksync joins before a process's first wait.
+ */
+struct ksync_barrier_ctl {
+	__u32 size;		/* sizeof(struct ksync_barrier_ctl) */
+	__u32 flags;		/* none defined: must be zero */
+	__u32 generation;
+	__u32 pad;		/* must be zero */
+};
+
+/* KSYNC_IOC_BARRIER_INFO: a snapshot of the barrier and its counters. */
+struct ksync_barrier_info {
+	__u32 parties;
+	__u32 waiting;		/* arrived in this round */
+	__u32 generation;	/* rounds completed (resets add 2), mod 2^32 */
+	__u32 broken;		/* 1 while broken */
+	__u32 sleepers;		/* tasks asleep in the module */
+	__u32 pad;
+	__aligned_u64 wait_calls;	/* KSYNC_IOC_BARRIER_WAIT calls */
+	__aligned_u64 woken;	/* sleepers woken by a completed round */
+	__aligned_u64 breaks;	/* rounds broken (deadline, signal, death, reset) */
+	__aligned_u64 resets;
+	__aligned_u64 reserved[3];
+};
+
+/*
+ * The barrier's shared page holds one 64-bit state word:
+ *
+ *   bits  0..15  arrived: parties in the current round (< parties)
+ *   bits 16..47  generation: the current round's number, mod 2^32
+ *   bit  62      KWAKE: somebody sleeps or polls; arrive through the ioctl
+ *   bit  63      BROKEN: the round is broken; arrive through the ioctl
+ *
+ * While both high bits are clear a process may arrive with one
+ * compare-and-swap: to arrived + 1, or, as the last of the parties, to
+ * generation + 1 with arrived 0.  Having arrived it may watch the word:
+ * a generation one higher means its round completed.  Anything else
+ * (BROKEN, a larger step, or tiring of watching) goes to the module with
+ * KSYNC_BARRIER_ARRIVED.  Resets add 2 to the generation, never 1.
+ */
+#define KSYNC_BARRIER_STATE_ARRIVED	0x000000000000ffffULL
+#define KSYNC_BARRIER_STATE_GEN		0x0000ffffffff0000ULL
+#define KSYNC_BARRIER_GEN_SHIFT		16
+#define KSYNC_BARRIER_STATE_KWAKE	(1ULL << 62)
+#define KSYNC_BARRIER_STATE_BROKEN	(1ULL << 63)
+
 #define KSYNC_IOC_MAGIC		0xB9
 
 #define KSYNC_IOC_OPEN		_IOW(KSYNC_IOC_MAGIC, 0x00, struct ksync_open_args)
@@ -172,5 +261,10 @@ struct ksync_sem_shared {
 /* 0x10 and 0x11 were acquire and release before their structs had a size */
 #define KSYNC_IOC_SEM_ACQUIRE	_IOW(KSYNC_IOC_MAGIC, 0x13, struct ksync_sem_wait)
 #define KSYNC_IOC_SEM_RELEASE	_IOW(KSYNC_IOC_MAGIC, 0x14, struct ksync_sem_post)
+#define KSYNC_IOC_BARRIER_WAIT	_IOWR(KSYNC_IOC_MAGIC, 0x20, struct ksync_barrier_wait)
+#define KSYNC_IOC_BARRIER_BREAK	_IOW(KSYNC_IOC_MAGIC, 0x21, struct ksync_barrier_ctl)
+#define KSYNC_IOC_BARRIER_RESET	_IOW(KSYNC_IOC_MAGIC, 0x22, struct ksync_barrier_ctl)
+#define KSYNC_IOC_BARRIER_JOIN	_IOW(KSYNC_IOC_MAGIC, 0x23, struct ksync_barrier_ctl)
+#define KSYNC_IOC_BARRIER_INFO	_IOR(KSYNC_IOC_MAGIC, 0x24, struct ksync_barrier_info)
 
 #endif /* _UAPI_LINUX_KSYNC_H */

@@ -1,0 +1,795 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Cyclic barriers.
+ *
+ * The state is one 64-bit word in a page that every party maps (the layout
+ * is in the uapi header): how many arrived in this round, the round's
+ * number (its generation), and two bits that send every arrival here:
+ * KWAKE while somebody sleeps or polls, BROKEN while the round is broken.
+ * While both are clear, libksync arrives with one compare-and-swap and the
+ * last party completes the round in userspace: nobody sleeps, so nobody
+ * needs waking.  A party that must sleep comes here; under obj->lock we
+ * set KWAKE before it sleeps, so from then on the last arrival comes here
+ * too and wakes it.  That is the futex protocol, with one difference: the
+ * completer's arrival and its wake-up are one system call, so a completer
+ * cannot die between the two and leave sleepers waiting for a round that
+ * is over.
+ *
+ * Rounds end by completing (the generation moves on by 1) or by breaking:
+ * a deadline, a signal handler, a party's death, or a reset.  A broken
+ * round stays broken, failing every arrival with -EPIPE, until a reset
+ * starts a new round 2 generations on.  So a party that watches the word
+ * knows that a step of exactly 1 is its round completing; anything else it
+ * asks us, and we remember how the last BAR_HISTORY rounds ended.
+ *
+ * A party is a process that joined through a file (KSYNC_IOC_BARRIER_JOIN,
+ * which libksync calls before a process's first wait).  When the process no
+ * longer holds the file (it closed its last fd of it, exec'd or exited:
+ * flush tells us), a round that others wait in breaks, and so does any
+ * round if the process was killed by a signal: nobody hangs for a party
+ * that will never come.  A mapping left behind does not count (shm.c).
+ *
+ * The word is user memory: we clamp what we read from it, rewrite it from
+ * our own state, bound every retry (ksync_word_commit), and decide who
+ * passes from our own list of sleepers, never from the word alone.
+ */
+#include <linux/fdtable.h>
+#include <linux/gfp.h>
+#include <linux/hrtimer.h>
+#include <linux/mm.h>
+#include <linux/pid.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "ksync.h"
+
+#define BAR_ARRIVED	KSYNC_BARRIER_STATE_ARRIVED
+#define BAR_GEN_SHIFT	KSYNC_BARRIER_GEN_SHIFT
+#define BAR_KWAKE	KSYNC_BARRIER_STATE_KWAKE
+#define BAR_BROKEN	KSYNC_BARRIER_STATE_BROKEN
+
+/* How many finished rounds' outcomes we keep, for parties that ask late. */
+#define BAR_HISTORY	64
+
+/* How a round went, and kf->bar.round: the handle's last round. */
+enum { BAR_NONE, BAR_WAITING, BAR_PASSED, BAR_FAILED };
+
+struct ksync_barrier {
+	struct ksync_obj obj;
+	struct page *page;		/* mapped by every party */
+	atomic64_t *state;		/* the word in that page */
+	u32 parties;
+	u32 gen;			/* the current round, as we last saw it */
+	u64 history;			/* bit i: round gen - 1 - i broke */
+	bool broken;			/* round gen is broken */
+	bool poll_armed;		/* a poller waits for round gen to end */
+	__poll_t poll_events;		/* to wake pollers with, after unlock */
+	struct list_head waiters;	/* struct bar_waiter, all of round gen */
+	u32 nr_waiters;
+	struct hlist_head pending;	/* ksync_files that arrived in round gen */
+	u64 wait_calls;
+	u64 woken;
+	u64 breaks;
+	u64 resets;
+	u64 fences;			/* ksync_word_commit gave up comparing */
+};
+
+/* Lives on the sleeper's stack; others touch it only under obj->lock. */
+struct bar_waiter {
+	struct list_head node;
+	struct task_struct *task;
+	int result;			/* 0: the round completed, or -EPIPE */
+	bool done;
+};
+
+/* A process that joined through a file: kf->bar.parties. */
+struct bar_party {
+	struct hlist_node node;
+	struct pid *tgid;
+};
+
+static struct ksync_barrier *to_bar(struct ksync_obj *obj)
+{
+	return container_of(obj, struct ksync_barrier, obj);
+}
+
+static u32 bar_gen_of(s64 word)
+{
+	return (u32)((u64)word >> BAR_GEN_SHIFT);
+}
+
+/* Parties in the round, whatever was written there: fewer than all. */
+static u32 bar_arrived_of(struct ksync_barrier *b, s64 word)
+{
+	return min_t(u32, word & BAR_ARRIVED, b->parties - 1);
+}
+
+static s64 bar_word(u32 gen, u32 arrived, bool kwake, bool broken)
+{
+	return (u64)gen << BAR_GEN_SHIFT | arrived |
+	       (kwake ? BAR_KWAKE : 0) | (broken ? BAR_BROKEN : 0);
+}
+
+/*
+ * Acquire: pairs with the release half of the fast paths' arrival
+ * compare-and-swap (ulib/barrier.c), so that what every party wrote before
+ * arriving is visible to the parties we then let pass.
+ */
+static s64 bar_read(struct ksync_barrier *b)
+{
+	return atomic64_read_acquire(b->state);
+}
+
+/* While we own the word (its bits set), honest processes leave it alone. */
+static bool bar_commit(struct ksync_barrier *b, s64 *old, s64 new,
+		       unsigned int *tries)
+{
+	lockdep_assert_held(&b->obj.lock);
+	return ksync_word_commit(b->state, old, new,
+				 b->nr_waiters || b->poll_armed || b->broken,
+				 BAR_KWAKE, tries, &b->fences);
+}
+
+/*
+ * Somebody polls the barrier (epoll keeps its entry there between calls):
+ * a handle's arrival changes what it waits for without calling poll
+ * again, so the round's end must come here even if completed on the page.
+ * A poller that adds itself after we look calls bar_poll(), which arms.
+ */
+static bool bar_pollers(struct ksync_barrier *b)
+{
+	/*
+	 * Without a barrier: pollers add themselves to poll_wq and then
+	 * take obj->lock in bar_poll(), which we hold; one we miss here
+	 * arms itself there, after us.
+	 */
+	return b->poll_armed || waitqueue_active(&b->obj.poll_wq);
+}
+
+/*
+ * Round gen is over: tell its sleepers and the handles that arrived in it
+ * how it went.  The wake-ups are issued under obj->lock, where the woken
+ * read 'done', so none returns (freeing its waiter) before we are done.
+ */
+static void bar_end_round(struct ksync_barrier *b, bool broken)
+{
+	struct bar_waiter *w, *tmp;
+	struct ksync_file *kf;
+	struct hlist_node *n;
+
+	list_for_each_entry_safe(w, tmp, &b->waiters, node) {
+		list_del_init(&w->node);
+		w->result = broken ? -EPIPE : 0;
+		w->done = true;
+		if (!broken)
+			b->woken++;
+		wake_up_process(w->task);
+	}
+	b->nr_waiters = 0;
+	hlist_for_each_entry_safe(kf, n, &b->pending, bar.pending) {
+		hlist_del_init(&kf->bar.pending);
+		kf->bar.round = broken ? BAR_FAILED : BAR_PASSED;
+	}
+	if (bar_pollers(b) || broken)
+		b->poll_events |= broken ? EPOLLERR : EPOLLIN | EPOLLRDNORM;
+	b->poll_armed = false;
+}
+
+/*
+ * The word's generation moved on without us: the fast paths completed
+ * those rounds (or somebody scribbled; then our sleepers pass, and the
+ * scribbler has only spoiled its own barrier).
+ */
+static void bar_sync(struct ksync_barrier *b, s64 word)
+{
+	u32 delta = bar_gen_of(word) - b->gen;
+
+	if (!delta)
+		return;
+	bar_end_round(b, b->broken);
+	if (delta >= BAR_HISTORY)
+		b->history = 0;
+	else
+		b->history = b->history << delta |
+			     (b->broken ? BIT_ULL(delta - 1) : 0);
+	b->gen += delta;
+	b->broken = false;
+}
+
+/* How round g went; call after bar_sync().  Forgotten counts as broken. */
+static int bar_outcome(struct ksync_barrier *b, u32 g)
+{
+	u32 d = b->gen - g;
+
+	if (!d)
+		return b->broken ? BAR_FAILED : BAR_WAITING;
+	if (d > BAR_HISTORY)
+		return BAR_FAILED;	/* never let a party pass early */
+	return b->history & BIT_ULL(d - 1) ? BAR_FAILED : BAR_PASSED;
+}
+
+static int bar_result(int outcome)
+{
+	return outcome == BAR_PASSED ? 0 : -EPIPE;
+}
+
+/* The handle arrived in round g: poll reports on that round from now on. */
+static void bar_note_arrival(struct ksync_barrier *b, struct ksync_file *kf,
+			     u32 g)
+{
+	kf->bar.gen = g;
+	kf->bar.round = BAR_WAITING;
+	if (hlist_unhashed(&kf->bar.pending))
+		hlist_add_head(&kf->bar.pending, &b->pending);
+	b->poll_armed = bar_pollers(b);
+}
+
+/*
+ * Break round g (NULL: the current one) if it is still going on and, with
+ * only_if_arrived, somebody arrived in it.  Returns 0 if we broke it (or
+ * there was nothing to break), 1 if it had completed, -EPIPE if it was
+ * already broken.
+ */
+static int bar_break(struct ksync_barrier *b, const u32 *g, bool only_if_arrived)
+{
+	unsigned int tries = 0;
+	int outcome;
+	s64 old;
+
+	old = bar_read(b);
+	do {
+		bar_sync(b, old);
+		outcome = bar_outcome(b, g ? *g : b->gen);
+		if (outcome != BAR_WAITING)
+			return outcome == BAR_PASSED ? 1 : -EPIPE;
+		if (only_if_arrived && !bar_arrived_of(b, old))
+			return 0;
+	} while (!bar_commit(b, &old, old | BAR_BROKEN, &tries));
+	b->broken = true;
+	b->breaks++;
+	bar_end_round(b, true);
+	return 0;
+}
+
+/*
+ * Arrive in the current round.  The last party completes it (returns 1);
+ * the others are counted (0), with KWAKE set if they will sleep.
+ */
+static int bar_arrive(struct ksync_barrier *b, struct ksync_file *kf, u32 *g,
+		      bool will_sleep)
+{
+	unsigned int tries = 0;
+	bool last;
+	u32 arrived;
+	s64 old, new;
+
+	old = bar_read(b);
+	do {
+		bar_sync(b, old);
+		if (b->broken)
+			return -EPIPE;
+		arrived = bar_arrived_of(b, old);
+		last = arrived + 1 >= b->parties;
+		if (last)
+			new = bar_word(b->gen + 1, 0, false, false);
+		else
+			new = bar_word(b->gen, arrived + 1,
+				       will_sleep || b->nr_waiters || bar_pollers(b),
+				       false);
+	} while (!bar_commit(b, &old, new, &tries));
+	*g = b->gen;
+	if (!last) {
+		bar_note_arrival(b, kf, *g);
+		return 0;
+	}
+	hlist_del_init(&kf->bar.pending);
+	kf->bar.gen = *g;
+	kf->bar.round = BAR_PASSED;
+	bar_end_round(b, false);
+	b->history <<= 1;
+	b->gen++;
+	return 1;
+}
+
+/*
+ * A party that arrived in round g on the page waits for it here: unless it
+ * is over, set KWAKE so that its last arrival comes to us.
+ */
+static int bar_rejoin(struct ksync_barrier *b, struct ksync_file *kf, u32 g)
+{
+	unsigned int tries = 0;
+	int outcome;
+	s64 old;
+
+	old = bar_read(b);
+	do {
+		bar_sync(b, old);
+		outcome = bar_outcome(b, g);
+		if (outcome != BAR_WAITING)
+			return bar_result(outcome);
+		if (old & BAR_KWAKE)
+			break;
+	} while (!bar_commit(b, &old, old | BAR_KWAKE, &tries));
+	bar_note_arrival(b, kf, g);
+	return 1;
+}
+
+/* A wait for round g passed its deadline: the round breaks unless over. */
+static int bar_timed_out(struct ksync_barrier *b, u32 g)
+{
+	int ret = bar_break(b, &g, false);
+
+	return ret > 0 ? 0 : ret ? ret : -ETIMEDOUT;
+}
+
+/* Leave the sleepers' list, if a round's end has not taken us off it. */
+static void bar_unqueue(struct ksync_barrier *b, struct bar_waiter *w)
+{
+	if (!w->done) {
+		list_del(&w->node);
+		b->nr_waiters--;
+	}
+}
+
+/* Sleep until round g ends, a signal, or the deadline; under obj->lock. */
+static int bar_sleep(struct ksync_barrier *b, struct bar_waiter *w, u32 g,
+		     ktime_t *expires)
+	__must_hold(&b->obj.lock)
+{
+	bool expired = false;
+
+	for (;;) {
+		if (w->done)
+			return w->result;
+		if (fatal_signal_pending(current)) {
+			/* this party will never come back: do not wait for it */
+			bar_unqueue(b, w);
+			bar_break(b, &g, false);
+			return -EINTR;
+		}
+		/*
+		 * The deadline is absolute and the module wrote the round
+		 * back to the caller's struct, so a restart waits for the
+		 * same round: a stop, ptrace or the freezer do not end the
+		 * wait; only a handler does (-EINTR), and then libksync
+		 * breaks the round.
+		 */
+		if (signal_pending(current)) {
+			bar_unqueue(b, w);
+			return -ERESTARTNOHAND;
+		}
+		if (expired) {
+			bar_unqueue(b, w);
+			return bar_timed_out(b, g);
+		}
+		set_current_state(TASK_INTERRUPTIBLE);
+		spin_unlock(&b->obj.lock);
+		if (!expires)
+			schedule();
+		else if (!schedule_hrtimeout_range(expires, current->timer_slack_ns,
+						   HRTIMER_MODE_ABS))
+			expired = true;
+		spin_lock(&b->obj.lock);
+		__set_current_state(TASK_RUNNING);
+	}
+}
+
+static void bar_unlock(struct ksync_barrier *b)
+	__releases(&b->obj.lock)
+{
+	__poll_t events = b->poll_events;
+
+	b->poll_events = 0;
+	spin_unlock(&b->obj.lock);
+	if (events)
+		wake_up_interruptible_poll(&b->obj.poll_wq, events);
+}
+
+static bool bar_expired(const ktime_t *expires)
+{
+	return expires && ktime_compare(*expires, ktime_get()) <= 0;
+}
+
+static long bar_wait(struct ksync_file *kf, void __user *uarg)
+{
+	struct ksync_barrier *b = to_bar(kf->obj);
+	struct bar_waiter w = { .task = current };
+	struct ksync_barrier_wait args;
+	ktime_t expires, *deadline = NULL;
+	bool arrived;
+	int ret;
+
+	ret = ksync_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	if (ret)
+		return ret;
+	arrived = args.flags & KSYNC_BARRIER_ARRIVED;
+	if (args.flags & ~KSYNC_BARRIER_WAIT_FLAGS || args.pad ||
+	    (arrived && args.flags & KSYNC_BARRIER_NOWAIT))
+		return -EINVAL;
+	if (args.flags & KSYNC_WAIT_DEADLINE) {
+		expires = ksync_deadline(args.deadline);
+		deadline = &expires;
+	}
+
+	spin_lock(&b->obj.lock);
+	b->wait_calls++;
+	if (arrived)
+		ret = bar_rejoin(b, kf, args.generation);
+	else
+		ret = bar_arrive(b, kf, &args.generation,
+				 !(args.flags & KSYNC_BARRIER_NOWAIT));
+	/* 1 is the serial party's return, but for bar_rejoin() "wait" */
+	if (arrived && ret != 1)
+		goto out;
+	if (!arrived && (ret || args.flags & KSYNC_BARRIER_NOWAIT))
+		goto out;
+	if (bar_expired(deadline)) {
+		ret = bar_timed_out(b, args.generation);
+		goto out;
+	}
+	list_add_tail(&w.node, &b->waiters);
+	b->nr_waiters++;
+	if (!arrived) {
+		/* so that a restarted call waits instead of arriving again */
+		args.flags |= KSYNC_BARRIER_ARRIVED;
+		spin_unlock(&b->obj.lock);
+		ret = copy_to_user(uarg, &args, sizeof(args)) ? -EFAULT : 0;
+		spin_lock(&b->obj.lock);
+		if (ret && !w.done) {
+			/* it cannot be restarted: others must not wait for it */
+			bar_unqueue(b, &w);
+			bar_break(b, &args.generation, false);
+			goto out;
+		}
+	}
+	ret = bar_sleep(b, &w, args.generation, deadline);
+out:
+	bar_unlock(b);
+	return ret;
+}
+
+static long bar_ctl_args(struct ksync_barrier_ctl *args, void __user *uarg,
+			 bool uses_gen)
+{
+	int ret = ksync_copy_args(args, sizeof(*args), sizeof(*args), uarg);
+
+	if (ret)
+		return ret;
+	if (args->flags || args->pad || (!uses_gen && args->generation))
+		return -EINVAL;
+	return 0;
+}
+
+/* After a handler interrupted a wait: the round breaks unless it is over. */
+static long bar_break_ioctl(struct ksync_file *kf, void __user *uarg)
+{
+	struct ksync_barrier *b = to_bar(kf->obj);
+	struct ksync_barrier_ctl args;
+	long ret;
+
+	ret = bar_ctl_args(&args, uarg, true);
+	if (ret)
+		return ret;
+	spin_lock(&b->obj.lock);
+	ret = bar_break(b, &args.generation, false);
+	bar_unlock(b);
+	return ret;
+}
+
+/* Whoever waits gets -EPIPE; a new, empty round starts 2 generations on. */
+static long bar_reset(struct ksync_file *kf, void __user *uarg)
+{
+	struct ksync_barrier *b = to_bar(kf->obj);
+	struct ksync_barrier_ctl args;
+	unsigned int tries = 0;
+	s64 old;
+	long ret;
+
+	ret = bar_ctl_args(&args, uarg, false);
+	if (ret)
+		return ret;
+	spin_lock(&b->obj.lock);
+	old = bar_read(b);
+	do {
+		bar_sync(b, old);
+	} while (!bar_commit(b, &old, bar_word(b->gen + 2, 0, false, false),
+			     &tries));
+	if (!b->broken && bar_arrived_of(b, old))
+		b->breaks++;
+	bar_end_round(b, true);
+	b->history = b->history << 2 | 3;
+	b->gen += 2;
+	b->broken = false;
+	b->resets++;
+	bar_unlock(b);
+	return 0;
+}
+
+static struct bar_party *bar_party_of(struct ksync_file *kf, struct pid *tgid)
+{
+	struct bar_party *p;
+
+	hlist_for_each_entry(p, &kf->bar.parties, node)
+		if (p->tgid == tgid)
+			return p;
+	return NULL;
+}
+
+/*
+ * The calling process becomes a party through this file.  The list holds
+ * one entry per process that joined and still holds the file, so its
+ * length is bounded by the processes sharing one open file.
+ */
+static long bar_join(struct ksync_file *kf, void __user *uarg)
+{
+	struct ksync_barrier *b = to_bar(kf->obj);
+	struct pid *me = task_tgid(current);
+	struct ksync_barrier_ctl args;
+	struct bar_party *p;
+	bool known;
+	long ret;
+
+	ret = bar_ctl_args(&args, uarg, false);
+	if (ret)
+		return ret;
+	spin_lock(&b->obj.lock);
+	known = bar_party_of(kf, me);
+	spin_unlock(&b->obj.lock);
+	if (known)
+		return 0;
+	p = kmalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
+	if (!p)
+		return -ENOMEM;
+	p->tgid = get_pid(me);
+	spin_lock(&b->obj.lock);
+	known = bar_party_of(kf, me);
+	if (!known)
+		hlist_add_head(&p->node, &kf->bar.parties);
+	spin_unlock(&b->obj.lock);
+	if (known) {
+		put_pid(p->tgid);
+		kfree(p);
+	}
+	return 0;
+}
+
+static long bar_info(struct ksync_file *kf, void __user *uarg)
+{
+	struct ksync_barrier *b = to_bar(kf->obj);
+	struct ksync_barrier_info info = {};
+	s64 word;
+
+	spin_lock(&b->obj.lock);
+	word = bar_read(b);
+	bar_sync(b, word);
+	info.parties = b->parties;
+	info.waiting = b->broken ? 0 : bar_arrived_of(b, word);
+	info.generation = b->gen;
+	info.broken = b->broken;
+	info.sleepers = b->nr_waiters;
+	info.wait_calls = b->wait_calls;
+	info.woken = b->woken;
+	info.breaks = b->breaks;
+	info.resets = b->resets;
+	bar_unlock(b);
+	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static long bar_ioctl(struct ksync_file *kf, unsigned int cmd, void __user *uarg)
+{
+	/* an output struct has one size: the number must match exactly */
+	if (cmd == KSYNC_IOC_BARRIER_INFO)
+		return bar_info(kf, uarg);
+	switch (KSYNC_CMD_NOSIZE(cmd)) {
+	case KSYNC_CMD_NOSIZE(KSYNC_IOC_BARRIER_WAIT):
+		return bar_wait(kf, uarg);
+	case KSYNC_CMD_NOSIZE(KSYNC_IOC_BARRIER_BREAK):
+		return bar_break_ioctl(kf, uarg);
+	case KSYNC_CMD_NOSIZE(KSYNC_IOC_BARRIER_RESET):
+		return bar_reset(kf, uarg);
+	case KSYNC_CMD_NOSIZE(KSYNC_IOC_BARRIER_JOIN):
+		return bar_join(kf, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/*
+ * EPOLLIN once the round this handle last arrived in (through the module)
+ * has completed, EPOLLERR if it broke or the barrier is broken now.  While
+ * the round goes on, set KWAKE so that its completion comes here.
+ */
+static __poll_t bar_poll(struct ksync_file *kf)
+{
+	struct ksync_barrier *b = to_bar(kf->obj);
+	unsigned int tries = 0;
+	__poll_t events = 0;
+	s64 old;
+
+	spin_lock(&b->obj.lock);
+	old = bar_read(b);
+	do {
+		bar_sync(b, old);
+		if (kf->bar.round != BAR_WAITING || old & BAR_KWAKE)
+			break;
+	} while (!bar_commit(b, &old, old | BAR_KWAKE, &tries));
+	if (kf->bar.round == BAR_WAITING)
+		b->poll_armed = true;
+	else if (kf->bar.round == BAR_PASSED)
+		events = EPOLLIN | EPOLLRDNORM;
+	else if (kf->bar.round == BAR_FAILED)
+		events = EPOLLERR;
+	if (b->broken)
+		events |= EPOLLERR;
+	bar_unlock(b);
+	return events;
+}
+
+static bool bar_killed(void)
+{
+	return current->flags & PF_EXITING && current->exit_code & 0x7f;
+}
+
+/*
+ * A party's process let go of the file: break the round if others wait in
+ * it or, had the process been killed, whatever the round.
+ */
+static void bar_depart(struct ksync_barrier *b, bool killed)
+{
+	bar_break(b, NULL, !killed);
+}
+
+static int bar_same_file(const void *file, struct file *f, unsigned int fd)
+{
+	return f == file;
+}
+
+static void bar_flush(struct ksync_file *kf, struct file *file)
+{
+	struct ksync_barrier *b = to_bar(kf->obj);
+	struct pid *me = task_tgid(current);
+	struct bar_party *p;
+
+	spin_lock(&b->obj.lock);
+	p = bar_party_of(kf, me);
+	spin_unlock(&b->obj.lock);
+	if (!p)
+		return;
+	/* still a party through another fd of the same file (a dup) */
+	if (current->files && iterate_fd(current->files, 0, bar_same_file, file))
+		return;
+	spin_lock(&b->obj.lock);
+	p = bar_party_of(kf, me);
+	if (p) {
+		hlist_del(&p->node);
+		bar_depart(b, bar_killed());
+	}
+	bar_unlock(b);
+	if (p) {
+		put_pid(p->tgid);
+		kfree(p);
+	}
+}
+
+/* The file's last reference: whoever still counted as a party through it. */
+static void bar_release(struct ksync_file *kf)
+{
+	struct ksync_barrier *b = to_bar(kf->obj);
+	struct bar_party *p;
+	struct hlist_node *n;
+	HLIST_HEAD(gone);
+
+	spin_lock(&b->obj.lock);
+	hlist_del_init(&kf->bar.pending);
+	hlist_move_list(&kf->bar.parties, &gone);
+	if (!hlist_empty(&gone))
+		bar_depart(b, false);
+	bar_unlock(b);
+	hlist_for_each_entry_safe(p, n, &gone, node) {
+		put_pid(p->tgid);
+		kfree(p);
+	}
+}
+
+static int bar_check(const struct ksync_open_args *args)
+{
+	/* parties matter only to a call that may create the barrier */
+	if (args->flags & KSYNC_OPEN_CREATE &&
+	    (!args->barrier.parties ||
+	     args->barrier.parties > KSYNC_BARRIER_PARTIES_MAX))
+		return -EINVAL;
+	if (args->barrier.pad || args->flags & KSYNC_OPEN_UNDO)
+		return -EINVAL;
+	if (memchr_inv(args->reserved + 1, 0, sizeof(args->reserved) -
+		       sizeof(args->reserved[0])))
+		return -EINVAL;
+	return 0;
+}
+
+static struct ksync_obj *bar_create(const struct ksync_open_args *args)
+{
+	struct ksync_barrier *b;
+
+	b = kzalloc(sizeof(*b), GFP_KERNEL_ACCOUNT);
+	if (!b)
+		return ERR_PTR(-ENOMEM);
+	b->page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!b->page) {
+		kfree(b);
+		return ERR_PTR(-ENOMEM);
+	}
+	b->state = page_address(b->page);
+	b->parties = args->barrier.parties;
+	INIT_LIST_HEAD(&b->waiters);
+	INIT_HLIST_HEAD(&b->pending);
+	return &b->obj;
+}
+
+static void bar_free(struct ksync_obj *obj)
+{
+	struct ksync_barrier *b = to_bar(obj);
+
+	put_page(b->page);
+	kfree(b);
+}
+
+static struct page *bar_page(struct ksync_obj *obj, pgoff_t pgoff)
+{
+	return to_bar(obj)->page;
+}
+
+static void bar_summary(struct ksync_obj *obj, struct ksync_list_entry *e)
+{
+	struct ksync_barrier *b = to_bar(obj);
+	s64 word;
+
+	spin_lock(&b->obj.lock);
+	word = bar_read(b);
+	bar_sync(b, word);
+	e->barrier.parties = b->parties;
+	e->barrier.waiting = b->broken ? 0 : bar_arrived_of(b, word);
+	e->barrier.generation = b->gen;
+	e->barrier.broken = b->broken;
+	bar_unlock(b);
+}
+
+static void bar_fdinfo(struct seq_file *m, struct ksync_file *kf)
+{
+	struct ksync_barrier *b = to_bar(kf->obj);
+	s64 word;
+
+	spin_lock(&b->obj.lock);
+	word = bar_read(b);
+	bar_sync(b, word);
+	seq_printf(m, "ksync-type:\tbarrier\nksync-parties:\t%u\n", b->parties);
+	seq_printf(m, "ksync-waiting:\t%u\nksync-generation:\t%u\n",
+		   b->broken ? 0 : bar_arrived_of(b, word), b->gen);
+	seq_printf(m, "ksync-broken:\t%d\nksync-sleepers:\t%u\n",
+		   b->broken, b->nr_waiters);
+	seq_printf(m, "ksync-wait-calls:\t%llu\nksync-woken:\t%llu\n",
+		   b->wait_calls, b->woken);
+	seq_printf(m, "ksync-breaks:\t%llu\nksync-resets:\t%llu\n",
+		   b->breaks, b->resets);
+	seq_printf(m, "ksync-fences:\t%llu\n", b->fences);
+	bar_unlock(b);
+}
+
+const struct ksync_type ksync_barrier_type = {
+	.type		= KSYNC_TYPE_BARRIER,
+	.name		= "[ksync-barrier]",
+	.check		= bar_check,
+	.create		= bar_create,
+	.free		= bar_free,
+	.ioctl		= bar_ioctl,
+	.poll		= bar_poll,
+	.shm_pages	= 1,
+	.page		= bar_page,
+	.release	= bar_release,
+	.flush		= bar_flush,
+	.fdinfo		= bar_fdinfo,
+	.summary	= bar_summary,
+};

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * poll and epoll on a barrier: EPOLLIN once the round the open file last
+ * arrived in has completed, EPOLLERR if it broke or the barrier is broken.
+ * The split-phase use: ksync_barrier_arrive(), then wait in an event loop.
+ */
+#include <sys/epoll.h>
+
+#include "barrier.h"
+#include "kselftest_harness.h"
+
+FIXTURE(bpoll)
+{
+	const char *name;
+	ksync_barrier_t *a; /* polled */
+	ksync_barrier_t *b; /* another open file of the same barrier */
+	int fd;
+};
+
+FIXTURE_SETUP(bpoll)
+{
+	self->name = strdup(test_name("bar-poll"));
+	ASSERT_EQ(0, ksync_barrier_open(&self->a, self->name, KSYNC_CREATE | KSYNC_EXCL, 0600, 2));
+	ASSERT_EQ(0, ksync_barrier_open(&self->b, self->name, 0, 0, 0));
+	self->fd = ksync_barrier_fd(self->a);
+}
+
+FIXTURE_TEARDOWN(bpoll)
+{
+	ksync_unlink(self->name);
+	ksync_barrier_close(self->a);
+	ksync_barrier_close(self->b);
+}
+
+static int events(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) < 0 ? -errno : p.revents;
+}
+
+TEST_F(bpoll, nothing_before_the_first_arrival)
+{
+	ASSERT_EQ(0, events(self->fd, 0));
+}
+
+TEST_F(bpoll, readable_once_the_round_completes)
+{
+	ASSERT_EQ(0, ksync_barrier_arrive(self->a));
+	ASSERT_EQ(0, events(self->fd, 0));
+	/* completed on the page, by the other file's fast path */
+	ASSERT_EQ(1, ksync_barrier_wait(self->b, NULL));
+	ASSERT_EQ(POLLIN, events(self->fd, 0));
+	/* and it stays so until this file arrives again */
+	ASSERT_EQ(POLLIN, events(self->fd, 0));
+	ASSERT_EQ(0, ksync_barrier_arrive(self->a));
+	ASSERT_EQ(0, events(self->fd, 0));
+}
+
+TEST_F(bpoll, serial_arrival_is_readable_at_once)
+{
+	ASSERT_EQ(0, ksync_barrier_arrive(self->b));
+	ASSERT_EQ(1, ksync_barrier_arrive(self->a));
+	ASSERT_EQ(POLLIN, events(self->fd, 0));
+}
+
+TEST_F(bpoll, error_when_broken)
+{
+	struct timespec past = { 0, 0 };
+	ksync_barrier_t *c;
+	int fd_c;
+
+	ASSERT_EQ(0, ksync_barrier_open(&c, self->name, 0, 0, 0));
+	fd_c = ksync_barrier_fd(c); /* never arrives */
+	ASSERT_EQ(0, ksync_barrier_arrive(self->a));
+	/* a reset breaks a's round */
+	ASSERT_EQ(0, ksync_barrier_reset(self->b));
+	ASSERT_EQ(POLLERR, events(self->fd, 0));
+	ASSERT_EQ(0, events(fd_c, 0));
+	/* broken now (b timed out alone): every file says so */
+	ASSERT_EQ(-ETIMEDOUT, ksync_barrier_wait(self->b, &past));
+	ASSERT_EQ(POLLERR, events(fd_c, 0));
+	ASSERT_EQ(POLLERR, events(self->fd, 0));
+	ASSERT_EQ(0, ksync_barrier_reset(self->b));
+	ASSERT_EQ(0, events(fd_c, 0));
+	/* a's last round broke, and a has not arrived since */
+	ASSERT_EQ(POLLERR, events(self->fd, 0));
+	ASSERT_EQ(0, ksync_barrier_arrive(self->a));
+	ASSERT_EQ(0, events(self->fd, 0));
+	ASSERT_EQ(0, ksync_barrier_close(c));
+}
+
+/* A poller asleep in poll(2) is woken by the round's completion or break. */
+static void woken_poller(struct __test_metadata *_metadata, FIXTURE_DATA(bpoll) * self, int breaks,
+			 int expect)
+{
+	pid_t pid;
+
+	ASSERT_EQ(0, ksync_barrier_arrive(self->a));
+	pid = fork();
+	if (pid == 0) {
+		struct pollfd p = { .fd = self->fd, .events = POLLIN };
+
+		_exit(poll(&p, 1, 20000) == 1 ? p.revents : 255);
+	}
+	ASSERT_GT(pid, 0);
+	ASSERT_TRUE(wait_sleeping(pid, 10000));
+	if (breaks) {
+		ASSERT_EQ(0, ksync_barrier_reset(self->b));
+	} else {
+		ASSERT_EQ(1, ksync_barrier_wait(self->b, NULL));
+	}
+	ASSERT_EQ(expect, wait_child(pid, 20000));
+}
+
+TEST_F(bpoll, sleeping_poller_woken_by_completion)
+{
+	woken_poller(_metadata, self, 0, POLLIN);
+}
+
+TEST_F(bpoll, sleeping_poller_woken_by_reset)
+{
+	woken_poller(_metadata, self, 1, POLLERR);
+}
+
+TEST_F(bpoll, edge_triggered_epoll)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	pid_t pid;
+
+	ASSERT_GE(ep, 0);
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->fd, &ev));
+	for (int round = 0; round < 20; round++) {
+		ASSERT_EQ(0, ksync_barrier_arrive(self->a));
+		ASSERT_EQ(0, epoll_wait(ep, &ev, 1, 0));
+		/* the other party, another process, on the fast path */
+		pid = barrier_child(self->b, 10000);
+		ASSERT_GT(pid, 0);
+		ASSERT_EQ(1, epoll_wait(ep, &ev, 1, 10000));
+		ASSERT_EQ(EPOLLIN, (int)ev.events);
+		ASSERT_EQ(W_SERIAL, wait_child(pid, 10000));
+		/* edge-triggered: reported once */
+		ASSERT_EQ(0, epoll_wait(ep, &ev, 1, 0));
+	}
+	close(ep);
+}
+
+/*
+ * A handle whose fd was taken waits through the kernel, so that poll from
+ * another process sharing the file knows the round it waits in.
+ */
+TEST_F(bpoll, waits_of_a_handle_whose_fd_was_taken_are_seen)
+{
+	pid_t pid = barrier_child(self->a, 20000);
+
+	ASSERT_GT(pid, 0);
+	ASSERT_TRUE(wait_sleepers(self->a, 1, 10000));
+	ASSERT_EQ(0, events(self->fd, 0));
+	ASSERT_EQ(1, ksync_barrier_wait(self->b, NULL));
+	ASSERT_EQ(W_PASSED, wait_child(pid, 10000));
+	ASSERT_EQ(POLLIN, events(self->fd, 0));
+}
+
+TEST_HARNESS_MAIN
