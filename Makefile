@@ -5,7 +5,7 @@
 #   make check           everything, in QEMU guests (installs what it needs)
 #   make check-host      the selftests against the running kernel's /dev/ksync
 #   make demo            K of N workers share a semaphore, in a guest
-#   make bench           ksync against sem_t, SysV, eventfd, pipes; name lookup; in a guest
+#   make bench           ksync against sem_t, SysV, eventfd, pipes, pthread barriers; name lookup; in a guest
 #   make install         library, header, ksync.pc (DESTDIR, PREFIX)
 #   make modules_install the module, for the running kernel (KDIR)
 
@@ -131,7 +131,7 @@ check-host: tests
 bench:
 	scripts/setup-host
 	$(MAKE) --no-print-directory tools
-	scripts/ksync-vm --mem 3072 -- sh -c '$(B)/tools/bench $(BENCH_SCALE) && $(B)/tools/bench_names $(BENCH_SCALE) $(BENCH_NAMES)' 
+	scripts/ksync-vm --mem 3072 -- sh -c '$(B)/tools/bench $(BENCH_SCALE) && $(B)/tools/bench_barrier $(BENCH_SCALE) && $(B)/tools/bench_names $(BENCH_SCALE) $(BENCH_NAMES)' 
 
 # setup-host first: on a fresh machine even the compiler may be missing
 demo:

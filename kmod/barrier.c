@@ -41,6 +41,7 @@
 #include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -69,6 +70,7 @@ struct ksync_barrier {
 	bool poll_armed;		/* a poller waits for round gen to end */
 	__poll_t poll_events;		/* to wake pollers with, after unlock */
 	struct list_head waiters;	/* struct bar_waiter, all of round gen */
+	struct list_head wake;		/* their round ended: bar_unlock wakes */
 	u32 nr_waiters;
 	struct hlist_head pending;	/* ksync_files that arrived in round gen */
 	u64 wait_calls;
@@ -78,11 +80,18 @@ struct ksync_barrier {
 	u64 fences;			/* ksync_word_commit gave up comparing */
 };
 
-/* Lives on the sleeper's stack; others touch it only under obj->lock. */
+/*
+ * Lives on the sleeper's stack.  Under obj->lock a round's end moves it
+ * to b->wake and sets 'claimed'; after unlocking, the waker sets 'done',
+ * its last touch, and wakes the task.  So the sleeper returns when it sees
+ * 'done', without the lock, and, if it finds itself claimed, waits for
+ * 'done' before its stack may go.
+ */
 struct bar_waiter {
 	struct list_head node;
 	struct task_struct *task;
 	int result;			/* 0: the round completed, or -EPIPE */
+	bool claimed;
 	bool done;
 };
 
@@ -152,23 +161,23 @@ static bool bar_pollers(struct ksync_barrier *b)
 
 /*
  * Round gen is over: tell its sleepers and the handles that arrived in it
- * how it went.  The wake-ups are issued under obj->lock, where the woken
- * read 'done', so none returns (freeing its waiter) before we are done.
+ * how it went.  The sleepers are woken by bar_unlock(), after obj->lock
+ * is dropped, so that the parties woken at once do not find it held.
  */
 static void bar_end_round(struct ksync_barrier *b, bool broken)
 {
-	struct bar_waiter *w, *tmp;
+	struct bar_waiter *w;
 	struct ksync_file *kf;
 	struct hlist_node *n;
 
-	list_for_each_entry_safe(w, tmp, &b->waiters, node) {
-		list_del_init(&w->node);
+	list_for_each_entry(w, &b->waiters, node) {
 		w->result = broken ? -EPIPE : 0;
-		w->done = true;
+		w->claimed = true;
+		get_task_struct(w->task);
 		if (!broken)
 			b->woken++;
-		wake_up_process(w->task);
 	}
+	list_splice_tail_init(&b->waiters, &b->wake);
 	b->nr_waiters = 0;
 	hlist_for_each_entry_safe(kf, n, &b->pending, bar.pending) {
 		hlist_del_init(&kf->bar.pending);
@@ -326,33 +335,64 @@ static int bar_timed_out(struct ksync_barrier *b, u32 g)
 	return ret > 0 ? 0 : ret ? ret : -ETIMEDOUT;
 }
 
-/* Leave the sleepers' list, if a round's end has not taken us off it. */
+/* Leave the sleepers' list; the caller checked that we are not claimed. */
 static void bar_unqueue(struct ksync_barrier *b, struct bar_waiter *w)
 {
-	if (!w->done) {
-		list_del(&w->node);
-		b->nr_waiters--;
-	}
+	list_del(&w->node);
+	b->nr_waiters--;
 }
 
-/* Sleep until round g ends, a signal, or the deadline; under obj->lock. */
+static void bar_unlock(struct ksync_barrier *b)
+	__releases(&b->obj.lock)
+{
+	__poll_t events = b->poll_events;
+	struct bar_waiter *w, *tmp;
+	LIST_HEAD(wake);
+
+	b->poll_events = 0;
+	list_splice_init(&b->wake, &wake);
+	spin_unlock(&b->obj.lock);
+	list_for_each_entry_safe(w, tmp, &wake, node) {
+		struct task_struct *task = w->task;
+
+		/* release: pairs with bar_sleep()'s acquire; w may go now */
+		smp_store_release(&w->done, true);
+		wake_up_process(task);
+		put_task_struct(task);
+	}
+	if (events)
+		wake_up_interruptible_poll(&b->obj.poll_wq, events);
+}
+
+/*
+ * Sleep until round g ends, a signal, or the deadline.  Called under
+ * obj->lock, returns without it.
+ */
 static int bar_sleep(struct ksync_barrier *b, struct bar_waiter *w, u32 g,
 		     ktime_t *expires)
-	__must_hold(&b->obj.lock)
+	__releases(&b->obj.lock)
 {
 	bool expired = false;
+	int ret;
 
 	for (;;) {
-		if (w->done)
+		if (w->claimed) {
+			/* the round ended; its waker is about to let go of w */
+			bar_unlock(b);
+			/* acquire: pairs with the release in bar_unlock() */
+			while (!smp_load_acquire(&w->done))
+				cpu_relax();
 			return w->result;
+		}
 		if (fatal_signal_pending(current)) {
 			/* this party will never come back: do not wait for it */
 			bar_unqueue(b, w);
 			bar_break(b, &g, false);
-			return -EINTR;
+			ret = -EINTR;
+			break;
 		}
 		/*
-		 * The deadline is absolute and the module wrote the round
+		 * The deadline is absolute and bar_wait() writes the round
 		 * back to the caller's struct, so a restart waits for the
 		 * same round: a stop, ptrace or the freezer do not end the
 		 * wait; only a handler does (-EINTR), and then libksync
@@ -360,33 +400,34 @@ static int bar_sleep(struct ksync_barrier *b, struct bar_waiter *w, u32 g,
 		 */
 		if (signal_pending(current)) {
 			bar_unqueue(b, w);
-			return -ERESTARTNOHAND;
+			ret = -ERESTARTNOHAND;
+			break;
 		}
 		if (expired) {
 			bar_unqueue(b, w);
-			return bar_timed_out(b, g);
+			ret = bar_timed_out(b, g);
+			break;
 		}
+		bar_unlock(b);
 		set_current_state(TASK_INTERRUPTIBLE);
-		spin_unlock(&b->obj.lock);
+		/* acquire: pairs with the release in bar_unlock() */
+		if (smp_load_acquire(&w->done)) {
+			__set_current_state(TASK_RUNNING);
+			return w->result;
+		}
 		if (!expires)
 			schedule();
 		else if (!schedule_hrtimeout_range(expires, current->timer_slack_ns,
 						   HRTIMER_MODE_ABS))
 			expired = true;
-		spin_lock(&b->obj.lock);
 		__set_current_state(TASK_RUNNING);
+		/* acquire, as above; else take the lock to learn why we woke */
+		if (smp_load_acquire(&w->done))
+			return w->result;
+		spin_lock(&b->obj.lock);
 	}
-}
-
-static void bar_unlock(struct ksync_barrier *b)
-	__releases(&b->obj.lock)
-{
-	__poll_t events = b->poll_events;
-
-	b->poll_events = 0;
-	spin_unlock(&b->obj.lock);
-	if (events)
-		wake_up_interruptible_poll(&b->obj.poll_wq, events);
+	bar_unlock(b);
+	return ret;
 }
 
 static bool bar_expired(const ktime_t *expires)
@@ -433,20 +474,17 @@ static long bar_wait(struct ksync_file *kf, void __user *uarg)
 	}
 	list_add_tail(&w.node, &b->waiters);
 	b->nr_waiters++;
-	if (!arrived) {
-		/* so that a restarted call waits instead of arriving again */
-		args.flags |= KSYNC_BARRIER_ARRIVED;
-		spin_unlock(&b->obj.lock);
-		ret = copy_to_user(uarg, &args, sizeof(args)) ? -EFAULT : 0;
-		spin_lock(&b->obj.lock);
-		if (ret && !w.done) {
-			/* it cannot be restarted: others must not wait for it */
-			bar_unqueue(b, &w);
-			bar_break(b, &args.generation, false);
-			goto out;
-		}
-	}
 	ret = bar_sleep(b, &w, args.generation, deadline);
+	if (ret != -ERESTARTNOHAND || arrived)
+		return ret;
+	/* so that the restarted call waits instead of arriving again */
+	args.flags |= KSYNC_BARRIER_ARRIVED;
+	if (!copy_to_user(uarg, &args, sizeof(args)))
+		return ret;
+	/* it cannot be restarted: the others must not wait for it */
+	spin_lock(&b->obj.lock);
+	bar_break(b, &args.generation, false);
+	ret = -EFAULT;
 out:
 	bar_unlock(b);
 	return ret;
@@ -725,6 +763,7 @@ static struct ksync_obj *bar_create(const struct ksync_open_args *args)
 	b->state = page_address(b->page);
 	b->parties = args->barrier.parties;
 	INIT_LIST_HEAD(&b->waiters);
+	INIT_LIST_HEAD(&b->wake);
 	INIT_HLIST_HEAD(&b->pending);
 	return &b->obj;
 }
