@@ -147,14 +147,15 @@ install: lib
 	ln -sf libksync.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libksync.so
 	install -m 644 ulib/ksync.h $(DESTDIR)$(INCLUDEDIR)/ksync.h
 	install -d $(DESTDIR)$(MANDIR)/man3
-	install -m 644 docs/ksync.3 $(DESTDIR)$(MANDIR)/man3/ksync.3
+	install -m 644 docs/ksync.3 docs/ksync_barrier.3 $(DESTDIR)$(MANDIR)/man3/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 		ulib/ksync.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/ksync.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libksync.* $(DESTDIR)$(INCLUDEDIR)/ksync.h \
-		$(DESTDIR)$(PKGCONFIGDIR)/ksync.pc $(DESTDIR)$(MANDIR)/man3/ksync.3
+		$(DESTDIR)$(PKGCONFIGDIR)/ksync.pc $(DESTDIR)$(MANDIR)/man3/ksync.3 \
+		$(DESTDIR)$(MANDIR)/man3/ksync_barrier.3
 
 modules_install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(B)/$(KVER) modules_install

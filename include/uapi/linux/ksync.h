@@ -186,10 +186,11 @@ struct ksync_sem_shared {
  * Returns 1 to the party that completed the round (the serial party), 0 to
  * the others, -EPIPE if the round is or gets broken, -ETIMEDOUT (the round
  * is then broken), or -EINTR when a signal handler ran (the library then
- * calls KSYNC_IOC_BARRIER_BREAK).  Before sleeping the module writes the
- * round back into 'generation' and sets KSYNC_BARRIER_ARRIVED, so that a
- * restarted call waits for the same round instead of arriving twice; a
- * caller that arrived on the shared page passes the same itself.
+ * calls KSYNC_IOC_BARRIER_BREAK).  When a signal interrupts the sleep the
+ * module writes the round back into 'generation' and sets
+ * KSYNC_BARRIER_ARRIVED, so that a restarted call waits for the same round
+ * instead of arriving twice; a caller that arrived on the shared page
+ * passes the same itself.
  */
 struct ksync_barrier_wait {
 	__u32 size;		/* sizeof(struct ksync_barrier_wait) */
@@ -202,11 +203,12 @@ struct ksync_barrier_wait {
 /*
  * KSYNC_IOC_BARRIER_BREAK: break round 'generation' if it is still the
  * current one (0).  Returns 1 if it had completed instead, -EPIPE if it
- * was already broken.  KSYNC_IOC_BARRIER_RESET (generation ignored): break
+ * was already broken.  KSYNC_IOC_BARRIER_RESET (generation 0): break
  * the round if parties wait, then start a new, empty one (generation + 2).
  * KSYNC_IOC_BARRIER_JOIN: make the calling process a party of this open
- * file, so that its death or its last close of the file breaks a round
- * that others wait in; libksync joins before a process's first wait.
+ * file (generation 0), so that its death or its last close of the file
+ * breaks a round that others wait in; libksync joins before a process's
+ * first wait.
  */
 struct ksync_barrier_ctl {
 	__u32 size;		/* sizeof(struct ksync_barrier_ctl) */
