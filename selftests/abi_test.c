@@ -366,6 +366,21 @@ static int op_list(const char *name)
 	return ret < 0 ? ret : 0;
 }
 
+/* A barrier: open (page, file, map file), join (a party entry), a round. */
+static int op_barrier(const char *name)
+{
+	ksync_barrier_t *b;
+	int ret = ksync_barrier_open(&b, name, KSYNC_CREATE, 0600, 2);
+
+	if (ret == 0) {
+		ret = ksync_barrier_arrive(b);
+		if (ret == 0)
+			ret = ksync_barrier_wait(b, NULL) == 1 ? 0 : -EBADMSG;
+		ksync_barrier_close(b);
+	}
+	return ret;
+}
+
 /*
  * Every allocation on each path fails in turn: each call fails cleanly
  * (-ENOMEM, or whatever the failing layer reports) or succeeds, nothing
@@ -374,8 +389,8 @@ static int op_list(const char *name)
  */
 TEST_F(abi, allocation_failures)
 {
-	int (*ops[])(const char *) = { op_open_named, op_open_anon, op_list };
-	const char *opnames[] = { "open named", "open anonymous with UNDO", "list" };
+	int (*ops[])(const char *) = { op_open_named, op_open_anon, op_list, op_barrier };
+	const char *opnames[] = { "open named", "open anonymous with UNDO", "list", "barrier" };
 	char name[64], keepname[64];
 	ksync_sem_t *keep;
 
