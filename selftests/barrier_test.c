@@ -131,6 +131,30 @@ TEST(wrong_type)
 	ASSERT_EQ(0, ksync_barrier_close(b));
 }
 
+static int open_as_other(void *name)
+{
+	ksync_barrier_t *b;
+	int ret = ksync_barrier_open(&b, name, 0, 0, 0);
+
+	if (ret == 0)
+		ksync_barrier_close(b);
+	return ret == -EACCES ? 0 : 1;
+}
+
+/* Names and modes follow the semaphore's rules: 0600 keeps others out. */
+TEST(mode_keeps_others_out)
+{
+	const char *name = test_name("bar-mode");
+	ksync_barrier_t *b;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to switch users");
+	ASSERT_EQ(0, ksync_barrier_open(&b, name, KSYNC_CREATE, 0600, 2));
+	ASSERT_EQ(0, as_user(65534, 65534, open_as_other, (void *)name));
+	ASSERT_EQ(0, ksync_unlink(name));
+	ASSERT_EQ(0, ksync_barrier_close(b));
+}
+
 TEST(one_party_is_always_serial)
 {
 	ksync_barrier_t *b;
