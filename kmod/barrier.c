@@ -20,7 +20,7 @@
  * round stays broken, failing every arrival with -EPIPE, until a reset
  * starts a new round 2 generations on.  So a party that watches the word
  * knows that a step of exactly 1 is its round completing; anything else it
- * asks us, and we remember how the last BAR_HISTORY rounds ended.
+ * asks us, and we remember which rounds broke (the last BAR_BREAKS).
  *
  * A party is a process that joined through a file (KSYNC_IOC_BARRIER_JOIN,
  * which libksync calls before a process's first wait).  When the process no
@@ -53,8 +53,8 @@
 #define BAR_KWAKE	KSYNC_BARRIER_STATE_KWAKE
 #define BAR_BROKEN	KSYNC_BARRIER_STATE_BROKEN
 
-/* How many finished rounds' outcomes we keep, for parties that ask late. */
-#define BAR_HISTORY	64
+/* How many broken rounds we remember, for parties that ask late. */
+#define BAR_BREAKS	64
 
 /* How a round went, and kf->bar.round: the handle's last round. */
 enum { BAR_NONE, BAR_WAITING, BAR_PASSED, BAR_FAILED };
@@ -65,7 +65,8 @@ struct ksync_barrier {
 	atomic64_t *state;		/* the word in that page */
 	u32 parties;
 	u32 gen;			/* the current round, as we last saw it */
-	u64 history;			/* bit i: round gen - 1 - i broke */
+	u32 broke[BAR_BREAKS];		/* the last rounds that broke, a ring */
+	u64 nr_broke;			/* rounds that broke, ever */
 	bool broken;			/* round gen is broken */
 	bool poll_armed;		/* a poller waits for round gen to end */
 	__poll_t poll_events;		/* to wake pollers with, after unlock */
@@ -200,25 +201,39 @@ static void bar_sync(struct ksync_barrier *b, s64 word)
 	if (!delta)
 		return;
 	bar_end_round(b, b->broken);
-	if (delta >= BAR_HISTORY)
-		b->history = 0;
-	else
-		b->history = b->history << delta |
-			     (b->broken ? BIT_ULL(delta - 1) : 0);
 	b->gen += delta;
 	b->broken = false;
 }
 
-/* How round g went; call after bar_sync().  Forgotten counts as broken. */
+/* Round gen broke: remember it, for those who ask later how theirs went. */
+static void bar_note_break(struct ksync_barrier *b)
+{
+	b->broke[b->nr_broke++ % BAR_BREAKS] = b->gen;
+}
+
+/*
+ * How round g went; call after bar_sync().  Completed rounds take no room
+ * in the memory, so it lasts BAR_BREAKS breaks, not so many rounds.  A
+ * round from before what we remember, or from the future, counts as
+ * broken: never let a party pass early.
+ */
 static int bar_outcome(struct ksync_barrier *b, u32 g)
 {
 	u32 d = b->gen - g;
+	unsigned int i, n = min_t(u64, b->nr_broke, BAR_BREAKS);
 
 	if (!d)
 		return b->broken ? BAR_FAILED : BAR_WAITING;
-	if (d > BAR_HISTORY)
-		return BAR_FAILED;	/* never let a party pass early */
-	return b->history & BIT_ULL(d - 1) ? BAR_FAILED : BAR_PASSED;
+	if (d > S32_MAX)
+		return BAR_FAILED;
+	for (i = 0; i < n; i++)
+		if (b->broke[i] == g)
+			return BAR_FAILED;
+	/* the ring is full: its oldest entry is the next to be replaced */
+	if (b->nr_broke > BAR_BREAKS &&
+	    d > b->gen - b->broke[b->nr_broke % BAR_BREAKS])
+		return BAR_FAILED;
+	return BAR_PASSED;
 }
 
 static int bar_result(int outcome)
@@ -258,6 +273,7 @@ static int bar_break(struct ksync_barrier *b, const u32 *g, bool only_if_arrived
 		if (only_if_arrived && !bar_arrived_of(b, old))
 			return 0;
 	} while (!bar_commit(b, &old, old | BAR_BROKEN, &tries));
+	bar_note_break(b);
 	b->broken = true;
 	b->breaks++;
 	bar_end_round(b, true);
@@ -299,7 +315,6 @@ static int bar_arrive(struct ksync_barrier *b, struct ksync_file *kf, u32 *g,
 	kf->bar.gen = *g;
 	kf->bar.round = BAR_PASSED;
 	bar_end_round(b, false);
-	b->history <<= 1;
 	b->gen++;
 	return 1;
 }
@@ -317,7 +332,15 @@ static int bar_rejoin(struct ksync_barrier *b, struct ksync_file *kf, u32 g)
 	old = bar_read(b);
 	do {
 		bar_sync(b, old);
-		outcome = bar_outcome(b, g);
+		/*
+		 * A sleeper that a stop took off the list finds how its round
+		 * went in its file, whatever happened since; else ask the ring.
+		 */
+		if (kf->bar.gen == g && (kf->bar.round == BAR_PASSED ||
+					 kf->bar.round == BAR_FAILED))
+			outcome = kf->bar.round;
+		else
+			outcome = bar_outcome(b, g);
 		if (outcome != BAR_WAITING)
 			return bar_result(outcome);
 		if (old & BAR_KWAKE)
@@ -437,6 +460,7 @@ static bool bar_expired(const ktime_t *expires)
 
 static long bar_wait(struct ksync_file *kf, void __user *uarg)
 {
+	struct ksync_barrier_wait __user *ugen = uarg;
 	struct ksync_barrier *b = to_bar(kf->obj);
 	struct bar_waiter w = { .task = current };
 	struct ksync_barrier_wait args;
@@ -455,6 +479,13 @@ static long bar_wait(struct ksync_file *kf, void __user *uarg)
 		expires = ksync_deadline(args.deadline);
 		deadline = &expires;
 	}
+	/*
+	 * An arrival writes its round back (NOWAIT at once, a wait when a
+	 * signal interrupts it): check first that it can, so that a struct
+	 * in read-only memory fails before arriving, not after.
+	 */
+	if (!arrived && put_user(args.generation, &ugen->generation))
+		return -EFAULT;
 
 	spin_lock(&b->obj.lock);
 	b->wait_calls++;
@@ -466,8 +497,15 @@ static long bar_wait(struct ksync_file *kf, void __user *uarg)
 	/* 1 is the serial party's return, but for bar_rejoin() "wait" */
 	if (arrived && ret != 1)
 		goto out;
-	if (!arrived && (ret || args.flags & KSYNC_BARRIER_NOWAIT))
+	if (!arrived && ret < 0)
 		goto out;
+	if (!arrived && (ret || args.flags & KSYNC_BARRIER_NOWAIT)) {
+		bar_unlock(b);
+		/* the round arrived in, for BREAK or a later ARRIVED wait */
+		if (put_user(args.generation, &ugen->generation))
+			return -EFAULT;
+		return ret;
+	}
 	if (bar_expired(deadline)) {
 		ret = bar_timed_out(b, args.generation);
 		goto out;
@@ -536,10 +574,12 @@ static long bar_reset(struct ksync_file *kf, void __user *uarg)
 		bar_sync(b, old);
 	} while (!bar_commit(b, &old, bar_word(b->gen + 2, 0, false, false),
 			     &tries));
-	if (!b->broken && bar_arrived_of(b, old))
-		b->breaks++;
+	if (!b->broken) {
+		if (bar_arrived_of(b, old))
+			b->breaks++;
+		bar_note_break(b);
+	}
 	bar_end_round(b, true);
-	b->history = b->history << 2 | 3;
 	b->gen += 2;
 	b->broken = false;
 	b->resets++;
@@ -697,8 +737,14 @@ static void bar_flush(struct ksync_file *kf, struct file *file)
 	spin_unlock(&b->obj.lock);
 	if (!p)
 		return;
-	/* still a party through another fd of the same file (a dup) */
-	if (current->files && iterate_fd(current->files, 0, bar_same_file, file))
+	/*
+	 * Still a party through another fd of the same file (a dup)?  Only a
+	 * file with references besides the one being closed can have one,
+	 * so the scan of the fd table (its length bounded by RLIMIT_NOFILE)
+	 * runs only for files shared by dup, fork or SCM_RIGHTS.
+	 */
+	if (current->files && file_count(file) > 1 &&
+	    iterate_fd(current->files, 0, bar_same_file, file))
 		return;
 	spin_lock(&b->obj.lock);
 	p = bar_party_of(kf, me);

@@ -9,6 +9,7 @@
  */
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 
 #include "barrier.h"
 #include "kselftest_harness.h"
@@ -421,6 +422,127 @@ TEST_F(death, deadline_passes_while_stopped)
 	ASSERT_EQ(0, kill(c, SIGCONT));
 	ASSERT_EQ(W_ETIMEDOUT, wait_child(c, 10000));
 	ASSERT_EQ(W_EPIPE, wait_child(a, 10000));
+}
+
+TEST_F(death, cgroup_freezer_changes_nothing)
+{
+	pid_t a = barrier_child(self->b, 30000);
+	pid_t c = barrier_child(self->b, 30000);
+	int ret;
+
+	ASSERT_GT(a, 0);
+	ASSERT_GT(c, 0);
+	ASSERT_TRUE(wait_sleepers(self->b, 2, 10000));
+	ret = freeze_and_thaw(c);
+	if (ret > 0) {
+		ksync_barrier_reset(self->b);
+		wait_child(a, 10000);
+		wait_child(c, 10000);
+		SKIP(return, "no cgroup2 here");
+	}
+	ASSERT_EQ(0, ret);
+	ASSERT_TRUE(wait_sleepers(self->b, 2, 10000));
+	ASSERT_EQ(2, barrier_stats(self->b).waiting);
+	finish_round(_metadata, self->b, a, c);
+}
+
+/*
+ * A party stopped while asleep is counted in its round, which completes
+ * without it; whatever happens before it is continued (resets, or other
+ * processes going through many rounds), it passes that round: a stop must
+ * not change the outcome of a wait.
+ */
+static pid_t stopped_sleeper(struct __test_metadata *_metadata, ksync_barrier_t *b)
+{
+	pid_t c = barrier_child(b, 30000);
+
+	ksync_barrier_set_spin(b, 0);
+	if (c <= 0 || !wait_sleepers(b, 1, 10000) || kill(c, SIGSTOP) || !stopped(c, WUNTRACED))
+		return -1;
+	/* the round completes: c arrived in it, we are the serial party */
+	if (ksync_barrier_wait(b, NULL) != 1)
+		return -1;
+	return c;
+}
+
+TEST(stopped_party_passes_after_resets)
+{
+	ksync_barrier_t *b;
+	pid_t c;
+
+	ASSERT_EQ(0, ksync_barrier_open(&b, NULL, 0, 0600, 2));
+	c = stopped_sleeper(_metadata, b);
+	ASSERT_GT(c, 0);
+	for (int i = 0; i < 100; i++)
+		ASSERT_EQ(0, ksync_barrier_reset(b));
+	ASSERT_EQ(0, kill(c, SIGCONT));
+	ASSERT_EQ(W_PASSED, wait_child(c, 10000));
+	ASSERT_EQ(0, ksync_barrier_close(b));
+}
+
+TEST(stopped_party_passes_after_many_rounds)
+{
+	ksync_barrier_t *b;
+	pid_t c, d;
+
+	ASSERT_EQ(0, ksync_barrier_open(&b, NULL, 0, 0600, 2));
+	c = stopped_sleeper(_metadata, b);
+	ASSERT_GT(c, 0);
+	/* two other processes go on without it (more processes than parties) */
+	d = fork();
+	if (d == 0) {
+		for (int i = 0; i < 200; i++)
+			if (ksync_barrier_wait(b, NULL) < 0)
+				_exit(1);
+		_exit(0);
+	}
+	for (int i = 0; i < 200; i++)
+		ASSERT_LE(0, ksync_barrier_wait(b, NULL));
+	ASSERT_EQ(0, wait_child(d, 10000));
+	ASSERT_EQ(0, kill(c, SIGCONT));
+	ASSERT_EQ(W_PASSED, wait_child(c, 10000));
+	ASSERT_EQ(0, ksync_barrier_close(b));
+}
+
+/*
+ * Closing many joined files, at exit or with close_range, must not scan
+ * the fd table once per file (it did: 65,536 files took 90 s here, and
+ * twice as many four times that).  The harness's timeout is the deadline.
+ */
+FIXTURE(many){};
+FIXTURE_SETUP(many)
+{
+}
+FIXTURE_TEARDOWN(many)
+{
+}
+
+TEST_F_TIMEOUT(many, closing_many_joined_files_ends, 120)
+{
+	struct ksync_barrier_ctl ctl = { .size = sizeof(ctl) };
+	const char *name = test_name("bar-many");
+	struct rlimit rl = { 140000, 140000 };
+	ksync_barrier_t *b;
+	int first = -1;
+
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		SKIP(return, "cannot raise RLIMIT_NOFILE");
+	ASSERT_EQ(0, ksync_barrier_open(&b, name, KSYNC_CREATE, 0600, 2));
+	for (int i = 0; i < 131072; i++) {
+		struct ksync_open_args oa = { .size = sizeof(oa),
+					      .type = KSYNC_TYPE_BARRIER,
+					      .name = (uintptr_t)name };
+		int fd = ksync_dev_ioctl(KSYNC_IOC_OPEN, &oa);
+
+		ASSERT_GE(fd, 0);
+		if (first < 0)
+			first = fd;
+		ASSERT_EQ(0, ioctl(fd, KSYNC_IOC_BARRIER_JOIN, &ctl));
+	}
+	ASSERT_EQ(0, close_range(first, ~0U, 0));
+	ASSERT_EQ(0, barrier_stats(b).broken);
+	ASSERT_EQ(0, ksync_unlink(name));
+	ASSERT_EQ(0, ksync_barrier_close(b));
 }
 
 TEST_HARNESS_MAIN

@@ -162,4 +162,48 @@ TEST_F(bpoll, waits_of_a_handle_whose_fd_was_taken_are_seen)
 	ASSERT_EQ(POLLIN, events(self->fd, 0));
 }
 
+/* A file that never arrived still hears of the break (POLLERR). */
+TEST_F(bpoll, sleeping_poller_woken_by_another_deadline)
+{
+	struct timespec dl;
+	pid_t pid;
+
+	pid = fork();
+	if (pid == 0) {
+		struct pollfd p = { .fd = self->fd, .events = POLLIN };
+
+		_exit(poll(&p, 1, 20000) == 1 ? p.revents : 255);
+	}
+	ASSERT_GT(pid, 0);
+	ASSERT_TRUE(wait_sleeping(pid, 10000));
+	dl = ksync_deadline_ms(100);
+	ASSERT_EQ(-ETIMEDOUT, ksync_barrier_wait(self->b, &dl));
+	ASSERT_EQ(POLLERR, wait_child(pid, 20000));
+}
+
+/* Level-triggered epoll reports the completed round until the next arrival. */
+TEST_F(bpoll, level_triggered_epoll)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	ASSERT_GE(ep, 0);
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->fd, &ev));
+	ASSERT_EQ(0, epoll_wait(ep, &ev, 1, 0));
+	for (int round = 0; round < 10; round++) {
+		pid_t pid;
+
+		ASSERT_EQ(0, ksync_barrier_arrive(self->a));
+		ASSERT_EQ(0, epoll_wait(ep, &ev, 1, 0));
+		pid = barrier_child(self->b, 10000);
+		ASSERT_GT(pid, 0);
+		ASSERT_EQ(1, epoll_wait(ep, &ev, 1, 10000));
+		ASSERT_EQ(W_SERIAL, wait_child(pid, 10000));
+		/* level-triggered: still readable */
+		ASSERT_EQ(1, epoll_wait(ep, &ev, 1, 0));
+		ASSERT_EQ(EPOLLIN, (int)ev.events);
+	}
+	close(ep);
+}
+
 TEST_HARNESS_MAIN

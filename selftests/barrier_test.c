@@ -244,17 +244,26 @@ static void rounds_across_processes(struct __test_metadata *_metadata, int parti
 	munmap(sh, sizeof(*sh));
 }
 
-TEST(serial_party_once_per_round_4_processes)
+/* Rounds take long on a slow or busy machine: each child has 120 s. */
+FIXTURE(rounds){};
+FIXTURE_SETUP(rounds)
+{
+}
+FIXTURE_TEARDOWN(rounds)
+{
+}
+
+TEST_F_TIMEOUT(rounds, serial_party_once_per_round_4_processes, 300)
 {
 	rounds_across_processes(_metadata, 4, 3000);
 }
 
-TEST(serial_party_once_per_round_2_processes)
+TEST_F_TIMEOUT(rounds, serial_party_once_per_round_2_processes, 300)
 {
 	rounds_across_processes(_metadata, 2, 3000);
 }
 
-TEST(sixty_four_parties)
+TEST_F_TIMEOUT(rounds, sixty_four_parties, 300)
 {
 	rounds_across_processes(_metadata, 64, 100);
 }

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -271,6 +273,79 @@ static inline int recv_fd(int sock)
 		return -1;
 	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
 	return fd;
+}
+
+/* The cgroup v2 freezer, on a cgroup2 mount of our own. */
+static inline int read_frozen(const char *events)
+{
+	char buf[256];
+	int fd = open(events, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return strstr(buf, "frozen 1") != NULL;
+}
+
+static inline int wait_frozen(const char *events, int want, int ms)
+{
+	int64_t end = now_ns() + (int64_t)ms * 1000000;
+
+	while (read_frozen(events) != want)
+		if (now_ns() > end)
+			return 0;
+		else
+			pause_us(1000);
+	return 1;
+}
+
+/*
+ * Move pid into a new cgroup, freeze it, wait until it is frozen, thaw it.
+ * 0 when done, 1 where cgroup2 cannot be mounted (the debug kernel has no
+ * cgroups), -1 on failure.
+ */
+static inline int freeze_and_thaw(pid_t pid)
+{
+	char dir[64], path[96], pidbuf[16];
+	int ret = -1;
+
+	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
+	snprintf(dir, sizeof(dir), "/tmp/kst-cg-%d", (int)getpid());
+	if (mkdir(dir, 0700) || mount("none", dir, "cgroup2", 0, NULL)) {
+		rmdir(dir);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/kst", dir);
+	if (mkdir(path, 0700))
+		goto out;
+	snprintf(path, sizeof(path), "%s/kst/cgroup.procs", dir);
+	if (write_text(path, pidbuf))
+		goto out;
+	snprintf(path, sizeof(path), "%s/kst/cgroup.freeze", dir);
+	if (write_text(path, "1"))
+		goto out;
+	snprintf(path, sizeof(path), "%s/kst/cgroup.events", dir);
+	if (!wait_frozen(path, 1, 10000))
+		goto out;
+	snprintf(path, sizeof(path), "%s/kst/cgroup.freeze", dir);
+	if (write_text(path, "0"))
+		goto out;
+	snprintf(path, sizeof(path), "%s/kst/cgroup.events", dir);
+	if (wait_frozen(path, 0, 10000))
+		ret = 0;
+out:
+	/* back to the root cgroup, so that ours can go */
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	write_text(path, pidbuf);
+	snprintf(path, sizeof(path), "%s/kst", dir);
+	if (rmdir(path))
+		ret = -1;
+	umount2(dir, MNT_DETACH);
+	rmdir(dir);
+	return ret;
 }
 
 #define KSYNC_PARAM(p) "/sys/module/ksync/parameters/" p

@@ -156,7 +156,7 @@ static int barrier_watch(ksync_barrier_t *b, uint32_t gen, const struct timespec
 {
 	unsigned int max = atomic_load_explicit(&b->spin_max_ns, memory_order_relaxed);
 	unsigned int budget = atomic_load_explicit(&b->spin_ns, memory_order_relaxed);
-	uint64_t w, start = 0;
+	uint64_t w, end = 0;
 	unsigned int i;
 
 	for (i = 0;; i++) {
@@ -171,16 +171,21 @@ static int barrier_watch(ksync_barrier_t *b, uint32_t gen, const struct timespec
 		if ((i & 63) == 0) {
 			uint64_t t = now_ns();
 
-			if (i == 0)
-				start = t;
-			else if (t - start > budget)
+			if (i == 0) {
+				/* never watch past the deadline: the kernel reports it */
+				end = t + budget;
+				if (deadline && ksync_timespec_ns(deadline) < end)
+					end = ksync_timespec_ns(deadline);
+			} else if (t >= end) {
 				break;
+			}
 		}
 		cpu_relax();
 	}
 	if (GEN(w) == gen + 1) {
 		if (budget < max)
-			atomic_store_explicit(&b->spin_ns, budget * 2 > max ? max : budget * 2,
+			atomic_store_explicit(&b->spin_ns,
+					      (uint64_t)budget * 2 > max ? max : budget * 2,
 					      memory_order_relaxed);
 		return 0;
 	}
