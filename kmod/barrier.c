@@ -480,11 +480,13 @@ static long bar_wait(struct ksync_file *kf, void __user *uarg)
 		deadline = &expires;
 	}
 	/*
-	 * An arrival writes its round back (NOWAIT at once, a wait when a
-	 * signal interrupts it): check first that it can, so that a struct
-	 * in read-only memory fails before arriving, not after.
+	 * A NOWAIT arrival writes its round back: check first that it can,
+	 * so that a struct in read-only memory fails before arriving, not
+	 * after.  (A wait writes back only when a signal interrupts it, and
+	 * breaks the round if it cannot.)
 	 */
-	if (!arrived && put_user(args.generation, &ugen->generation))
+	if (args.flags & KSYNC_BARRIER_NOWAIT &&
+	    put_user(args.generation, &ugen->generation))
 		return -EFAULT;
 
 	spin_lock(&b->obj.lock);

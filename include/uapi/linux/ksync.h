@@ -190,8 +190,8 @@ struct ksync_sem_shared {
  * module writes the round back into 'generation' and sets
  * KSYNC_BARRIER_ARRIVED, so that a restarted call waits for the same round
  * instead of arriving twice; a caller that arrived on the shared page
- * passes the same itself.  A NOWAIT arrival writes 'generation' back.  The
- * struct must be writable (-EFAULT, before arriving).
+ * passes the same itself.  A NOWAIT arrival writes 'generation' back (its
+ * struct must be writable: -EFAULT, before arriving).
  */
 struct ksync_barrier_wait {
 	__u32 size;		/* sizeof(struct ksync_barrier_wait) */
