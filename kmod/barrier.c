@@ -134,13 +134,16 @@ static s64 bar_read(struct ksync_barrier *b)
 	return atomic64_read_acquire(b->state);
 }
 
-/* While we own the word (its bits set), honest processes leave it alone. */
+/*
+ * While the word we read has KWAKE or BROKEN set, honest processes leave
+ * it alone (only we clear those bits, under obj->lock): we may store.
+ */
 static bool bar_commit(struct ksync_barrier *b, s64 *old, s64 new,
 		       unsigned int *tries)
 {
 	lockdep_assert_held(&b->obj.lock);
 	return ksync_word_commit(b->state, old, new,
-				 b->nr_waiters || b->poll_armed || b->broken,
+				 *old & (BAR_KWAKE | BAR_BROKEN),
 				 BAR_KWAKE, tries, &b->fences);
 }
 
@@ -241,15 +244,18 @@ static int bar_result(int outcome)
 	return outcome == BAR_PASSED ? 0 : -EPIPE;
 }
 
-/* The handle arrived in round g: poll reports on that round from now on. */
+/*
+ * The handle arrived in round g: poll reports on that round from now on.
+ * arm: the caller set KWAKE for pollers in the word it committed.
+ */
 static void bar_note_arrival(struct ksync_barrier *b, struct ksync_file *kf,
-			     u32 g)
+			     u32 g, bool arm)
 {
 	kf->bar.gen = g;
 	kf->bar.round = BAR_WAITING;
 	if (hlist_unhashed(&kf->bar.pending))
 		hlist_add_head(&kf->bar.pending, &b->pending);
-	b->poll_armed = bar_pollers(b);
+	b->poll_armed |= arm;
 }
 
 /*
@@ -287,6 +293,7 @@ static int bar_break(struct ksync_barrier *b, const u32 *g, bool only_if_arrived
 static int bar_arrive(struct ksync_barrier *b, struct ksync_file *kf, u32 *g,
 		      bool will_sleep)
 {
+	bool arm = bar_pollers(b);	/* once: KWAKE and poll_armed agree */
 	unsigned int tries = 0;
 	bool last;
 	u32 arrived;
@@ -303,12 +310,12 @@ static int bar_arrive(struct ksync_barrier *b, struct ksync_file *kf, u32 *g,
 			new = bar_word(b->gen + 1, 0, false, false);
 		else
 			new = bar_word(b->gen, arrived + 1,
-				       will_sleep || b->nr_waiters || bar_pollers(b),
+				       will_sleep || b->nr_waiters || arm,
 				       false);
 	} while (!bar_commit(b, &old, new, &tries));
 	*g = b->gen;
 	if (!last) {
-		bar_note_arrival(b, kf, *g);
+		bar_note_arrival(b, kf, *g, arm);
 		return 0;
 	}
 	hlist_del_init(&kf->bar.pending);
@@ -346,7 +353,7 @@ static int bar_rejoin(struct ksync_barrier *b, struct ksync_file *kf, u32 g)
 		if (old & BAR_KWAKE)
 			break;
 	} while (!bar_commit(b, &old, old | BAR_KWAKE, &tries));
-	bar_note_arrival(b, kf, g);
+	bar_note_arrival(b, kf, g, bar_pollers(b));
 	return 1;
 }
 
@@ -388,6 +395,24 @@ static void bar_unlock(struct ksync_barrier *b)
 }
 
 /*
+ * Our round ended and its waker, after unlocking, is about to let go of w.
+ * Sleep (not spin: the waker may need our CPU) until it has.  The sleep
+ * cannot be interrupted: w is on our stack, and the waker will write it.
+ * It is short: the waker sets 'done' within its walk of the woken list.
+ */
+static void bar_wait_done(struct bar_waiter *w)
+{
+	for (;;) {
+		set_current_state(TASK_UNINTERRUPTIBLE);
+		/* acquire: pairs with the release in bar_unlock() */
+		if (smp_load_acquire(&w->done))
+			break;
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+}
+
+/*
  * Sleep until round g ends, a signal, or the deadline.  Called under
  * obj->lock, returns without it.
  */
@@ -400,11 +425,8 @@ static int bar_sleep(struct ksync_barrier *b, struct bar_waiter *w, u32 g,
 
 	for (;;) {
 		if (w->claimed) {
-			/* the round ended; its waker is about to let go of w */
 			bar_unlock(b);
-			/* acquire: pairs with the release in bar_unlock() */
-			while (!smp_load_acquire(&w->done))
-				cpu_relax();
+			bar_wait_done(w);
 			return w->result;
 		}
 		if (fatal_signal_pending(current)) {
@@ -501,13 +523,15 @@ static long bar_wait(struct ksync_file *kf, void __user *uarg)
 		goto out;
 	if (!arrived && ret < 0)
 		goto out;
-	if (!arrived && (ret || args.flags & KSYNC_BARRIER_NOWAIT)) {
+	if (!arrived && args.flags & KSYNC_BARRIER_NOWAIT) {
 		bar_unlock(b);
 		/* the round arrived in, for BREAK or a later ARRIVED wait */
 		if (put_user(args.generation, &ugen->generation))
 			return -EFAULT;
 		return ret;
 	}
+	if (!arrived && ret)
+		goto out;
 	if (bar_expired(deadline)) {
 		ret = bar_timed_out(b, args.generation);
 		goto out;

@@ -107,6 +107,35 @@ TEST(bad_ioctls)
 	ASSERT_EQ(0, ksync_barrier_close(b));
 }
 
+/*
+ * A wait struct in read-only memory: a NOWAIT arrival, which writes its
+ * round back, fails before arriving; a wait that need not write anything
+ * back (it completes the round) just works.
+ */
+TEST(read_only_wait_struct)
+{
+	struct ksync_barrier_wait *w =
+		mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ksync_barrier_t *b;
+	int fd;
+
+	ASSERT_NE(MAP_FAILED, w);
+	ASSERT_EQ(0, ksync_barrier_open(&b, NULL, 0, 0600, 1));
+	fd = ksync_barrier_fd(b);
+	*w = (struct ksync_barrier_wait){ .size = sizeof(*w), .flags = KSYNC_BARRIER_NOWAIT };
+	ASSERT_EQ(0, mprotect(w, 4096, PROT_READ));
+	ASSERT_EQ(-1, ioctl(fd, KSYNC_IOC_BARRIER_WAIT, w));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, barrier_stats(b).generation);
+	ASSERT_EQ(0, mprotect(w, 4096, PROT_READ | PROT_WRITE));
+	w->flags = 0;
+	ASSERT_EQ(0, mprotect(w, 4096, PROT_READ));
+	ASSERT_EQ(1, ioctl(fd, KSYNC_IOC_BARRIER_WAIT, w));
+	ASSERT_EQ(1, barrier_stats(b).generation);
+	munmap(w, 4096);
+	ASSERT_EQ(0, ksync_barrier_close(b));
+}
+
 /* Opening one type's name as another is -EPROTOTYPE, every way round. */
 TEST(wrong_type)
 {
