@@ -9,7 +9,9 @@
  *   mmap_lock -> ksync_obj.map_lock (mutex, shm.c; it allocates a file,
  *                but takes no other ksync lock)
  * The object lock is never held while sleeping, allocating or touching
- * user memory; no mutex is taken under an object lock.
+ * user memory; no mutex is taken under an object lock.  The barrier's
+ * flush takes the fd table's lock (iterate_fd) with no ksync lock held,
+ * and wakes its sleepers after dropping the object lock.
  */
 #ifndef KSYNC_KMOD_H
 #define KSYNC_KMOD_H
