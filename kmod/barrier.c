@@ -23,9 +23,10 @@
  * asks us, and we remember which rounds broke (the last BAR_BREAKS).
  *
  * A party is a process that joined through a file (KSYNC_IOC_BARRIER_JOIN,
- * which libksync calls before a process's first wait).  When the process no
- * longer holds the file (it closed its last fd of it, exec'd or exited:
- * flush tells us), a round that others wait in breaks, and so does any
+ * which libksync calls before a process's first wait; party.c keeps the
+ * list).  When the process no longer holds the file (it closed its last fd
+ * of it, exec'd or exited: flush tells us), a round that others wait in
+ * breaks, and so does any
  * round if the process was killed by a signal: nobody hangs for a party
  * that will never come.  A mapping left behind does not count (shm.c).
  *
@@ -33,11 +34,9 @@
  * our own state, bound every retry (ksync_word_commit), and decide who
  * passes from our own list of sleepers, never from the word alone.
  */
-#include <linux/fdtable.h>
 #include <linux/gfp.h>
 #include <linux/hrtimer.h>
 #include <linux/mm.h>
-#include <linux/pid.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -94,12 +93,6 @@ struct bar_waiter {
 	int result;			/* 0: the round completed, or -EPIPE */
 	bool claimed;
 	bool done;
-};
-
-/* A process that joined through a file: kf->bar.parties. */
-struct bar_party {
-	struct hlist_node node;
-	struct pid *tgid;
 };
 
 static struct ksync_barrier *to_bar(struct ksync_obj *obj)
@@ -613,52 +606,14 @@ static long bar_reset(struct ksync_file *kf, void __user *uarg)
 	return 0;
 }
 
-static struct bar_party *bar_party_of(struct ksync_file *kf, struct pid *tgid)
-{
-	struct bar_party *p;
-
-	hlist_for_each_entry(p, &kf->bar.parties, node)
-		if (p->tgid == tgid)
-			return p;
-	return NULL;
-}
-
-/*
- * The calling process becomes a party through this file.  The list holds
- * one entry per process that joined and still holds the file, so its
- * length is bounded by the processes sharing one open file.
- */
+/* The calling process becomes a party through this file (party.c). */
 static long bar_join(struct ksync_file *kf, void __user *uarg)
 {
-	struct ksync_barrier *b = to_bar(kf->obj);
-	struct pid *me = task_tgid(current);
 	struct ksync_barrier_ctl args;
-	struct bar_party *p;
-	bool known;
 	long ret;
 
 	ret = bar_ctl_args(&args, uarg, false);
-	if (ret)
-		return ret;
-	spin_lock(&b->obj.lock);
-	known = bar_party_of(kf, me);
-	spin_unlock(&b->obj.lock);
-	if (known)
-		return 0;
-	p = kmalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
-	if (!p)
-		return -ENOMEM;
-	p->tgid = get_pid(me);
-	spin_lock(&b->obj.lock);
-	known = bar_party_of(kf, me);
-	if (!known)
-		hlist_add_head(&p->node, &kf->bar.parties);
-	spin_unlock(&b->obj.lock);
-	if (known) {
-		put_pid(p->tgid);
-		kfree(p);
-	}
-	return 0;
+	return ret ? ret : ksync_party_join(kf);
 }
 
 static long bar_info(struct ksync_file *kf, void __user *uarg)
@@ -733,76 +688,35 @@ static __poll_t bar_poll(struct ksync_file *kf)
 	return events;
 }
 
-static bool bar_killed(void)
-{
-	return current->flags & PF_EXITING && current->exit_code & 0x7f;
-}
-
 /*
  * A party's process let go of the file: break the round if others wait in
  * it or, had the process been killed, whatever the round.
  */
 static void bar_depart(struct ksync_barrier *b, bool killed)
 {
+	spin_lock(&b->obj.lock);
 	bar_break(b, NULL, !killed);
-}
-
-static int bar_same_file(const void *file, struct file *f, unsigned int fd)
-{
-	return f == file;
+	bar_unlock(b);
 }
 
 static void bar_flush(struct ksync_file *kf, struct file *file)
 {
-	struct ksync_barrier *b = to_bar(kf->obj);
-	struct pid *me = task_tgid(current);
-	struct bar_party *p;
+	int left = ksync_party_flush(kf, file);
 
-	spin_lock(&b->obj.lock);
-	p = bar_party_of(kf, me);
-	spin_unlock(&b->obj.lock);
-	if (!p)
-		return;
-	/*
-	 * Still a party through another fd of the same file (a dup)?  Only a
-	 * file with references besides the one being closed can have one,
-	 * so the scan of the fd table (its length bounded by RLIMIT_NOFILE)
-	 * runs only for files shared by dup, fork or SCM_RIGHTS.
-	 */
-	if (current->files && file_count(file) > 1 &&
-	    iterate_fd(current->files, 0, bar_same_file, file))
-		return;
-	spin_lock(&b->obj.lock);
-	p = bar_party_of(kf, me);
-	if (p) {
-		hlist_del(&p->node);
-		bar_depart(b, bar_killed());
-	}
-	bar_unlock(b);
-	if (p) {
-		put_pid(p->tgid);
-		kfree(p);
-	}
+	if (left)
+		bar_depart(to_bar(kf->obj), left == KSYNC_PARTY_KILLED);
 }
 
 /* The file's last reference: whoever still counted as a party through it. */
 static void bar_release(struct ksync_file *kf)
 {
 	struct ksync_barrier *b = to_bar(kf->obj);
-	struct bar_party *p;
-	struct hlist_node *n;
-	HLIST_HEAD(gone);
 
 	spin_lock(&b->obj.lock);
 	hlist_del_init(&kf->bar.pending);
-	hlist_move_list(&kf->bar.parties, &gone);
-	if (!hlist_empty(&gone))
+	spin_unlock(&b->obj.lock);
+	if (ksync_party_release(kf))
 		bar_depart(b, false);
-	bar_unlock(b);
-	hlist_for_each_entry_safe(p, n, &gone, node) {
-		put_pid(p->tgid);
-		kfree(p);
-	}
 }
 
 static int bar_check(const struct ksync_open_args *args)

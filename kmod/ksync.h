@@ -95,10 +95,10 @@ struct ksync_obj {
 struct ksync_file {
 	struct ksync_obj *obj;
 	u32 flags;			/* KSYNC_OPEN_UNDO */
+	struct hlist_head parties;	/* party.c: processes that joined */
 	union {
 		u64 held;		/* sem: permits to give back */
 		struct {		/* barrier.c */
-			struct hlist_head parties;	/* processes that joined */
 			struct hlist_node pending;	/* round not yet over */
 			u32 gen;			/* round last arrived in */
 			u8 round;			/* how it went: BAR_* */
@@ -125,6 +125,13 @@ ktime_t ksync_deadline(u64 ns);
 int ksync_shm_mmap(struct ksync_file *kf, struct vm_area_struct *vma);
 bool ksync_word_commit(atomic64_t *word, s64 *old, s64 new, bool owned,
 		       u64 fence, unsigned int *tries, u64 *fences);
+
+/* party.c */
+#define KSYNC_PARTY_LEFT	1
+#define KSYNC_PARTY_KILLED	2
+int ksync_party_join(struct ksync_file *kf);
+int ksync_party_flush(struct ksync_file *kf, struct file *file);
+bool ksync_party_release(struct ksync_file *kf);
 
 /* limits.c */
 int ksync_charge(kuid_t uid, const struct user_namespace *ns);
