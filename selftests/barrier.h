@@ -59,30 +59,32 @@ static inline struct bstats barrier_stats(ksync_barrier_t *b)
 	return r;
 }
 
-/* Wait until n parties have arrived in b's round (false after ms). */
-static inline int wait_arrived(ksync_barrier_t *b, int n, int ms)
+/* Wait until b's count (waiting, or sleepers) is n; false after ms. */
+static inline int wait_count(ksync_barrier_t *b, int sleepers, int n, int ms)
 {
 	int64_t end = now_ns() + (int64_t)ms * 1000000;
 
-	while (barrier_stats(b).waiting != n) {
+	for (;;) {
+		struct bstats st = barrier_stats(b);
+
+		if ((sleepers ? st.sleepers : st.waiting) == n)
+			return 1;
 		if (now_ns() > end)
 			return 0;
 		pause_us(200);
 	}
-	return 1;
 }
 
-/* Wait until n tasks sleep in the kernel on b (false after ms). */
+/* Wait until n parties have arrived in b's round. */
+static inline int wait_arrived(ksync_barrier_t *b, int n, int ms)
+{
+	return wait_count(b, 0, n, ms);
+}
+
+/* Wait until n tasks sleep in the kernel on b. */
 static inline int wait_sleepers(ksync_barrier_t *b, int n, int ms)
 {
-	int64_t end = now_ns() + (int64_t)ms * 1000000;
-
-	while (barrier_stats(b).sleepers != n) {
-		if (now_ns() > end)
-			return 0;
-		pause_us(200);
-	}
-	return 1;
+	return wait_count(b, 1, n, ms);
 }
 
 #endif

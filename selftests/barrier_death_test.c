@@ -355,14 +355,6 @@ static void finish_round(struct __test_metadata *_metadata, ksync_barrier_t *b, 
 	ASSERT_EQ(1, barrier_stats(b).generation);
 }
 
-static int stopped(pid_t pid, int options)
-{
-	int status;
-
-	return waitpid(pid, &status, options) == pid &&
-	       (WIFSTOPPED(status) || WIFCONTINUED(status));
-}
-
 /* Stopped, continued, signalled with an ignored signal: it arrives once. */
 TEST_F(death, stop_continue_and_ignored_signals_change_nothing)
 {
@@ -377,9 +369,9 @@ TEST_F(death, stop_continue_and_ignored_signals_change_nothing)
 	ASSERT_GT(c, 0);
 	ASSERT_TRUE(wait_sleepers(self->b, 2, 10000));
 	ASSERT_EQ(0, kill(c, SIGSTOP));
-	ASSERT_TRUE(stopped(c, WUNTRACED));
+	ASSERT_TRUE(wait_stopped(c, WUNTRACED));
 	ASSERT_EQ(0, kill(c, SIGCONT));
-	ASSERT_TRUE(stopped(c, WCONTINUED));
+	ASSERT_TRUE(wait_stopped(c, WCONTINUED));
 	ASSERT_EQ(0, kill(c, SIGUSR2));
 	ASSERT_TRUE(wait_sleepers(self->b, 2, 10000));
 	ASSERT_EQ(2, barrier_stats(self->b).waiting);
@@ -415,7 +407,7 @@ TEST_F(death, deadline_passes_while_stopped)
 	/* c took its deadline before it slept: it is no later than this */
 	deadline = now_ns() + 300000000;
 	ASSERT_EQ(0, kill(c, SIGSTOP));
-	ASSERT_TRUE(stopped(c, WUNTRACED));
+	ASSERT_TRUE(wait_stopped(c, WUNTRACED));
 	/* what is awaited here is time itself: c's deadline passing */
 	while (now_ns() <= deadline)
 		pause_us(10000);
@@ -457,7 +449,8 @@ static pid_t stopped_sleeper(struct __test_metadata *_metadata, ksync_barrier_t 
 	pid_t c = barrier_child(b, 30000);
 
 	ksync_barrier_set_spin(b, 0);
-	if (c <= 0 || !wait_sleepers(b, 1, 10000) || kill(c, SIGSTOP) || !stopped(c, WUNTRACED))
+	if (c <= 0 || !wait_sleepers(b, 1, 10000) || kill(c, SIGSTOP) ||
+	    !wait_stopped(c, WUNTRACED))
 		return -1;
 	/* the round completes: c arrived in it, we are the serial party */
 	if (ksync_barrier_wait(b, NULL) != 1)

@@ -90,6 +90,19 @@ TEST_F(bpoll, error_when_broken)
 	ASSERT_EQ(0, ksync_barrier_close(c));
 }
 
+/* A child asleep in poll(2) on fd; it exits with the events it got. */
+static pid_t sleeping_poller(int fd)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		_exit(poll(&p, 1, 20000) == 1 ? p.revents : 255);
+	}
+	return pid > 0 && wait_sleeping(pid, 10000) ? pid : -1;
+}
+
 /* A poller asleep in poll(2) is woken by the round's completion or break. */
 static void woken_poller(struct __test_metadata *_metadata, FIXTURE_DATA(bpoll) * self, int breaks,
 			 int expect)
@@ -97,14 +110,8 @@ static void woken_poller(struct __test_metadata *_metadata, FIXTURE_DATA(bpoll) 
 	pid_t pid;
 
 	ASSERT_EQ(0, ksync_barrier_arrive(self->a));
-	pid = fork();
-	if (pid == 0) {
-		struct pollfd p = { .fd = self->fd, .events = POLLIN };
-
-		_exit(poll(&p, 1, 20000) == 1 ? p.revents : 255);
-	}
+	pid = sleeping_poller(self->fd);
 	ASSERT_GT(pid, 0);
-	ASSERT_TRUE(wait_sleeping(pid, 10000));
 	if (breaks) {
 		ASSERT_EQ(0, ksync_barrier_reset(self->b));
 	} else {
@@ -168,14 +175,8 @@ TEST_F(bpoll, sleeping_poller_woken_by_another_deadline)
 	struct timespec dl;
 	pid_t pid;
 
-	pid = fork();
-	if (pid == 0) {
-		struct pollfd p = { .fd = self->fd, .events = POLLIN };
-
-		_exit(poll(&p, 1, 20000) == 1 ? p.revents : 255);
-	}
+	pid = sleeping_poller(self->fd);
 	ASSERT_GT(pid, 0);
-	ASSERT_TRUE(wait_sleeping(pid, 10000));
 	dl = ksync_deadline_ms(100);
 	ASSERT_EQ(-ETIMEDOUT, ksync_barrier_wait(self->b, &dl));
 	ASSERT_EQ(POLLERR, wait_child(pid, 20000));

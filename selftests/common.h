@@ -130,6 +130,16 @@ static inline int wait_child(pid_t pid, int ms)
 	return WEXITSTATUS(status);
 }
 
+/* Wait for pid to stop (WUNTRACED) or continue (WCONTINUED). */
+static inline int wait_stopped(pid_t pid, int options)
+{
+	int status;
+
+	if (waitpid(pid, &status, options) != pid)
+		return 0;
+	return WIFSTOPPED(status) || WIFCONTINUED(status);
+}
+
 /* The number of ksync objects alive, from the module's parameter. */
 static inline int ksync_objects(void)
 {

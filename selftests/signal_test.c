@@ -43,15 +43,6 @@ static pid_t waiting_child(ksync_sem_t *s, long ms)
 	return pid;
 }
 
-static int wait_stopped(pid_t pid, int options)
-{
-	int status;
-
-	if (waitpid(pid, &status, options) != pid)
-		return 0;
-	return WIFSTOPPED(status) || WIFCONTINUED(status);
-}
-
 TEST_F(sig, stop_and_continue_keeps_waiting)
 {
 	pid_t pid = waiting_child(self->s, 20000);
