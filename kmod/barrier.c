@@ -613,7 +613,7 @@ static long bar_join(struct ksync_file *kf, void __user *uarg)
 	long ret;
 
 	ret = bar_ctl_args(&args, uarg, false);
-	return ret ? ret : ksync_party_join(kf);
+	return ret ? ret : ksync_party_join(kf, NULL);
 }
 
 static long bar_info(struct ksync_file *kf, void __user *uarg)
@@ -662,7 +662,7 @@ static long bar_ioctl(struct ksync_file *kf, unsigned int cmd, void __user *uarg
  * has completed, EPOLLERR if it broke or the barrier is broken now.  While
  * the round goes on, set KWAKE so that its completion comes here.
  */
-static __poll_t bar_poll(struct ksync_file *kf)
+static __poll_t bar_poll(struct ksync_file *kf, __poll_t want)
 {
 	struct ksync_barrier *b = to_bar(kf->obj);
 	unsigned int tries = 0;
@@ -701,7 +701,7 @@ static void bar_depart(struct ksync_barrier *b, bool killed)
 
 static void bar_flush(struct ksync_file *kf, struct file *file)
 {
-	int left = ksync_party_flush(kf, file);
+	int left = ksync_party_flush(kf, file, NULL);
 
 	if (left)
 		bar_depart(to_bar(kf->obj), left == KSYNC_PARTY_KILLED);
@@ -715,7 +715,7 @@ static void bar_release(struct ksync_file *kf)
 	spin_lock(&b->obj.lock);
 	hlist_del_init(&kf->bar.pending);
 	spin_unlock(&b->obj.lock);
-	if (ksync_party_release(kf))
+	if (ksync_party_release(kf, NULL))
 		bar_depart(b, false);
 }
 
@@ -726,7 +726,7 @@ static int bar_check(const struct ksync_open_args *args)
 	    (!args->barrier.parties ||
 	     args->barrier.parties > KSYNC_BARRIER_PARTIES_MAX))
 		return -EINVAL;
-	if (args->barrier.pad || args->flags & KSYNC_OPEN_UNDO)
+	if (args->barrier.pad)
 		return -EINVAL;
 	if (memchr_inv(args->reserved + 1, 0, sizeof(args->reserved) -
 		       sizeof(args->reserved[0])))

@@ -43,14 +43,19 @@ struct vm_area_struct;
 struct ksync_type {
 	u32 type;			/* KSYNC_TYPE_* */
 	const char *name;		/* anon inode name, e.g. "[ksync-sem]" */
+	/* open flags it takes beyond CREATE, EXCL and CLOEXEC */
+	u32 open_flags;
 	/* validate the type's creation parameters before any lookup */
 	int (*check)(const struct ksync_open_args *args);
+	/* bytes an object made with args will hold (optional: a page) */
+	u64 (*cost)(const struct ksync_open_args *args);
 	struct ksync_obj *(*create)(const struct ksync_open_args *args);
 	void (*free)(struct ksync_obj *obj);
 	long (*ioctl)(struct ksync_file *kf, unsigned int cmd, void __user *arg);
-	__poll_t (*poll)(struct ksync_file *kf);
+	/* want: the events the poller asked for (poll_requested_events) */
+	__poll_t (*poll)(struct ksync_file *kf, __poll_t want);
 	/* the pages userspace may map (shm.c), 0 for none; page n < shm_pages */
-	unsigned int shm_pages;
+	unsigned int shm_pages;	/* the default for obj->shm_pages */
 	struct page *(*page)(struct ksync_obj *obj, pgoff_t n);
 	/* the last reference to an fd is gone: undo what it holds */
 	void (*release)(struct ksync_file *kf);
@@ -70,8 +75,11 @@ struct ksync_obj {
 	kuid_t uid;
 	kgid_t gid;
 	umode_t mode;
+	unsigned int shm_pages;		/* create sets it, or ops->shm_pages */
+	u64 cost;			/* bytes charged to the owner (limits.c) */
 	struct user_namespace *uns;	/* the creator's: limits.c charges its owners */
 	atomic_t files;			/* open file descriptions */
+	u32 parties;			/* party.c, all files together; lock */
 	/* shm.c: the file every mapping holds, not counted; map_lock */
 	struct mutex map_lock;
 	struct file *mapf;
@@ -94,7 +102,7 @@ struct ksync_obj {
  */
 struct ksync_file {
 	struct ksync_obj *obj;
-	u32 flags;			/* KSYNC_OPEN_UNDO */
+	u32 flags;			/* KSYNC_OPEN_UNDO, KSYNC_OPEN_KERNEL */
 	struct hlist_head parties;	/* party.c: processes that joined */
 	union {
 		u64 held;		/* sem: permits to give back */
@@ -129,13 +137,16 @@ bool ksync_word_commit(atomic64_t *word, s64 *old, s64 new, bool owned,
 /* party.c */
 #define KSYNC_PARTY_LEFT	1
 #define KSYNC_PARTY_KILLED	2
-int ksync_party_join(struct ksync_file *kf);
-int ksync_party_flush(struct ksync_file *kf, struct file *file);
-bool ksync_party_release(struct ksync_file *kf);
+int ksync_party_join(struct ksync_file *kf, u32 *tag);
+int ksync_party_set_tag(struct ksync_file *kf, u32 tag);
+int ksync_party_flush(struct ksync_file *kf, struct file *file, u32 *tag);
+int ksync_party_release(struct ksync_file *kf,
+			void (*gone)(struct ksync_file *kf, u32 tag));
 
 /* limits.c */
-int ksync_charge(kuid_t uid, const struct user_namespace *ns);
-void ksync_uncharge(kuid_t uid, const struct user_namespace *ns);
+int ksync_charge(kuid_t uid, const struct user_namespace *ns, u64 bytes);
+void ksync_uncharge(kuid_t uid, const struct user_namespace *ns, u64 bytes);
+u64 ksync_max_queue_bytes(void);
 void ksync_limits_exit(void);
 
 /* registry.c */
@@ -145,8 +156,9 @@ long ksync_list(void __user *uarg);
 int ksync_registry_init(void);
 void ksync_registry_exit(void);
 
-/* sem.c, barrier.c */
+/* sem.c, barrier.c, queue.c */
 extern const struct ksync_type ksync_sem_type;
 extern const struct ksync_type ksync_barrier_type;
+extern const struct ksync_type ksync_queue_type;
 
 #endif /* KSYNC_KMOD_H */

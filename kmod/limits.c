@@ -11,8 +11,11 @@
  * user too, and cannot multiply its share; containers that root made (a
  * container manager's) are left their own shares, one per uid, as root
  * chose to map them, and do not drain root's.  Named and anonymous objects
- * count alike, since both pin memory.  Memory itself is charged to the
- * creator's memory cgroup (GFP_KERNEL_ACCOUNT).
+ * count alike, since both pin memory.  So do their bytes (a page for a
+ * semaphore or a barrier, the ring for a queue), against
+ * max_bytes_per_user; one queue's ring is also bounded by max_queue_bytes.
+ * Memory itself is charged to the creator's memory cgroup
+ * (GFP_KERNEL_ACCOUNT).
  *
  * Lock order: ksync_registry_lock -> ksync_users_lock.
  */
@@ -36,6 +39,21 @@ module_param_named(max_objects_per_user, ksync_max_per_user, uint, 0644);
 MODULE_PARM_DESC(max_objects_per_user,
 		 "Most objects one user may own; CAP_SYS_RESOURCE exceeds it (default 1024)");
 
+static unsigned long ksync_max_queue = 64UL << 20;
+module_param_named(max_queue_bytes, ksync_max_queue, ulong, 0644);
+MODULE_PARM_DESC(max_queue_bytes,
+		 "Largest ring of one queue, capacity x slot size (default 64 MiB)");
+
+static unsigned long ksync_max_user_bytes = 256UL << 20;
+module_param_named(max_bytes_per_user, ksync_max_user_bytes, ulong, 0644);
+MODULE_PARM_DESC(max_bytes_per_user,
+		 "Most memory one user's objects may hold; CAP_SYS_RESOURCE exceeds it (default 256 MiB)");
+
+u64 ksync_max_queue_bytes(void)
+{
+	return READ_ONCE(ksync_max_queue);
+}
+
 static atomic_t ksync_nr_objects = ATOMIC_INIT(0);
 
 /* Read-only: lets tests and admins see that objects are freed. */
@@ -50,13 +68,17 @@ static const struct kernel_param_ops ksync_objects_ops = {
 module_param_cb(objects, &ksync_objects_ops, NULL, 0444);
 MODULE_PARM_DESC(objects, "Objects alive now (read-only)");
 
-/* kuid -> how many objects that user owns now, as an xarray value entry */
+/*
+ * kuid -> how many objects that user owns now, and how many pages they
+ * hold, as xarray value entries.
+ */
 static DEFINE_MUTEX(ksync_users_lock);
 static DEFINE_XARRAY(ksync_users);
+static DEFINE_XARRAY(ksync_user_pages);
 
-static unsigned long ksync_owned(unsigned long idx)
+static unsigned long ksync_get(struct xarray *xa, unsigned long idx)
 {
-	void *entry = xa_load(&ksync_users, idx);
+	void *entry = xa_load(xa, idx);
 
 	return entry ? xa_to_value(entry) : 0;
 }
@@ -87,22 +109,53 @@ static int ksync_payers(kuid_t uid, const struct user_namespace *ns,
 }
 
 /* Set a payer's count; replacing an entry in place allocates nothing. */
-static int ksync_set_owned(unsigned long idx, unsigned long n)
+static int ksync_set(struct xarray *xa, unsigned long idx, unsigned long n)
 {
 	if (!n) {
-		xa_erase(&ksync_users, idx);
+		xa_erase(xa, idx);
 		return 0;
 	}
-	return xa_err(xa_store(&ksync_users, idx, xa_mk_value(n),
-			       GFP_KERNEL_ACCOUNT));
+	return xa_err(xa_store(xa, idx, xa_mk_value(n), GFP_KERNEL_ACCOUNT));
+}
+
+/* Add one object of 'pages' to a payer (or take it away: sign -1). */
+static int ksync_add(unsigned long idx, unsigned long pages, int sign)
+{
+	unsigned long owned = ksync_get(&ksync_users, idx);
+	unsigned long held = ksync_get(&ksync_user_pages, idx);
+	int ret;
+
+	if (sign < 0) {
+		if (WARN_ON_ONCE(!owned || held < pages))
+			return 0;
+		ksync_set(&ksync_users, idx, owned - 1);
+		ksync_set(&ksync_user_pages, idx, held - pages);
+		return 0;
+	}
+	ret = ksync_set(&ksync_users, idx, owned + 1);
+	if (!ret) {
+		ret = ksync_set(&ksync_user_pages, idx, held + pages);
+		if (ret)
+			ksync_set(&ksync_users, idx, owned);
+	}
+	return ret;
+}
+
+static bool ksync_over(unsigned long idx, unsigned long pages)
+{
+	return ksync_get(&ksync_users, idx) >= READ_ONCE(ksync_max_per_user) ||
+	       ksync_get(&ksync_user_pages, idx) + pages >
+	       READ_ONCE(ksync_max_user_bytes) >> PAGE_SHIFT;
 }
 
 /*
- * Charge an object created by uid in user namespace ns.  -ENOSPC: the
- * machine's limit; -EDQUOT: a payer's, as keyrings report a user's quota.
+ * Charge an object of 'bytes' created by uid in user namespace ns.
+ * -ENOSPC: the machine's limit; -EDQUOT: a payer's, as keyrings report a
+ * user's quota.
  */
-int ksync_charge(kuid_t uid, const struct user_namespace *ns)
+int ksync_charge(kuid_t uid, const struct user_namespace *ns, u64 bytes)
 {
+	unsigned long pages = DIV_ROUND_UP_ULL(bytes, PAGE_SIZE);
 	unsigned long idx[KSYNC_PAYERS_MAX];
 	int i, n, ret = 0;
 
@@ -113,15 +166,15 @@ int ksync_charge(kuid_t uid, const struct user_namespace *ns)
 	n = ksync_payers(uid, ns, idx);
 	mutex_lock(&ksync_users_lock);
 	for (i = 0; i < n; i++)
-		if (ksync_owned(idx[i]) >= READ_ONCE(ksync_max_per_user))
+		if (ksync_over(idx[i], pages))
 			break;
 	if (i < n && !capable(CAP_SYS_RESOURCE))
 		ret = -EDQUOT;
 	for (i = 0; !ret && i < n; i++) {
-		ret = ksync_set_owned(idx[i], ksync_owned(idx[i]) + 1);
+		ret = ksync_add(idx[i], pages, 1);
 		if (ret)	/* undo the payers charged so far */
 			while (i--)
-				ksync_set_owned(idx[i], ksync_owned(idx[i]) - 1);
+				ksync_add(idx[i], pages, -1);
 	}
 	mutex_unlock(&ksync_users_lock);
 	if (ret)
@@ -129,18 +182,15 @@ int ksync_charge(kuid_t uid, const struct user_namespace *ns)
 	return ret;
 }
 
-void ksync_uncharge(kuid_t uid, const struct user_namespace *ns)
+void ksync_uncharge(kuid_t uid, const struct user_namespace *ns, u64 bytes)
 {
+	unsigned long pages = DIV_ROUND_UP_ULL(bytes, PAGE_SIZE);
 	unsigned long idx[KSYNC_PAYERS_MAX];
 	int i, n = ksync_payers(uid, ns, idx);
 
 	mutex_lock(&ksync_users_lock);
-	for (i = 0; i < n; i++) {
-		unsigned long owned = ksync_owned(idx[i]);
-
-		if (!WARN_ON_ONCE(!owned))
-			ksync_set_owned(idx[i], owned - 1);
-	}
+	for (i = 0; i < n; i++)
+		ksync_add(idx[i], pages, -1);
 	mutex_unlock(&ksync_users_lock);
 	atomic_dec(&ksync_nr_objects);
 }
@@ -148,6 +198,7 @@ void ksync_uncharge(kuid_t uid, const struct user_namespace *ns)
 /* Module exit: every object is gone, and with it every entry. */
 void ksync_limits_exit(void)
 {
-	WARN_ON(!xa_empty(&ksync_users));
+	WARN_ON(!xa_empty(&ksync_users) || !xa_empty(&ksync_user_pages));
 	xa_destroy(&ksync_users);
+	xa_destroy(&ksync_user_pages);
 }

@@ -22,17 +22,21 @@ struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,
 {
 	struct user_namespace *uns = current_user_ns();
 	kuid_t owner = current_euid();
+	u64 cost = ops->cost ? ops->cost(args) : PAGE_SIZE;
 	struct ksync_obj *obj;
 	int ret;
 
-	ret = ksync_charge(owner, uns);
+	ret = ksync_charge(owner, uns, cost);
 	if (ret)
 		return ERR_PTR(ret);
 	obj = ops->create(args);
 	if (IS_ERR(obj)) {
-		ksync_uncharge(owner, uns);
+		ksync_uncharge(owner, uns, cost);
 		return obj;
 	}
+	obj->cost = cost;
+	if (!obj->shm_pages)
+		obj->shm_pages = ops->shm_pages;
 	obj->uns = get_user_ns(uns);
 	kref_init(&obj->ref);
 	obj->ops = ops;
@@ -55,11 +59,12 @@ static void ksync_obj_release(struct kref *ref)
 	struct ksync_obj *obj = container_of(ref, struct ksync_obj, ref);
 	struct user_namespace *uns = obj->uns;
 	kuid_t owner = obj->uid;
+	u64 cost = obj->cost;
 
 	mutex_destroy(&obj->map_lock);
 	kfree(obj->name);
 	obj->ops->free(obj);
-	ksync_uncharge(owner, uns);
+	ksync_uncharge(owner, uns, cost);
 	put_user_ns(uns);
 }
 
@@ -162,7 +167,7 @@ static __poll_t ksync_file_poll(struct file *file, struct poll_table_struct *pt)
 	struct ksync_file *kf = file->private_data;
 
 	poll_wait(file, &kf->obj->poll_wq, pt);
-	return kf->obj->ops->poll(kf);
+	return kf->obj->ops->poll(kf, poll_requested_events(pt));
 }
 
 static int ksync_file_mmap(struct file *file, struct vm_area_struct *vma)
@@ -223,7 +228,7 @@ struct file *ksync_obj_file(struct ksync_obj *obj, u32 flags)
 	if (!kf)
 		return ERR_PTR(-ENOMEM);
 	kf->obj = obj;
-	kf->flags = flags & KSYNC_OPEN_UNDO;
+	kf->flags = flags & (KSYNC_OPEN_UNDO | KSYNC_OPEN_KERNEL);
 	file = anon_inode_getfile(obj->ops->name, &ksync_obj_fops, kf, O_RDWR);
 	if (IS_ERR(file))
 		kfree(kf);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Parties: the processes that joined an open file (a barrier's parties;
- * soon a queue's senders), and the moment each stops holding it.
+ * Parties: the processes that joined an open file (a barrier's parties,
+ * a queue's senders), and the moment each stops holding it.
  *
  * A file is shared by every process that inherited it or received it, and
  * is released only when the last of them closes it, so release cannot say
@@ -11,7 +11,8 @@
  * joined it (kf->parties, under obj->lock), and flush tells the type when
  * one of them no longer holds it.  The list holds one entry per process
  * that joined and still holds the file: its length is bounded by the
- * processes that share one open file.
+ * processes that share one open file.  Each entry carries a tag for the
+ * type (the queue's claim token), 0 until the type sets it.
  */
 #include <linux/fdtable.h>
 #include <linux/file.h>
@@ -24,6 +25,7 @@
 struct ksync_party {
 	struct hlist_node node;
 	struct pid *tgid;
+	u32 tag;
 };
 
 static struct ksync_party *party_of(struct ksync_file *kf, struct pid *tgid)
@@ -43,15 +45,19 @@ static void party_free(struct ksync_party *p)
 	kfree(p);
 }
 
-/* The calling process joins the file (once; again is a no-op). */
-int ksync_party_join(struct ksync_file *kf)
+/*
+ * The calling process joins the file (once; again is a no-op).  Returns 1
+ * if it joined now, 0 if it had, and sets *tag (if asked) to its tag.
+ */
+int ksync_party_join(struct ksync_file *kf, u32 *tag)
 {
 	struct pid *me = task_tgid(current);
-	struct ksync_party *p;
-	bool known;
+	struct ksync_party *p, *known;
 
 	spin_lock(&kf->obj->lock);
 	known = party_of(kf, me);
+	if (known && tag)
+		*tag = known->tag;
 	spin_unlock(&kf->obj->lock);
 	if (known)
 		return 0;
@@ -59,14 +65,42 @@ int ksync_party_join(struct ksync_file *kf)
 	if (!p)
 		return -ENOMEM;
 	p->tgid = get_pid(me);
+	p->tag = 0;
 	spin_lock(&kf->obj->lock);
 	known = party_of(kf, me);
-	if (!known)
+	if (!known) {
 		hlist_add_head(&p->node, &kf->parties);
+		kf->obj->parties++;
+	}
+	if (tag)
+		*tag = known ? known->tag : 0;
 	spin_unlock(&kf->obj->lock);
-	if (known)
+	if (known) {
 		party_free(p);
-	return 0;
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Give the calling process's entry a tag, if it has none yet.  Returns 0,
+ * or -EBUSY if it has one (or -ESRCH: it has let go meanwhile), in which
+ * case the caller keeps what it meant to give.
+ */
+int ksync_party_set_tag(struct ksync_file *kf, u32 tag)
+{
+	struct ksync_party *p;
+	int ret = -ESRCH;
+
+	spin_lock(&kf->obj->lock);
+	p = party_of(kf, task_tgid(current));
+	if (p) {
+		ret = p->tag ? -EBUSY : 0;
+		if (!ret)
+			p->tag = tag;
+	}
+	spin_unlock(&kf->obj->lock);
+	return ret;
 }
 
 static int same_file(const void *file, struct file *f, unsigned int fd)
@@ -77,10 +111,10 @@ static int same_file(const void *file, struct file *f, unsigned int fd)
 /*
  * From the file's flush: has the calling process, a party, just let go of
  * the file?  Returns KSYNC_PARTY_LEFT, or KSYNC_PARTY_KILLED if it let go
- * because a signal killed it, or 0 (not a party, or it still holds the
- * file through another fd).
+ * because a signal killed it (and sets *tag, if asked, to its tag), or 0
+ * (not a party, or it still holds the file through another fd).
  */
-int ksync_party_flush(struct ksync_file *kf, struct file *file)
+int ksync_party_flush(struct ksync_file *kf, struct file *file, u32 *tag)
 {
 	struct pid *me = task_tgid(current);
 	struct ksync_party *p;
@@ -102,28 +136,43 @@ int ksync_party_flush(struct ksync_file *kf, struct file *file)
 		return 0;
 	spin_lock(&kf->obj->lock);
 	p = party_of(kf, me);
-	if (p)
+	if (p) {
 		hlist_del(&p->node);
+		kf->obj->parties--;
+	}
 	spin_unlock(&kf->obj->lock);
 	if (!p)
 		return 0;
+	if (tag)
+		*tag = p->tag;
 	party_free(p);
 	if (current->flags & PF_EXITING && current->exit_code & 0x7f)
 		return KSYNC_PARTY_KILLED;
 	return KSYNC_PARTY_LEFT;
 }
 
-/* From the file's release: did any process still count as a party? */
-bool ksync_party_release(struct ksync_file *kf)
+/*
+ * From the file's release: how many processes still counted as parties?
+ * Each one's tag goes to gone(), if given, without any lock held.
+ */
+int ksync_party_release(struct ksync_file *kf,
+			void (*gone)(struct ksync_file *kf, u32 tag))
 {
 	struct ksync_party *p;
 	struct hlist_node *n;
-	HLIST_HEAD(gone);
+	HLIST_HEAD(list);
+	int count = 0;
 
 	spin_lock(&kf->obj->lock);
-	hlist_move_list(&kf->parties, &gone);
+	hlist_move_list(&kf->parties, &list);
+	hlist_for_each_entry(p, &list, node)
+		kf->obj->parties--;
 	spin_unlock(&kf->obj->lock);
-	hlist_for_each_entry_safe(p, n, &gone, node)
+	hlist_for_each_entry_safe(p, n, &list, node) {
+		if (gone)
+			gone(kf, p->tag);
 		party_free(p);
-	return !hlist_empty(&gone);
+		count++;
+	}
+	return count;
 }

@@ -70,6 +70,7 @@ static DECLARE_DEFERRABLE_WORK(ksync_reaper, ksync_reap_work);
 static const struct ksync_type *const ksync_types[] = {
 	&ksync_sem_type,
 	&ksync_barrier_type,
+	&ksync_queue_type,
 };
 
 static const struct ksync_type *ksync_type_of(u32 type)
@@ -447,6 +448,9 @@ int ksync_open(const struct ksync_open_args *args, const char *name)
 	int fd, ret;
 
 	if (!ops)
+		return -EINVAL;
+	if (args->flags & ~(KSYNC_OPEN_CREATE | KSYNC_OPEN_EXCL |
+			    KSYNC_OPEN_CLOEXEC | ops->open_flags))
 		return -EINVAL;
 	ret = ops->check(args);
 	if (ret)

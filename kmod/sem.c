@@ -421,7 +421,7 @@ static long sem_ioctl(struct ksync_file *kf, unsigned int cmd, void __user *uarg
  * so when the kernel's bits are clear (nobody queues); otherwise decide
  * under the lock, from our own counts, and arm the poll bit if not.
  */
-static __poll_t sem_poll(struct ksync_file *kf)
+static __poll_t sem_poll(struct ksync_file *kf, __poll_t want)
 {
 	struct ksync_sem *sem = to_sem(kf->obj);
 	s64 word = sem_read(sem);
@@ -485,6 +485,7 @@ static void sem_fdinfo(struct seq_file *m, struct ksync_file *kf)
 const struct ksync_type ksync_sem_type = {
 	.type		= KSYNC_TYPE_SEM,
 	.name		= "[ksync-sem]",
+	.open_flags	= KSYNC_OPEN_UNDO,
 	.check		= sem_check,
 	.create		= sem_create,
 	.free		= sem_free,

@@ -32,7 +32,7 @@ static vm_fault_t ksync_shm_fault(struct vm_fault *vmf)
 	struct ksync_obj *obj = vmf->vma->vm_file->private_data;
 	struct page *page;
 
-	if (vmf->pgoff >= obj->ops->shm_pages)
+	if (vmf->pgoff >= obj->shm_pages)
 		return VM_FAULT_SIGBUS;
 	page = obj->ops->page(obj, vmf->pgoff);
 	get_page(page);
@@ -97,9 +97,12 @@ int ksync_shm_mmap(struct ksync_file *kf, struct vm_area_struct *vma)
 	unsigned long pages = vma_pages(vma);
 	struct file *mapf;
 
-	if (!obj->ops->shm_pages)
+	if (!obj->shm_pages)
 		return -ENODEV;
-	if (vma->vm_pgoff || pages != obj->ops->shm_pages)
+	/* the fd promised to go through the module for everything */
+	if (kf->flags & KSYNC_OPEN_KERNEL)
+		return -EPERM;
+	if (vma->vm_pgoff || pages != obj->shm_pages)
 		return -EINVAL;
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;

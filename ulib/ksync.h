@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * libksync: cross-process counting semaphores and cyclic barriers on
- * /dev/ksync.
+ * libksync: cross-process counting semaphores, cyclic barriers and bounded
+ * message queues on /dev/ksync.
  *
  * Every function returns 0 (or a non-negative value) on success and a
  * negative errno value on failure; none of them sets errno.  Handles are
@@ -12,6 +12,7 @@
 #define KSYNC_H
 
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #ifdef __cplusplus
@@ -20,6 +21,7 @@ extern "C" {
 
 typedef struct ksync_sem ksync_sem_t;
 typedef struct ksync_barrier ksync_barrier_t;
+typedef struct ksync_queue ksync_queue_t;
 
 /* Flags for the open functions. */
 #define KSYNC_CREATE 0x1 /* create if missing */
@@ -142,6 +144,109 @@ int ksync_barrier_from_fd(ksync_barrier_t **out, int fd);
 /* Close the handle.  If this process waited on the barrier through it and
  * holds it no other way, a round that others wait in breaks. */
 int ksync_barrier_close(ksync_barrier_t *b);
+
+/* A queue holds 1 to KSYNC_QUEUE_CAPACITY_MAX messages of 0 to KSYNC_QUEUE_MSG_MAX bytes. */
+#define KSYNC_QUEUE_CAPACITY_MAX 1048576
+#define KSYNC_QUEUE_MSG_MAX 1048576
+
+/* Open flags for queues. */
+#define KSYNC_QUEUE_NOEOF 0x10 /* on creation: never shut down by itself */
+/* this handle: everything in the kernel, nothing lost to a crash */
+#define KSYNC_QUEUE_KERNEL 0x20
+
+/*
+ * Open the queue called name or, with a NULL name, create an anonymous one.
+ * capacity (1..KSYNC_QUEUE_CAPACITY_MAX messages), msg_size (0..
+ * KSYNC_QUEUE_MSG_MAX bytes) and mode matter only to a call that may
+ * create it.  -EFBIG: the ring (capacity x slot size) is larger than the
+ * module's max_queue_bytes; -EDQUOT: past the owner's max_bytes_per_user
+ * or max_objects_per_user.
+ */
+int ksync_queue_open(ksync_queue_t **out, const char *name, int flags, mode_t mode,
+		     unsigned int capacity, unsigned int msg_size);
+
+/*
+ * Send one message of len bytes (at most msg_size, else -EMSGSIZE),
+ * waiting for room until deadline (absolute CLOCK_MONOTONIC; NULL waits
+ * forever).  -EAGAIN if full and the deadline had passed already,
+ * -ETIMEDOUT when it passes, -EINTR when a signal handler runs, -EPIPE
+ * once the queue is shut down.
+ */
+int ksync_queue_send(ksync_queue_t *q, const void *msg, size_t len,
+		     const struct timespec *deadline);
+int ksync_queue_try_send(ksync_queue_t *q, const void *msg, size_t len);
+
+/*
+ * Receive one message into buf; returns its length.  -EMSGSIZE if it does
+ * not fit in buf_len (it stays queued), -EPIPE once the queue is shut down
+ * and drained; otherwise as ksync_queue_send.
+ */
+ssize_t ksync_queue_recv(ksync_queue_t *q, void *buf, size_t buf_len,
+			 const struct timespec *deadline);
+ssize_t ksync_queue_try_recv(ksync_queue_t *q, void *buf, size_t buf_len);
+
+/*
+ * Send count messages, waiting for room as needed until deadline; returns
+ * how many were sent (fewer if the deadline passed, a handler ran or the
+ * queue was shut down after some), or an error if none was.
+ */
+int ksync_queue_send_batch(ksync_queue_t *q, const struct iovec *msgs, unsigned int count,
+			   const struct timespec *deadline);
+
+/*
+ * Wait until deadline for a message, then take as many as are there, up to
+ * count; returns how many, each iov_len set to its message's length.
+ */
+int ksync_queue_recv_batch(ksync_queue_t *q, struct iovec *bufs, unsigned int count,
+			   const struct timespec *deadline);
+
+/*
+ * Go's close(ch): later sends fail with -EPIPE, receivers get what is
+ * queued and then -EPIPE, every sleeper wakes.  A queue also shuts down by
+ * itself when the last process that sent on it closes it or dies, unless
+ * it was created with KSYNC_QUEUE_NOEOF.
+ */
+int ksync_queue_shutdown(ksync_queue_t *q);
+
+/* Messages queued now (and being sent). */
+int ksync_queue_len(ksync_queue_t *q);
+
+/* What the kernel knows of one queue. */
+struct ksync_queue_stats {
+	unsigned int capacity;
+	unsigned int msg_size;
+	unsigned int length;
+	unsigned int senders; /* processes that have sent and still hold it */
+	unsigned int send_sleepers;
+	unsigned int recv_sleepers;
+	unsigned int shutdown; /* 1 once shut down */
+	unsigned int broken; /* 1 if the ring was found corrupt */
+	unsigned long long send_calls; /* entries into the kernel to send */
+	unsigned long long recv_calls; /* entries into the kernel to receive */
+	unsigned long long wake_calls; /* entries into the kernel to wake a sleeper */
+	unsigned long long woken; /* sleepers woken to a message or a slot */
+	unsigned long long tombstones; /* dead senders' claims skipped */
+};
+
+int ksync_queue_stats(ksync_queue_t *q, struct ksync_queue_stats *st);
+
+/* The longest a blocking call watches the ring before it sleeps; 0 sleeps at
+ * once.  Default 10000 ns. */
+int ksync_queue_set_spin(ksync_queue_t *q, unsigned int max_ns);
+
+/*
+ * The object fd, for poll/epoll (EPOLLIN when a receive would succeed now,
+ * EPOLLOUT when a send would, EPOLLHUP once shut down) and SCM_RIGHTS; it
+ * stays owned by the handle.
+ */
+int ksync_queue_fd(ksync_queue_t *q);
+
+/* Adopt an fd received from elsewhere; the handle holds a dup of it. */
+int ksync_queue_from_fd(ksync_queue_t **out, int fd);
+
+/* Close the handle; if this process sent through it and holds the queue no
+ * other way, it stops counting as a sender. */
+int ksync_queue_close(ksync_queue_t *q);
 
 /* Remove a name; the object lives on while an fd to it is open. */
 int ksync_unlink(const char *name);

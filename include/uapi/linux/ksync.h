@@ -18,19 +18,33 @@
 /* Object types. */
 #define KSYNC_TYPE_SEM		1
 #define KSYNC_TYPE_BARRIER	2
+#define KSYNC_TYPE_QUEUE	3
 
 /* ksync_open_args.flags */
 #define KSYNC_OPEN_CREATE	0x1	/* create if missing */
 #define KSYNC_OPEN_EXCL		0x2	/* with CREATE: -EEXIST if it exists */
 #define KSYNC_OPEN_UNDO		0x4	/* give back held permits on close */
 #define KSYNC_OPEN_CLOEXEC	0x8	/* the new fd gets FD_CLOEXEC */
-#define KSYNC_OPEN_FLAGS	0xf
+/* queues only */
+#define KSYNC_OPEN_NOEOF	0x10	/* on creation: no automatic shutdown */
+#define KSYNC_OPEN_KERNEL	0x20	/* this fd: every operation in the module */
+#define KSYNC_OPEN_FLAGS	0x3f
 
 /* Largest semaphore value; a release beyond it fails with -EOVERFLOW. */
 #define KSYNC_SEM_VALUE_MAX	0x7fffffff
 
 /* A barrier waits for 1 to KSYNC_BARRIER_PARTIES_MAX parties. */
 #define KSYNC_BARRIER_PARTIES_MAX	65535
+
+/*
+ * A queue holds 1 to KSYNC_QUEUE_CAPACITY_MAX messages of 0 to
+ * KSYNC_QUEUE_MSG_MAX bytes each.  Its ring (capacity times
+ * KSYNC_QUEUE_SLOT_SIZE(msg_size)) must also fit the module's
+ * max_queue_bytes parameter (-EFBIG) and the owner's share
+ * (max_bytes_per_user, -EDQUOT).
+ */
+#define KSYNC_QUEUE_CAPACITY_MAX	1048576
+#define KSYNC_QUEUE_MSG_MAX		1048576
 
 /*
  * KSYNC_IOC_OPEN on /dev/ksync: open or create an object and return a new
@@ -51,6 +65,10 @@ struct ksync_open_args {
 			__u32 parties;	/* 1..KSYNC_BARRIER_PARTIES_MAX */
 			__u32 pad;
 		} barrier;
+		struct {
+			__u32 capacity;	/* messages */
+			__u32 msg_size;	/* bytes, the most one message holds */
+		} queue;
 		__aligned_u64 reserved[4];	/* must be zero */
 	};
 };
@@ -110,6 +128,14 @@ struct ksync_list_entry {
 			__u32 generation;	/* rounds completed, mod 2^32 */
 			__u32 broken;		/* 1 while broken */
 		} barrier;
+		struct {
+			__u32 capacity;
+			__u32 msg_size;
+			__u32 length;		/* messages queued (or being sent) */
+			__u32 sleepers;		/* senders and receivers asleep */
+			__u32 state;		/* KSYNC_QUEUE_STATE_SHUTDOWN, _BROKEN */
+			__u32 pad;
+		} queue;
 		__aligned_u64 reserved[4];
 	};
 	char name[KSYNC_LIST_NAME_LEN];	/* NUL-terminated */
@@ -254,6 +280,128 @@ struct ksync_barrier_info {
 #define KSYNC_BARRIER_STATE_KWAKE	(1ULL << 62)
 #define KSYNC_BARRIER_STATE_BROKEN	(1ULL << 63)
 
+/*
+ * KSYNC_IOC_QUEUE_SEND and KSYNC_IOC_QUEUE_RECV move messages through the
+ * module: count messages described by msgs, an array of struct
+ * ksync_queue_msg (on 64-bit, the layout of struct iovec).  A send waits
+ * until all are sent; a receive waits for the first, then takes what is
+ * there, up to count, and sets each len to the message's length.  Both
+ * return how many they moved.  'done' says how many the call has moved so
+ * far: 0 on the first call; when a signal interrupts the wait the module
+ * writes it back, so that a restart goes on from there, and a caller that
+ * sees -EINTR learns from it how many moved.  Errors (only when none moved,
+ * else the count): -EAGAIN (deadline past on entry), -ETIMEDOUT, -EINTR,
+ * -EMSGSIZE, -EPIPE (shut down; a receive first drains), -EFAULT,
+ * -ENOTRECOVERABLE (the ring was found corrupt).
+ */
+struct ksync_queue_msg {
+	__aligned_u64 base;	/* user pointer */
+	__aligned_u64 len;	/* send: the length; recv: room, then the length */
+};
+
+struct ksync_queue_xfer {
+	__u32 size;		/* sizeof(struct ksync_queue_xfer) */
+	__u32 flags;		/* KSYNC_WAIT_DEADLINE */
+	__u32 count;		/* messages in msgs */
+	__u32 done;		/* in/out: how many moved already */
+	__aligned_u64 msgs;	/* user pointer to count struct ksync_queue_msg */
+	__aligned_u64 deadline;	/* as for ksync_sem_wait */
+};
+
+/*
+ * KSYNC_IOC_QUEUE_JOIN: the calling process becomes a sender of this open
+ * file.  The queue shuts down by itself when the last sender lets go of
+ * its file (closes it, execs, exits or dies), unless created with
+ * KSYNC_OPEN_NOEOF.  'token' comes back non-zero when the process may
+ * send through the shared ring, stamping its claims with it (0: send
+ * through the ioctls).  A send through the module joins by itself.
+ */
+struct ksync_queue_join {
+	__u32 size;		/* sizeof(struct ksync_queue_join) */
+	__u32 flags;		/* none defined: must be zero */
+	__u32 token;		/* out */
+	__u32 pad;		/* must be zero */
+};
+
+/* KSYNC_IOC_QUEUE_INFO: what the module knows of a queue. */
+struct ksync_queue_info {
+	__u32 capacity;
+	__u32 msg_size;
+	__u32 slot_size;	/* KSYNC_QUEUE_SLOT_SIZE(msg_size) */
+	__u32 ring_offset;	/* where slot 0 starts in the mapping */
+	__u32 map_size;		/* bytes to map */
+	__u32 length;		/* messages queued (or being sent) */
+	__u32 state;		/* KSYNC_QUEUE_STATE_SHUTDOWN, _BROKEN, _NOEOF */
+	__u32 flags;		/* KSYNC_OPEN_KERNEL if this fd is kernel-only */
+	__u32 senders;		/* processes that joined as senders, now */
+	__u32 send_sleepers;
+	__u32 recv_sleepers;
+	__u32 pad;
+	__aligned_u64 send_calls;	/* KSYNC_IOC_QUEUE_SEND calls */
+	__aligned_u64 recv_calls;	/* KSYNC_IOC_QUEUE_RECV calls */
+	__aligned_u64 wake_calls;	/* KSYNC_IOC_QUEUE_WAKE calls */
+	__aligned_u64 woken;		/* sleepers woken to a message or slot */
+	__aligned_u64 tombstones;	/* dead senders' claims turned into skips */
+	__aligned_u64 reserved[3];
+};
+
+/*
+ * The queue's shared memory (not for KSYNC_OPEN_KERNEL fds): one header
+ * page, then the ring of 'capacity' slots, each KSYNC_QUEUE_SLOT_SIZE
+ * bytes.  Positions count messages from 0; position p lives in slot
+ * p % capacity, whose 'seq' says where it stands:
+ *
+ *   FREE(p)          2p            a sender may claim position p
+ *   WRITING(p, tok)  2p | BUSY | tok << 48   claimed by token tok's process
+ *   FULL(p)          2p + 1        the message at p may be received
+ *
+ * (2p taken mod 2^48).  A sender at tail t claims with a compare-and-swap
+ * of the seq from FREE(t) to WRITING(t, token), moves tail on, writes len
+ * and the payload and stores FULL(t) with release.  A receiver at head h
+ * reads FULL(h) with acquire, copies the message out, and then takes it
+ * with a compare-and-swap from FULL(h) to FREE(h + capacity); if that
+ * fails, another receiver had it.  Anyone who finds a slot already past
+ * the index it read moves the index on (compare-and-swap, t to t + 1).
+ * A FULL slot whose len is KSYNC_QUEUE_TOMBSTONE is taken and skipped: the
+ * module put it there for a sender that died holding a claim.  While
+ * 'state' has KWAKE, SHUTDOWN or BROKEN set, operations go to the module;
+ * after a send or a receive on the ring, a process reads 'state' again
+ * (after a full fence) and calls KSYNC_IOC_QUEUE_WAKE if KWAKE is set.
+ * A sending process keeps inflight[token] above zero while it may hold
+ * a claim.  docs/design.md has the protocol and its orderings.
+ */
+struct ksync_queue_shared {
+	__aligned_u64 state;	/* written by the module only */
+	__aligned_u64 pad0[7];
+	__aligned_u64 tail;	/* next position to send */
+	__aligned_u64 pad1[7];
+	__aligned_u64 head;	/* next position to receive */
+	__aligned_u64 pad2[7];
+	__aligned_u64 reserved[8];
+	__u32 inflight[];	/* indexed by token, up to the page's end */
+};
+
+struct ksync_queue_slot {
+	__aligned_u64 seq;
+	__u32 len;
+	__u32 pad;
+	__u8 data[];
+};
+
+#define KSYNC_QUEUE_STATE_KWAKE	(1ULL << 0)	/* somebody sleeps or polls */
+#define KSYNC_QUEUE_STATE_SHUTDOWN	(1ULL << 1)
+#define KSYNC_QUEUE_STATE_BROKEN	(1ULL << 2)	/* the ring was found corrupt */
+#define KSYNC_QUEUE_STATE_NOEOF	(1ULL << 3)	/* info and listing only */
+
+#define KSYNC_QUEUE_SEQ_POS	0x0000ffffffffffffULL
+#define KSYNC_QUEUE_SEQ_TOKEN	0x7fff000000000000ULL
+#define KSYNC_QUEUE_TOKEN_SHIFT	48
+#define KSYNC_QUEUE_SEQ_BUSY	(1ULL << 63)
+#define KSYNC_QUEUE_TOMBSTONE	0xffffffffU
+/* Slots are 64-byte aligned, so that neighbours share no cache line. */
+#define KSYNC_QUEUE_SLOT_SIZE(msg_size) \
+	((((__u64)(msg_size) + 16 + 63) / 64) * 64)
+
 #define KSYNC_IOC_MAGIC		0xB9
 
 #define KSYNC_IOC_OPEN		_IOW(KSYNC_IOC_MAGIC, 0x00, struct ksync_open_args)
@@ -269,5 +417,11 @@ struct ksync_barrier_info {
 #define KSYNC_IOC_BARRIER_RESET	_IOW(KSYNC_IOC_MAGIC, 0x22, struct ksync_barrier_ctl)
 #define KSYNC_IOC_BARRIER_JOIN	_IOW(KSYNC_IOC_MAGIC, 0x23, struct ksync_barrier_ctl)
 #define KSYNC_IOC_BARRIER_INFO	_IOR(KSYNC_IOC_MAGIC, 0x24, struct ksync_barrier_info)
+#define KSYNC_IOC_QUEUE_SEND	_IOWR(KSYNC_IOC_MAGIC, 0x30, struct ksync_queue_xfer)
+#define KSYNC_IOC_QUEUE_RECV	_IOWR(KSYNC_IOC_MAGIC, 0x31, struct ksync_queue_xfer)
+#define KSYNC_IOC_QUEUE_WAKE	_IO(KSYNC_IOC_MAGIC, 0x32)
+#define KSYNC_IOC_QUEUE_SHUTDOWN _IO(KSYNC_IOC_MAGIC, 0x33)
+#define KSYNC_IOC_QUEUE_JOIN	_IOWR(KSYNC_IOC_MAGIC, 0x34, struct ksync_queue_join)
+#define KSYNC_IOC_QUEUE_INFO	_IOR(KSYNC_IOC_MAGIC, 0x35, struct ksync_queue_info)
 
 #endif /* _UAPI_LINUX_KSYNC_H */

@@ -1,0 +1,951 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Bounded message queues.
+ *
+ * The messages live in a ring that every process using the queue maps (the
+ * layout and the ring's rules are in the uapi header): a header page with
+ * the head and tail positions and a state word, then 'capacity' slots,
+ * each with a sequence word that says whether it is free, being written or
+ * full, and for which position.  This is Vyukov's bounded MPMC queue, with
+ * two changes: a sender's claim stamps the slot with the sender's token,
+ * so that the claims of a process that dies can be found (q_repair), and a
+ * receiver copies the message out *before* it takes it with a
+ * compare-and-swap, so that a receiver that dies takes nothing.
+ *
+ * While nobody sleeps, libksync sends and receives on the ring alone.  A
+ * process that must wait comes here: under q->lock we count it, set KWAKE
+ * in the state word and look at the ring again before it sleeps (q_one).
+ * From then on every operation comes here, and a process that sent or
+ * received on the ring just before it saw KWAKE calls KSYNC_IOC_QUEUE_WAKE
+ * after it: the futex protocol (docs/design.md has the orderings).  Here,
+ * sleepers are granted in FIFO order, one per message or free slot
+ * (q_settle), so wake-ups are exact and nobody barges past a sleeper.
+ *
+ * The module moves messages itself for whoever comes here: it claims and
+ * publishes slots with the same compare-and-swaps as the library, and
+ * copies with page faults disabled under q->lock (a mutex), faulting the
+ * user's pages in after dropping it.  So an operation through the module
+ * happens entirely or not at all: a process killed in one loses nothing
+ * (KSYNC_OPEN_KERNEL fds do everything this way).
+ *
+ * Senders are parties (party.c): a process joins when it first sends.
+ * When a sender lets go of its file, its claims that it never published
+ * become tombstones that receivers skip, and when the last sender has
+ * gone the queue shuts down, unless it was made with KSYNC_OPEN_NOEOF.
+ *
+ * The ring is user memory.  We read positions and lengths from it but
+ * keep our own state apart, index with pos % capacity, check every length
+ * against msg_size, and bound every loop by the capacity; what we cannot
+ * make sense of breaks the queue (-ENOTRECOVERABLE), for its users only.
+ *
+ * Lock order: q->lock (mutex) -> obj->lock (party.c's list).
+ */
+#include <linux/hrtimer.h>
+#include <linux/idr.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/pagemap.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "ksync.h"
+
+enum { Q_SEND, Q_RECV };
+
+#define SEQ_POS		KSYNC_QUEUE_SEQ_POS
+#define SEQ_BUSY	KSYNC_QUEUE_SEQ_BUSY
+#define SEQ_TOKEN	KSYNC_QUEUE_SEQ_TOKEN
+#define TOMBSTONE	KSYNC_QUEUE_TOMBSTONE
+
+/* Messages one call may move: the loop over them is bounded. */
+#define Q_BATCH_MAX	1024
+/* Faults one message may take before the call gives up with -EFAULT. */
+#define Q_FAULTS	8
+/* Races lost to processes that missed KWAKE, beyond the capacity. */
+#define Q_RACES		64
+
+struct ksync_queue {
+	struct ksync_obj obj;
+	struct mutex lock;		/* all below, and the ring's indices */
+	void *mem;			/* vmalloc'ed: header page, then ring */
+	struct ksync_queue_shared *hdr;
+	u8 *ring;
+	u32 capacity;
+	u32 msg_size;
+	u32 slot_size;
+	u32 max_token;
+	struct ida tokens;		/* senders' claim stamps */
+	struct list_head waiters[2];	/* struct q_waiter, FIFO, per side */
+	u32 sleeping[2];		/* on the lists */
+	u32 granted[2];			/* woken to a message or slot, not back */
+	bool noeof;
+	bool shutdown;
+	bool broken;
+	bool armed[2];			/* a poller waits for this side */
+	u64 send_calls;
+	u64 recv_calls;
+	u64 wake_calls;
+	u64 woken;
+	u64 tombstones;
+};
+
+/* Lives on the sleeper's stack; touched by others only under q->lock. */
+struct q_waiter {
+	struct list_head node;
+	struct task_struct *task;
+	bool granted;
+};
+
+/* One message of a call: where it is, and its length (or room). */
+struct q_msg {
+	void __user *base;
+	u64 len;
+};
+
+static struct ksync_queue *to_q(struct ksync_obj *obj)
+{
+	return container_of(obj, struct ksync_queue, obj);
+}
+
+static atomic64_t *q_state(struct ksync_queue *q)
+{
+	return (atomic64_t *)&q->hdr->state;
+}
+
+static atomic64_t *q_index(struct ksync_queue *q, int side)
+{
+	return (atomic64_t *)(side == Q_RECV ? &q->hdr->head : &q->hdr->tail);
+}
+
+static struct ksync_queue_slot *q_slot(struct ksync_queue *q, u64 pos)
+{
+	return (void *)(q->ring + (size_t)(pos % q->capacity) * q->slot_size);
+}
+
+static atomic64_t *q_seq(struct ksync_queue_slot *slot)
+{
+	return (atomic64_t *)&slot->seq;
+}
+
+/* The sequence words of position pos (see the uapi header). */
+static u64 q_free(u64 pos)
+{
+	return (pos << 1) & SEQ_POS;
+}
+
+static u64 q_full(u64 pos)
+{
+	return q_free(pos) | 1;
+}
+
+/* a - b in the 48-bit position field, as a signed number */
+static s64 q_diff(u64 a, u64 b)
+{
+	return (s64)((a - b) << 16) >> 16;
+}
+
+static u64 q_ring_bytes(u32 capacity, u32 msg_size)
+{
+	return (u64)capacity * KSYNC_QUEUE_SLOT_SIZE(msg_size);
+}
+
+/*
+ * Write the state word from our own state.  Fully ordered: pairs with the
+ * full fence a process issues between its operation on the ring and its
+ * read of the state word (ulib/queue.c).  Either it sees KWAKE and comes
+ * to wake us, or what we read of the ring after this shows its operation.
+ */
+static void q_publish_state(struct ksync_queue *q)
+{
+	u64 st = 0;
+
+	lockdep_assert_held(&q->lock);
+	if (q->sleeping[Q_SEND] || q->sleeping[Q_RECV] || q->granted[Q_SEND] ||
+	    q->granted[Q_RECV] || q->armed[Q_SEND] || q->armed[Q_RECV])
+		st |= KSYNC_QUEUE_STATE_KWAKE;
+	if (q->shutdown)
+		st |= KSYNC_QUEUE_STATE_SHUTDOWN;
+	if (q->broken)
+		st |= KSYNC_QUEUE_STATE_BROKEN;
+	atomic64_xchg(q_state(q), st);
+}
+
+/*
+ * Move an index past slots that are done with: a receiver that took the
+ * message at head (or a tombstone we take here), or a sender that claimed
+ * the slot at tail, may have died before moving the index on, and everyone
+ * moves it for them.  Bounded by the capacity, whatever the ring says.
+ */
+static void q_sync(struct ksync_queue *q, int side)
+{
+	atomic64_t *idx = q_index(q, side);
+	u32 n;
+
+	for (n = 0; n <= q->capacity; n++) {
+		u64 pos = atomic64_read(idx);
+		struct ksync_queue_slot *slot = q_slot(q, pos);
+		/* acquire: pairs with the release that published the slot */
+		u64 seq = atomic64_read_acquire(q_seq(slot));
+		s64 d;
+
+		if (side == Q_RECV) {
+			d = q_diff(seq & SEQ_POS, q_full(pos));
+			if (!d && !(seq & SEQ_BUSY) &&
+			    READ_ONCE(slot->len) == TOMBSTONE)
+				atomic64_cmpxchg(q_seq(slot), seq,
+						 q_free(pos + q->capacity));
+			else if (d <= 0)
+				return;
+		} else {
+			d = q_diff(seq & SEQ_POS, q_free(pos));
+			if (d < 0 || (!d && !(seq & SEQ_BUSY)))
+				return;
+		}
+		atomic64_cmpxchg(idx, pos, pos + 1);
+	}
+}
+
+/* Is there a message (side Q_RECV) or a free slot (Q_SEND) past the first k? */
+static bool q_ready(struct ksync_queue *q, int side, u32 k)
+{
+	u64 pos;
+
+	if (k >= q->capacity)
+		return false;
+	q_sync(q, side);
+	pos = atomic64_read(q_index(q, side)) + k;
+	return atomic64_read_acquire(q_seq(q_slot(q, pos))) ==
+	       (side == Q_RECV ? q_full(pos) : q_free(pos));
+}
+
+/* Shut down and nothing left: nothing full or being written at head. */
+static bool q_drained(struct ksync_queue *q)
+{
+	u64 pos;
+
+	q_sync(q, Q_RECV);
+	pos = atomic64_read(q_index(q, Q_RECV));
+	return atomic64_read_acquire(q_seq(q_slot(q, pos))) == q_free(pos);
+}
+
+/* What poll would report now. */
+static __poll_t q_events(struct ksync_queue *q)
+{
+	__poll_t ev = 0;
+
+	if (q->broken)
+		return EPOLLERR | EPOLLHUP;
+	if (!q->sleeping[Q_RECV] && q_ready(q, Q_RECV, q->granted[Q_RECV]))
+		ev |= EPOLLIN | EPOLLRDNORM;
+	if (q->shutdown) {
+		ev |= EPOLLHUP;
+		if (q_drained(q))
+			ev |= EPOLLIN | EPOLLRDNORM;
+	} else if (!q->sleeping[Q_SEND] &&
+		   q_ready(q, Q_SEND, q->granted[Q_SEND])) {
+		ev |= EPOLLOUT | EPOLLWRNORM;
+	}
+	return ev;
+}
+
+static void q_grant(struct ksync_queue *q, int side, struct q_waiter *w)
+{
+	list_del_init(&w->node);
+	q->sleeping[side]--;
+	q->granted[side]++;
+	q->woken++;
+	w->granted = true;
+	/* under q->lock: the sleeper reads 'granted' only under it */
+	wake_up_process(w->task);
+}
+
+/* Must every sleeper of this side wake up to fail (or to find the end)? */
+static bool q_all_go(struct ksync_queue *q, int side)
+{
+	return q->broken || (q->shutdown && (side == Q_SEND || q_drained(q)));
+}
+
+/*
+ * Grant the sleepers at the front of each side one message or free slot
+ * each, for as long as the ring has one beyond those already granted;
+ * wake pollers whose side became ready.  Called after every change.
+ */
+static void q_settle(struct ksync_queue *q)
+{
+	static const __poll_t side_ev[2] = {
+		[Q_SEND] = EPOLLOUT | EPOLLWRNORM | EPOLLHUP | EPOLLERR,
+		[Q_RECV] = EPOLLIN | EPOLLRDNORM | EPOLLHUP | EPOLLERR,
+	};
+	struct q_waiter *w, *n;
+	__poll_t ev, wake = 0;
+	int side;
+
+	lockdep_assert_held(&q->lock);
+	/* KWAKE first, then the ring: see q_publish_state() */
+	q_publish_state(q);
+	for (side = Q_SEND; side <= Q_RECV; side++) {
+		list_for_each_entry_safe(w, n, &q->waiters[side], node) {
+			if (!q_all_go(q, side) &&
+			    !q_ready(q, side, q->granted[side]))
+				break;
+			q_grant(q, side, w);
+		}
+	}
+	if (q->armed[Q_SEND] || q->armed[Q_RECV]) {
+		ev = q_events(q);
+		for (side = Q_SEND; side <= Q_RECV; side++) {
+			if (q->armed[side] && ev & side_ev[side]) {
+				q->armed[side] = false;
+				wake |= side_ev[side];
+			}
+		}
+	}
+	q_publish_state(q);
+	if (wake)
+		wake_up_interruptible_poll(&q->obj.poll_wq, wake);
+}
+
+/* The ring makes no sense: fail everyone, now and later. */
+static int q_break(struct ksync_queue *q)
+{
+	q->broken = true;
+	return -ENOTRECOVERABLE;
+}
+
+/*
+ * Send one message at tail, as a sender on the ring does, stamped with
+ * token 0.  1: sent; 0: full; -EFAULT: the message could not be read (a
+ * tombstone took the slot: fault it in and try again).
+ */
+static int q_send_one(struct ksync_queue *q, const struct q_msg *m)
+{
+	struct ksync_queue_slot *slot;
+	unsigned long left;
+	u32 tries;
+	s64 seq;
+	u64 pos;
+
+	for (tries = 0; tries < q->capacity + Q_RACES; tries++) {
+		q_sync(q, Q_SEND);
+		pos = atomic64_read(q_index(q, Q_SEND));
+		slot = q_slot(q, pos);
+		seq = q_free(pos);
+		if (atomic64_read(q_seq(slot)) != seq)
+			return 0;
+		/*
+		 * acquire: pairs with the receiver's taking compare-and-swap,
+		 * whose copy must be done before we write
+		 */
+		if (!atomic64_try_cmpxchg_acquire(q_seq(slot), &seq,
+						  q_free(pos) | SEQ_BUSY))
+			continue;
+		atomic64_cmpxchg(q_index(q, Q_SEND), pos, pos + 1);
+		pagefault_disable();
+		left = copy_from_user(slot->data, m->base, m->len);
+		pagefault_enable();
+		WRITE_ONCE(slot->len, left ? TOMBSTONE : m->len);
+		/* release: the length and payload before FULL */
+		atomic64_set_release(q_seq(slot), q_full(pos));
+		if (left) {
+			q->tombstones++;
+			return -EFAULT;
+		}
+		return 1;
+	}
+	return q_break(q);
+}
+
+/*
+ * Receive the message at head, as a receiver on the ring does: copy, then
+ * take.  1: received (m->len set); 0: empty; -EMSGSIZE: it does not fit
+ * (it stays); -EFAULT: the buffer faulted (nothing taken).
+ */
+static int q_recv_one(struct ksync_queue *q, struct q_msg *m)
+{
+	struct ksync_queue_slot *slot;
+	unsigned long left;
+	u32 tries, len;
+	u64 pos;
+
+	for (tries = 0; tries < Q_RACES; tries++) {
+		q_sync(q, Q_RECV);	/* takes tombstones at head */
+		pos = atomic64_read(q_index(q, Q_RECV));
+		slot = q_slot(q, pos);
+		if (atomic64_read_acquire(q_seq(slot)) != q_full(pos))
+			return 0;
+		len = READ_ONCE(slot->len);
+		if (len == TOMBSTONE)
+			continue;
+		if (len > q->msg_size)
+			return q_break(q);
+		if (len > m->len)
+			return -EMSGSIZE;
+		pagefault_disable();
+		left = copy_to_user(m->base, slot->data, len);
+		pagefault_enable();
+		if (left)
+			return -EFAULT;
+		/* fully ordered: our copy is done before a sender may claim */
+		if (atomic64_cmpxchg(q_seq(slot), q_full(pos),
+				     q_free(pos + q->capacity)) != q_full(pos))
+			continue;
+		atomic64_cmpxchg(q_index(q, Q_RECV), pos, pos + 1);
+		m->len = len;
+		return 1;
+	}
+	return q_break(q);
+}
+
+/*
+ * One message, under q->lock: now if nobody of our side waits and the ring
+ * has room (a message) beyond what was granted to sleepers, else sleep in
+ * FIFO order until granted, unless block is false.  Returns 1 or an error
+ * (-ETIMEDOUT also when block is false, -ERESTARTNOHAND on a signal).
+ */
+static int q_one(struct ksync_queue *q, int side, struct q_msg *m,
+		 ktime_t *expires, bool block)
+	__must_hold(&q->lock)
+{
+	struct q_waiter w = { .task = current };
+	bool queued = false, expired = false, front = false;
+	int ret;
+
+	for (;;) {
+		if (q->broken) {
+			ret = -ENOTRECOVERABLE;
+			break;
+		}
+		if (side == Q_SEND && q->shutdown) {
+			ret = -EPIPE;
+			break;
+		}
+		if (queued ? w.granted : !q->sleeping[side] &&
+		    q_ready(q, side, q->granted[side])) {
+			if (queued) {
+				q->granted[side]--;
+				queued = false;
+				front = true;	/* if it is gone, we stay first */
+			}
+			ret = side == Q_SEND ? q_send_one(q, m) : q_recv_one(q, m);
+			if (ret)
+				break;
+		}
+		if (side == Q_RECV && q->shutdown && q_drained(q)) {
+			ret = -EPIPE;
+			break;
+		}
+		if (!block || expired) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		/* the deadline is absolute: a restart waits exactly as long */
+		if (signal_pending(current)) {
+			ret = -ERESTARTNOHAND;
+			break;
+		}
+		if (!queued) {
+			w.granted = false;
+			if (front)
+				list_add(&w.node, &q->waiters[side]);
+			else
+				list_add_tail(&w.node, &q->waiters[side]);
+			q->sleeping[side]++;
+			queued = true;
+			/* sets KWAKE, then looks again: may grant us at once */
+			q_settle(q);
+			continue;
+		}
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (w.granted) {
+			__set_current_state(TASK_RUNNING);
+			continue;
+		}
+		mutex_unlock(&q->lock);
+		if (!expires)
+			schedule();
+		else if (!schedule_hrtimeout_range(expires, current->timer_slack_ns,
+						   HRTIMER_MODE_ABS))
+			expired = true;
+		__set_current_state(TASK_RUNNING);
+		mutex_lock(&q->lock);
+	}
+	if (queued) {
+		if (w.granted) {
+			q->granted[side]--;
+		} else {
+			list_del(&w.node);
+			q->sleeping[side]--;
+		}
+	}
+	/*
+	 * A try that failed is how an edge-triggered poller drains: arm its
+	 * side, so that the next change comes here and wakes it.
+	 */
+	if (ret == -ETIMEDOUT && !block && waitqueue_active(&q->obj.poll_wq))
+		q->armed[side] = true;
+	q_settle(q);	/* pass on what we were granted and did not use */
+	return ret;
+}
+
+/* The calling process becomes a sender of the file; *token if it may send on the ring. */
+static int q_join_sender(struct ksync_file *kf, u32 *token)
+{
+	struct ksync_queue *q = to_q(kf->obj);
+	u32 tag;
+	int id, ret;
+
+	ret = ksync_party_join(kf, &tag);
+	if (ret < 0 || !token)
+		return ret < 0 ? ret : 0;
+	if (tag || kf->flags & KSYNC_OPEN_KERNEL) {
+		*token = tag;
+		return 0;
+	}
+	/* out of tokens: this process sends through the module */
+	id = ida_alloc_range(&q->tokens, 1, q->max_token, GFP_KERNEL_ACCOUNT);
+	if (id == -ENOSPC)
+		id = 0;
+	if (id < 0)
+		return id;
+	if (id) {
+		WRITE_ONCE(q->hdr->inflight[id], 0);
+		ret = ksync_party_set_tag(kf, id);
+		if (ret) {	/* another thread was first, or we let go */
+			ida_free(&q->tokens, id);
+			ret = ksync_party_join(kf, &tag);
+			if (ret < 0)
+				return ret;
+			id = tag;
+		}
+	}
+	*token = id;
+	return 0;
+}
+
+/* Go's close(ch): q_settle() wakes every sender, and receivers once drained. */
+static int q_shutdown(struct ksync_queue *q)
+{
+	mutex_lock(&q->lock);
+	q->shutdown = true;
+	q_settle(q);
+	mutex_unlock(&q->lock);
+	return 0;
+}
+
+/*
+ * A sender's process let go of its file: what it claimed and never
+ * published becomes a tombstone.  It is dead (or no longer holds the
+ * file, which a well-behaved process does not do while sending), so
+ * nobody else writes those slots.  One pass over the ring, only if the
+ * process said it may hold a claim.
+ */
+static void q_repair(struct ksync_queue *q, u32 token)
+{
+	u64 stamp = (u64)token << KSYNC_QUEUE_TOKEN_SHIFT | SEQ_BUSY;
+	u64 found = 0;
+	u32 i;
+
+	if (!READ_ONCE(q->hdr->inflight[token]))
+		return;
+	for (i = 0; i < q->capacity; i++) {
+		struct ksync_queue_slot *slot = q_slot(q, i);
+		s64 seq = atomic64_read(q_seq(slot));
+		atomic64_t *tail = q_index(q, Q_SEND);
+		u64 pos;
+
+		if ((seq & (SEQ_BUSY | SEQ_TOKEN)) == stamp) {
+			WRITE_ONCE(slot->len, TOMBSTONE);
+			/* release: the length before FULL */
+			if (atomic64_try_cmpxchg_release(q_seq(slot), &seq,
+							 (seq & SEQ_POS) | 1)) {
+				found++;
+				pos = atomic64_read(tail);
+				if (q_free(pos) == (seq & SEQ_POS))
+					atomic64_cmpxchg(tail, pos, pos + 1);
+			}
+		}
+		if (!(i % 4096))
+			cond_resched();
+	}
+	WRITE_ONCE(q->hdr->inflight[token], 0);
+	mutex_lock(&q->lock);
+	q->tombstones += found;
+	mutex_unlock(&q->lock);
+}
+
+/* A sender (with its token, or 0) is gone: repair, and end the input if it was the last. */
+static void q_depart(struct ksync_queue *q, u32 token)
+{
+	if (token) {
+		q_repair(q, token);
+		ida_free(&q->tokens, token);
+	}
+	if (!READ_ONCE(q->obj.parties) && !q->noeof) {
+		q_shutdown(q);
+		return;
+	}
+	mutex_lock(&q->lock);
+	q_settle(q);
+	mutex_unlock(&q->lock);
+}
+
+static void q_flush(struct ksync_file *kf, struct file *file)
+{
+	u32 token = 0;
+
+	if (ksync_party_flush(kf, file, &token))
+		q_depart(to_q(kf->obj), token);
+}
+
+static void q_gone(struct ksync_file *kf, u32 token)
+{
+	q_depart(to_q(kf->obj), token);
+}
+
+static void q_release(struct ksync_file *kf)
+{
+	ksync_party_release(kf, q_gone);
+}
+
+static long q_xfer(struct ksync_file *kf, void __user *uarg, int side)
+{
+	struct ksync_queue_xfer __user *uxfer = uarg;
+	struct ksync_queue *q = to_q(kf->obj);
+	struct ksync_queue_msg __user *umsg;
+	struct ksync_queue_xfer args;
+	ktime_t expires, *deadline = NULL;
+	struct ksync_queue_msg um;
+	unsigned int faults = 0;
+	bool block = true;
+	struct q_msg m;
+	u32 done;
+	int ret;
+
+	ret = ksync_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	if (ret)
+		return ret;
+	if (args.flags & ~KSYNC_WAIT_FLAGS || args.count > Q_BATCH_MAX ||
+	    args.done > args.count)
+		return -EINVAL;
+	if (args.flags & KSYNC_WAIT_DEADLINE) {
+		expires = ksync_deadline(args.deadline);
+		deadline = &expires;
+		/* past already: try once, without queueing */
+		block = ktime_compare(expires, ktime_get()) > 0;
+	}
+	if (side == Q_SEND) {
+		ret = q_join_sender(kf, NULL);
+		if (ret)
+			return ret;
+	}
+	umsg = u64_to_user_ptr(args.msgs);
+	mutex_lock(&q->lock);
+	if (side == Q_SEND)
+		q->send_calls++;
+	else
+		q->recv_calls++;
+	mutex_unlock(&q->lock);
+
+	for (done = args.done; done < args.count; ) {
+		if (copy_from_user(&um, &umsg[done], sizeof(um))) {
+			ret = -EFAULT;
+			break;
+		}
+		m.base = u64_to_user_ptr(um.base);
+		m.len = um.len;
+		if (side == Q_SEND && m.len > q->msg_size) {
+			ret = -EMSGSIZE;
+			break;
+		}
+		/*
+		 * Fault the message in now, and make sure that its length can
+		 * be written back, so that a message we take is not lost for
+		 * want of a place to say how long it is.
+		 */
+		if ((side == Q_SEND && fault_in_readable(m.base, m.len)) ||
+		    (side == Q_RECV && put_user(um.len, &umsg[done].len))) {
+			ret = -EFAULT;
+			break;
+		}
+		if (mutex_lock_killable(&q->lock)) {
+			ret = -EINTR;
+			break;
+		}
+		/* a receive waits for its first message only */
+		ret = q_one(q, side, &m, deadline,
+			    block && (side == Q_SEND || done == 0));
+		mutex_unlock(&q->lock);
+		if (ret == -EFAULT && ++faults < Q_FAULTS) {
+			size_t len = min_t(u64, m.len, q->msg_size);
+
+			if (side == Q_RECV ? fault_in_safe_writeable(m.base, len) :
+			    fault_in_readable(m.base, len))
+				break;
+			continue;
+		}
+		if (ret != 1)
+			break;
+		faults = 0;
+		if (side == Q_RECV && put_user(m.len, &umsg[done].len)) {
+			ret = -EFAULT;
+			break;
+		}
+		done++;
+	}
+	if (ret == -ERESTARTNOHAND) {
+		/* a restart goes on from here; a handler's caller learns it */
+		if (done != args.done && put_user(done, &uxfer->done))
+			return done;
+		return ret;
+	}
+	return done ? done : ret;
+}
+
+static long q_join(struct ksync_file *kf, void __user *uarg)
+{
+	struct ksync_queue_join __user *ujoin = uarg;
+	struct ksync_queue_join args;
+	u32 token = 0;
+	long ret;
+
+	ret = ksync_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	if (ret)
+		return ret;
+	if (args.flags || args.pad || args.token)
+		return -EINVAL;
+	ret = q_join_sender(kf, &token);
+	if (ret)
+		return ret;
+	return put_user(token, &ujoin->token) ? -EFAULT : 0;
+}
+
+static u32 q_length(struct ksync_queue *q)
+{
+	u64 head, tail;
+
+	q_sync(q, Q_SEND);
+	q_sync(q, Q_RECV);
+	head = atomic64_read(q_index(q, Q_RECV));
+	tail = atomic64_read(q_index(q, Q_SEND));
+	return tail - head > q->capacity ? (tail < head ? 0 : q->capacity) :
+	       (u32)(tail - head);
+}
+
+static u32 q_state_bits(struct ksync_queue *q)
+{
+	return (q->shutdown ? KSYNC_QUEUE_STATE_SHUTDOWN : 0) |
+	       (q->broken ? KSYNC_QUEUE_STATE_BROKEN : 0) |
+	       (q->noeof ? KSYNC_QUEUE_STATE_NOEOF : 0);
+}
+
+static long q_info(struct ksync_file *kf, void __user *uarg)
+{
+	struct ksync_queue *q = to_q(kf->obj);
+	struct ksync_queue_info info = {
+		.capacity	= q->capacity,
+		.msg_size	= q->msg_size,
+		.slot_size	= q->slot_size,
+		.ring_offset	= PAGE_SIZE,
+		.map_size	= q->obj.shm_pages << PAGE_SHIFT,
+		.flags		= kf->flags & KSYNC_OPEN_KERNEL,
+	};
+
+	mutex_lock(&q->lock);
+	info.length = q_length(q);
+	info.state = q_state_bits(q);
+	info.senders = READ_ONCE(q->obj.parties);
+	info.send_sleepers = q->sleeping[Q_SEND];
+	info.recv_sleepers = q->sleeping[Q_RECV];
+	info.send_calls = q->send_calls;
+	info.recv_calls = q->recv_calls;
+	info.wake_calls = q->wake_calls;
+	info.woken = q->woken;
+	info.tombstones = q->tombstones;
+	mutex_unlock(&q->lock);
+	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static long q_ioctl(struct ksync_file *kf, unsigned int cmd, void __user *uarg)
+{
+	struct ksync_queue *q = to_q(kf->obj);
+
+	switch (cmd) {
+	case KSYNC_IOC_QUEUE_INFO:
+		return q_info(kf, uarg);
+	case KSYNC_IOC_QUEUE_WAKE:
+		mutex_lock(&q->lock);
+		q->wake_calls++;
+		q_settle(q);
+		mutex_unlock(&q->lock);
+		return 0;
+	case KSYNC_IOC_QUEUE_SHUTDOWN:
+		return q_shutdown(q);
+	}
+	switch (KSYNC_CMD_NOSIZE(cmd)) {
+	case KSYNC_CMD_NOSIZE(KSYNC_IOC_QUEUE_SEND):
+		return q_xfer(kf, uarg, Q_SEND);
+	case KSYNC_CMD_NOSIZE(KSYNC_IOC_QUEUE_RECV):
+		return q_xfer(kf, uarg, Q_RECV);
+	case KSYNC_CMD_NOSIZE(KSYNC_IOC_QUEUE_JOIN):
+		return q_join(kf, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/*
+ * Ready as the operations would find it now, FIFO included.  A side the
+ * poller wants and that is not ready is armed (KWAKE): the next change
+ * comes here and wakes the poller.  Having armed, look again, in case a
+ * process changed the ring before it could see KWAKE.
+ */
+static __poll_t q_poll(struct ksync_file *kf, __poll_t want)
+{
+	struct ksync_queue *q = to_q(kf->obj);
+	bool arm_in, arm_out;
+	__poll_t ev;
+
+	mutex_lock(&q->lock);
+	ev = q_events(q);
+	arm_in = want & (EPOLLIN | EPOLLRDNORM) && !(ev & EPOLLIN);
+	arm_out = want & (EPOLLOUT | EPOLLWRNORM) && !(ev & (EPOLLOUT | EPOLLHUP));
+	if (!q->broken && (arm_in || arm_out)) {
+		q->armed[Q_RECV] |= arm_in;
+		q->armed[Q_SEND] |= arm_out;
+		q_publish_state(q);
+		ev = q_events(q);
+	}
+	mutex_unlock(&q->lock);
+	return ev;
+}
+
+static int q_check(const struct ksync_open_args *args)
+{
+	/* the shape matters only to a call that may create the queue */
+	if (args->flags & KSYNC_OPEN_CREATE) {
+		if (!args->queue.capacity ||
+		    args->queue.capacity > KSYNC_QUEUE_CAPACITY_MAX ||
+		    args->queue.msg_size > KSYNC_QUEUE_MSG_MAX)
+			return -EINVAL;
+		if (q_ring_bytes(args->queue.capacity, args->queue.msg_size) >
+		    ksync_max_queue_bytes())
+			return -EFBIG;
+	}
+	if (memchr_inv(args->reserved + 1, 0, sizeof(args->reserved) -
+		       sizeof(args->reserved[0])))
+		return -EINVAL;
+	return 0;
+}
+
+static u64 q_cost(const struct ksync_open_args *args)
+{
+	return PAGE_SIZE + PAGE_ALIGN(q_ring_bytes(args->queue.capacity,
+						   args->queue.msg_size));
+}
+
+static struct ksync_obj *q_create(const struct ksync_open_args *args)
+{
+	struct ksync_queue *q;
+	u64 bytes = q_cost(args);
+	u32 i;
+
+	q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
+	if (!q)
+		return ERR_PTR(-ENOMEM);
+	q->mem = __vmalloc(bytes, GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN);
+	if (!q->mem) {
+		kfree(q);
+		return ERR_PTR(-ENOMEM);
+	}
+	q->obj.shm_pages = bytes >> PAGE_SHIFT;
+	q->hdr = q->mem;
+	q->ring = (u8 *)q->mem + PAGE_SIZE;
+	q->capacity = args->queue.capacity;
+	q->msg_size = args->queue.msg_size;
+	q->slot_size = KSYNC_QUEUE_SLOT_SIZE(q->msg_size);
+	q->max_token = (PAGE_SIZE - offsetof(struct ksync_queue_shared, inflight)) /
+		       sizeof(q->hdr->inflight[0]) - 1;
+	q->noeof = args->flags & KSYNC_OPEN_NOEOF;
+	for (i = 0; i < q->capacity; i++) {
+		atomic64_set(q_seq(q_slot(q, i)), q_free(i));
+		if (!(i % 4096))
+			cond_resched();
+	}
+	mutex_init(&q->lock);
+	ida_init(&q->tokens);
+	INIT_LIST_HEAD(&q->waiters[Q_SEND]);
+	INIT_LIST_HEAD(&q->waiters[Q_RECV]);
+	return &q->obj;
+}
+
+/* Mappings hold their own references to the pages. */
+static void q_free_obj(struct ksync_obj *obj)
+{
+	struct ksync_queue *q = to_q(obj);
+
+	ida_destroy(&q->tokens);
+	mutex_destroy(&q->lock);
+	vfree(q->mem);
+	kfree(q);
+}
+
+static struct page *q_page(struct ksync_obj *obj, pgoff_t pgoff)
+{
+	return vmalloc_to_page((u8 *)to_q(obj)->mem + (pgoff << PAGE_SHIFT));
+}
+
+static void q_summary(struct ksync_obj *obj, struct ksync_list_entry *e)
+{
+	struct ksync_queue *q = to_q(obj);
+
+	e->queue.capacity = q->capacity;
+	e->queue.msg_size = q->msg_size;
+	mutex_lock(&q->lock);
+	e->queue.length = q_length(q);
+	e->queue.sleepers = q->sleeping[Q_SEND] + q->sleeping[Q_RECV];
+	e->queue.state = q_state_bits(q);
+	mutex_unlock(&q->lock);
+}
+
+static void q_fdinfo(struct seq_file *m, struct ksync_file *kf)
+{
+	struct ksync_queue *q = to_q(kf->obj);
+
+	mutex_lock(&q->lock);
+	seq_printf(m, "ksync-type:\tqueue\nksync-capacity:\t%u\nksync-msg-size:\t%u\n",
+		   q->capacity, q->msg_size);
+	seq_printf(m, "ksync-length:\t%u\nksync-state:\t%s%s%s\n", q_length(q),
+		   q->broken ? "broken" : q->shutdown ? "shutdown" : "open",
+		   q->noeof ? " noeof" : "",
+		   kf->flags & KSYNC_OPEN_KERNEL ? " kernel-only" : "");
+	seq_printf(m, "ksync-senders:\t%u\nksync-send-sleepers:\t%u\nksync-recv-sleepers:\t%u\n",
+		   READ_ONCE(q->obj.parties), q->sleeping[Q_SEND],
+		   q->sleeping[Q_RECV]);
+	seq_printf(m, "ksync-send-calls:\t%llu\nksync-recv-calls:\t%llu\n",
+		   q->send_calls, q->recv_calls);
+	seq_printf(m, "ksync-wake-calls:\t%llu\nksync-woken:\t%llu\nksync-tombstones:\t%llu\n",
+		   q->wake_calls, q->woken, q->tombstones);
+	mutex_unlock(&q->lock);
+}
+
+const struct ksync_type ksync_queue_type = {
+	.type		= KSYNC_TYPE_QUEUE,
+	.name		= "[ksync-queue]",
+	.open_flags	= KSYNC_OPEN_NOEOF | KSYNC_OPEN_KERNEL,
+	.check		= q_check,
+	.cost		= q_cost,
+	.create		= q_create,
+	.free		= q_free_obj,
+	.ioctl		= q_ioctl,
+	.poll		= q_poll,
+	.page		= q_page,
+	.release	= q_release,
+	.flush		= q_flush,
+	.fdinfo		= q_fdinfo,
+	.summary	= q_summary,
+};

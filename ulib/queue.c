@@ -1,0 +1,615 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Bounded message queues.  Each handle maps the queue's ring (the layout
+ * and its rules are in <linux/ksync.h>, the protocol in docs/design.md).
+ * A sender that finds a free slot and a receiver that finds a message
+ * complete on the ring, without a system call; they enter the kernel to
+ * sleep, to wake a sleeper (KWAKE), or when the queue is shut down or
+ * broken.  KSYNC_QUEUE_KERNEL handles map nothing and do everything in the
+ * kernel (kmod/queue.c).
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+_Static_assert(KSYNC_QUEUE_NOEOF == KSYNC_OPEN_NOEOF, "flag values are the ABI");
+_Static_assert(KSYNC_QUEUE_KERNEL == KSYNC_OPEN_KERNEL, "flag values are the ABI");
+
+/* The longest a blocking call watches the ring before it sleeps, by default. */
+#define SPIN_NS 10000u
+
+/* Steps a fast path takes on a ring that keeps changing under it before
+ * it lets the kernel sort things out. */
+#define FAST_STEPS 4096
+
+struct ksync_queue {
+	int fd;
+	int kernel_only;
+	struct ksync_queue_shared *hdr;
+	unsigned char *ring;
+	size_t map_len;
+	uint32_t capacity;
+	uint32_t msg_size;
+	uint32_t slot_size;
+	int can_spin;
+	atomic_uint spin_ns;
+	atomic_uint joined; /* ksync_process_epoch() when this process joined */
+	atomic_uint token; /* its claim stamp; 0: send through the kernel */
+};
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+typedef _Atomic uint64_t word_t;
+
+static word_t *w64(volatile void *p)
+{
+	return (word_t *)p;
+}
+
+static struct ksync_queue_slot *slot_at(const ksync_queue_t *q, uint64_t pos)
+{
+	return (struct ksync_queue_slot *)(q->ring + (size_t)(pos % q->capacity) * q->slot_size);
+}
+
+static uint64_t seq_free(uint64_t pos)
+{
+	return (pos << 1) & KSYNC_QUEUE_SEQ_POS;
+}
+
+static uint64_t seq_full(uint64_t pos)
+{
+	return seq_free(pos) | 1;
+}
+
+static int64_t seq_diff(uint64_t a, uint64_t b)
+{
+	return (int64_t)((a - b) << 16) >> 16;
+}
+
+static uint64_t state_of(const ksync_queue_t *q)
+{
+	return atomic_load_explicit(w64(&q->hdr->state), memory_order_acquire);
+}
+
+#define GO_KERNEL (KSYNC_QUEUE_STATE_KWAKE | KSYNC_QUEUE_STATE_SHUTDOWN | KSYNC_QUEUE_STATE_BROKEN)
+
+/*
+ * After an operation on the ring: a full fence, then the state word.  The
+ * fence pairs with the kernel's fully ordered write of KWAKE before it
+ * looks at the ring (q_publish_state() in kmod/queue.c): either we see
+ * KWAKE here and wake the sleeper, or the kernel saw what we did.
+ */
+static void wake_if_needed(ksync_queue_t *q)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(w64(&q->hdr->state), memory_order_relaxed) &
+	    KSYNC_QUEUE_STATE_KWAKE)
+		ksync_ioctl(q->fd, KSYNC_IOC_QUEUE_WAKE, NULL);
+}
+
+/* The process's claim stamp, joining as a sender first in a new process. */
+static uint32_t sender_token(ksync_queue_t *q)
+{
+	unsigned int epoch = ksync_process_epoch();
+	struct ksync_queue_join args;
+
+	if (likely(atomic_load_explicit(&q->joined, memory_order_acquire) == epoch))
+		return atomic_load_explicit(&q->token, memory_order_relaxed);
+	memset(&args, 0, sizeof(args));
+	args.size = sizeof(args);
+	if (ksync_ioctl(q->fd, KSYNC_IOC_QUEUE_JOIN, &args) < 0)
+		return 0; /* the kernel path will say why */
+	atomic_store_explicit(&q->token, args.token, memory_order_relaxed);
+	atomic_store_explicit(&q->joined, epoch, memory_order_release);
+	return args.token;
+}
+
+/*
+ * Send on the ring.  1: sent; 0: full, or the kernel must do it;
+ * -EPIPE or -ENOTRECOVERABLE: found shut down or broken after claiming.
+ */
+static int fast_send(ksync_queue_t *q, const void *msg, size_t len)
+{
+	_Atomic uint32_t *inflight;
+	struct ksync_queue_slot *slot;
+	uint64_t t, s, stamp, st;
+	uint32_t token;
+	int steps;
+
+	if (state_of(q) & GO_KERNEL)
+		return 0;
+	token = sender_token(q);
+	if (!token)
+		return 0;
+	inflight = (_Atomic uint32_t *)&q->hdr->inflight[token];
+	stamp = KSYNC_QUEUE_SEQ_BUSY | (uint64_t)token << KSYNC_QUEUE_TOKEN_SHIFT;
+	/* the kernel looks for our claims only if this says we may hold one */
+	atomic_fetch_add_explicit(inflight, 1, memory_order_relaxed);
+	t = atomic_load_explicit(w64(&q->hdr->tail), memory_order_relaxed);
+	for (steps = 0;; steps++) {
+		int64_t d;
+
+		if (steps == FAST_STEPS) {
+			atomic_fetch_sub_explicit(inflight, 1, memory_order_relaxed);
+			return 0;
+		}
+		slot = slot_at(q, t);
+		/* acquire: pairs with the receiver's taking compare-and-swap */
+		s = atomic_load_explicit(w64(&slot->seq), memory_order_acquire);
+		d = seq_diff(s & KSYNC_QUEUE_SEQ_POS, seq_free(t));
+		if (d == 0 && !(s & KSYNC_QUEUE_SEQ_BUSY)) {
+			if (atomic_compare_exchange_weak_explicit(
+				    w64(&slot->seq), &s, seq_free(t) | stamp, memory_order_acquire,
+				    memory_order_relaxed))
+				break;
+		} else if (d < 0) {
+			uint64_t now =
+				atomic_load_explicit(w64(&q->hdr->tail), memory_order_relaxed);
+
+			if (now == t) { /* full */
+				atomic_fetch_sub_explicit(inflight, 1, memory_order_relaxed);
+				return 0;
+			}
+			t = now;
+			continue;
+		} else {
+			/* claimed by someone who has not moved tail on yet */
+			atomic_compare_exchange_strong_explicit(w64(&q->hdr->tail), &t, t + 1,
+								memory_order_relaxed,
+								memory_order_relaxed);
+		}
+		t = atomic_load_explicit(w64(&q->hdr->tail), memory_order_relaxed);
+	}
+	atomic_compare_exchange_strong_explicit(w64(&q->hdr->tail), &(uint64_t){ t }, t + 1,
+						memory_order_relaxed, memory_order_relaxed);
+	/*
+	 * Shut down since we looked?  The fence pairs with the kernel's fully
+	 * ordered write of SHUTDOWN before receivers decide that the ring is
+	 * drained: either we see it, or they see our claim and wait for it.
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
+	st = atomic_load_explicit(w64(&q->hdr->state), memory_order_relaxed);
+	if (unlikely(st & (KSYNC_QUEUE_STATE_SHUTDOWN | KSYNC_QUEUE_STATE_BROKEN))) {
+		slot->len = KSYNC_QUEUE_TOMBSTONE;
+		len = 0;
+	} else {
+		memcpy(slot->data, msg, len);
+		slot->len = (uint32_t)len;
+	}
+	/* release: the length and payload before FULL; pairs with the
+	 * receiver's acquire load of seq */
+	atomic_store_explicit(w64(&slot->seq), seq_full(t), memory_order_release);
+	atomic_fetch_sub_explicit(inflight, 1, memory_order_release);
+	wake_if_needed(q);
+	if (st & KSYNC_QUEUE_STATE_BROKEN)
+		return -ENOTRECOVERABLE;
+	return st & KSYNC_QUEUE_STATE_SHUTDOWN ? -EPIPE : 1;
+}
+
+#define EMPTY (-EAGAIN)
+
+/*
+ * Receive from the ring: the length, EMPTY (or the kernel must do it), or
+ * -EMSGSIZE (the message stays).  The copy comes before the taking
+ * compare-and-swap, so a receiver that dies takes nothing.
+ */
+static ssize_t fast_recv(ksync_queue_t *q, void *buf, size_t room)
+{
+	struct ksync_queue_slot *slot;
+	uint64_t h, s;
+	uint32_t len;
+	int steps;
+
+	if (state_of(q) & GO_KERNEL)
+		return EMPTY;
+	h = atomic_load_explicit(w64(&q->hdr->head), memory_order_relaxed);
+	for (steps = 0; steps < FAST_STEPS; steps++) {
+		int64_t d;
+
+		slot = slot_at(q, h);
+		/* acquire: pairs with the sender's release store of FULL */
+		s = atomic_load_explicit(w64(&slot->seq), memory_order_acquire);
+		d = seq_diff(s & KSYNC_QUEUE_SEQ_POS, seq_full(h));
+		if (d == 0 && !(s & KSYNC_QUEUE_SEQ_BUSY)) {
+			len = slot->len;
+			if (len != KSYNC_QUEUE_TOMBSTONE) {
+				if (len > q->msg_size)
+					return EMPTY; /* the kernel will break the queue */
+				if (len > room)
+					return -EMSGSIZE;
+				memcpy(buf, slot->data, len);
+			}
+			/* acq_rel: our copy is done before a sender may claim
+			 * the slot (release), and pairs with its claim */
+			if (atomic_compare_exchange_strong_explicit(
+				    w64(&slot->seq), &s, seq_free(h + q->capacity),
+				    memory_order_acq_rel, memory_order_relaxed)) {
+				atomic_compare_exchange_strong_explicit(
+					w64(&q->hdr->head), &(uint64_t){ h }, h + 1,
+					memory_order_relaxed, memory_order_relaxed);
+				if (len != KSYNC_QUEUE_TOMBSTONE) {
+					wake_if_needed(q);
+					return len;
+				}
+			}
+		} else if (d < 0) {
+			uint64_t now =
+				atomic_load_explicit(w64(&q->hdr->head), memory_order_relaxed);
+
+			if (now == h)
+				return EMPTY;
+			h = now;
+			continue;
+		} else {
+			/* taken by someone who has not moved head on yet */
+			atomic_compare_exchange_strong_explicit(w64(&q->hdr->head), &h, h + 1,
+								memory_order_relaxed,
+								memory_order_relaxed);
+		}
+		h = atomic_load_explicit(w64(&q->hdr->head), memory_order_relaxed);
+	}
+	return EMPTY;
+}
+
+/* The kernel path: SEND or RECV of count messages (an iovec array). */
+static int kernel_xfer(ksync_queue_t *q, unsigned long cmd, struct iovec *msgs, unsigned int count,
+		       const struct timespec *deadline)
+{
+	struct ksync_queue_xfer args;
+	int ret;
+
+	_Static_assert(sizeof(struct iovec) == sizeof(struct ksync_queue_msg),
+		       "the library passes iovecs as ksync_queue_msg");
+	memset(&args, 0, sizeof(args));
+	args.size = sizeof(args);
+	args.count = count;
+	args.msgs = (uintptr_t)msgs;
+	if (deadline) {
+		if (deadline->tv_nsec < 0 || deadline->tv_nsec >= 1000000000)
+			return -EINVAL;
+		args.flags = KSYNC_WAIT_DEADLINE;
+		args.deadline = ksync_timespec_ns(deadline);
+	}
+	ret = ksync_ioctl(q->fd, cmd, &args);
+	/* a handler ran after some had moved: they count */
+	if (ret == -EINTR && args.done)
+		return (int)args.done;
+	return ret;
+}
+
+static const struct timespec past = { 0, 0 };
+
+static int bad_deadline(const struct timespec *deadline)
+{
+	return deadline && (deadline->tv_nsec < 0 || deadline->tv_nsec >= 1000000000);
+}
+
+static int deadline_passed(const struct timespec *deadline)
+{
+	struct timespec now;
+
+	if (!deadline)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return ksync_timespec_ns(&now) >= ksync_timespec_ns(deadline);
+}
+
+/* Watch the ring for a short while before sleeping: returns 1 to go on. */
+static int spin_step(ksync_queue_t *q, struct timespec *start, int *steps)
+{
+	unsigned int max = atomic_load_explicit(&q->spin_ns, memory_order_relaxed);
+	struct timespec now;
+
+	if (!q->can_spin || !max || state_of(q) & GO_KERNEL)
+		return 0;
+	if ((*steps)++ == 0) {
+		clock_gettime(CLOCK_MONOTONIC, start);
+		return 1;
+	}
+	for (int i = 0; i < 64; i++)
+		__builtin_ia32_pause();
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)((now.tv_sec - start->tv_sec) * 1000000000L + now.tv_nsec -
+			  start->tv_nsec) < max;
+}
+
+static int queue_send(ksync_queue_t *q, const void *msg, size_t len,
+		      const struct timespec *deadline, int try)
+{
+	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
+	struct timespec start;
+	int ret, steps = 0;
+
+	if (!q || (!msg && len) || bad_deadline(deadline))
+		return -EINVAL;
+	if (len > q->msg_size)
+		return -EMSGSIZE;
+	if (!q->kernel_only) {
+		do {
+			ret = fast_send(q, msg, len);
+			if (ret)
+				return ret < 0 ? ret : 0;
+		} while (!try && spin_step(q, &start, &steps));
+	}
+	if (!try && deadline_passed(deadline))
+		try = 1;
+	ret = kernel_xfer(q, KSYNC_IOC_QUEUE_SEND, &iov, 1, try ? &past : deadline);
+	if (ret == -ETIMEDOUT && try)
+		return -EAGAIN;
+	return ret < 0 ? ret : 0;
+}
+
+int ksync_queue_send(ksync_queue_t *q, const void *msg, size_t len, const struct timespec *deadline)
+{
+	return queue_send(q, msg, len, deadline, 0);
+}
+
+int ksync_queue_try_send(ksync_queue_t *q, const void *msg, size_t len)
+{
+	return queue_send(q, msg, len, NULL, 1);
+}
+
+static ssize_t queue_recv(ksync_queue_t *q, void *buf, size_t room, const struct timespec *deadline,
+			  int try)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = room };
+	struct timespec start;
+	int steps = 0;
+	ssize_t ret;
+
+	if (!q || (!buf && room) || bad_deadline(deadline))
+		return -EINVAL;
+	if (!q->kernel_only) {
+		do {
+			ret = fast_recv(q, buf, room);
+			if (ret != EMPTY)
+				return ret;
+		} while (!try && spin_step(q, &start, &steps));
+	}
+	if (!try && deadline_passed(deadline))
+		try = 1;
+	ret = kernel_xfer(q, KSYNC_IOC_QUEUE_RECV, &iov, 1, try ? &past : deadline);
+	if (ret == -ETIMEDOUT && try)
+		return -EAGAIN;
+	return ret < 0 ? ret : (ssize_t)iov.iov_len;
+}
+
+ssize_t ksync_queue_recv(ksync_queue_t *q, void *buf, size_t buf_len,
+			 const struct timespec *deadline)
+{
+	return queue_recv(q, buf, buf_len, deadline, 0);
+}
+
+ssize_t ksync_queue_try_recv(ksync_queue_t *q, void *buf, size_t buf_len)
+{
+	return queue_recv(q, buf, buf_len, NULL, 1);
+}
+
+/* Batches: as many as there is room for on the ring, the rest in the kernel. */
+#define BATCH_MAX 1024
+
+int ksync_queue_send_batch(ksync_queue_t *q, const struct iovec *msgs, unsigned int count,
+			   const struct timespec *deadline)
+{
+	unsigned int done = 0;
+	int ret = 0;
+
+	if (!q || (!msgs && count) || bad_deadline(deadline))
+		return -EINVAL;
+	for (unsigned int i = 0; i < count; i++)
+		if (msgs[i].iov_len > q->msg_size)
+			return -EMSGSIZE;
+	while (!q->kernel_only && done < count) {
+		ret = fast_send(q, msgs[done].iov_base, msgs[done].iov_len);
+		if (ret <= 0)
+			break;
+		done++;
+	}
+	if (ret < 0)
+		return done ? (int)done : ret;
+	if (done < count && deadline_passed(deadline))
+		deadline = &past;
+	while (done < count) {
+		unsigned int n = count - done > BATCH_MAX ? BATCH_MAX : count - done;
+
+		ret = kernel_xfer(q, KSYNC_IOC_QUEUE_SEND, (struct iovec *)&msgs[done], n,
+				  deadline);
+		if (ret == -ETIMEDOUT && deadline == &past)
+			ret = -EAGAIN;
+		if (ret <= 0)
+			break;
+		done += (unsigned int)ret;
+		if ((unsigned int)ret < n)
+			break;
+	}
+	return done ? (int)done : ret;
+}
+
+int ksync_queue_recv_batch(ksync_queue_t *q, struct iovec *bufs, unsigned int count,
+			   const struct timespec *deadline)
+{
+	unsigned int done = 0;
+	ssize_t len = EMPTY;
+
+	if (!q || (!bufs && count) || bad_deadline(deadline))
+		return -EINVAL;
+	if (!count)
+		return 0;
+	while (!q->kernel_only && done < count) {
+		len = fast_recv(q, bufs[done].iov_base, bufs[done].iov_len);
+		if (len < 0)
+			break;
+		bufs[done++].iov_len = (size_t)len;
+	}
+	if (done)
+		return (int)done;
+	if (len == -EMSGSIZE)
+		return -EMSGSIZE;
+	if (deadline_passed(deadline))
+		deadline = &past;
+	len = kernel_xfer(q, KSYNC_IOC_QUEUE_RECV, bufs, count > BATCH_MAX ? BATCH_MAX : count,
+			  deadline);
+	if (len == -ETIMEDOUT && deadline == &past)
+		return -EAGAIN;
+	return (int)len;
+}
+
+int ksync_queue_shutdown(ksync_queue_t *q)
+{
+	return q ? ksync_ioctl(q->fd, KSYNC_IOC_QUEUE_SHUTDOWN, NULL) : -EINVAL;
+}
+
+int ksync_queue_len(ksync_queue_t *q)
+{
+	struct ksync_queue_info info;
+	uint64_t head, tail;
+	int ret;
+
+	if (!q)
+		return -EINVAL;
+	if (q->kernel_only) {
+		ret = ksync_ioctl(q->fd, KSYNC_IOC_QUEUE_INFO, &info);
+		return ret < 0 ? ret : (int)info.length;
+	}
+	head = atomic_load_explicit(w64(&q->hdr->head), memory_order_relaxed);
+	tail = atomic_load_explicit(w64(&q->hdr->tail), memory_order_relaxed);
+	if (tail < head)
+		return 0;
+	return tail - head > q->capacity ? (int)q->capacity : (int)(tail - head);
+}
+
+int ksync_queue_stats(ksync_queue_t *q, struct ksync_queue_stats *st)
+{
+	struct ksync_queue_info info;
+	int ret;
+
+	if (!q || !st)
+		return -EINVAL;
+	ret = ksync_ioctl(q->fd, KSYNC_IOC_QUEUE_INFO, &info);
+	if (ret < 0)
+		return ret;
+	memset(st, 0, sizeof(*st));
+	st->capacity = info.capacity;
+	st->msg_size = info.msg_size;
+	st->length = info.length;
+	st->senders = info.senders;
+	st->send_sleepers = info.send_sleepers;
+	st->recv_sleepers = info.recv_sleepers;
+	st->shutdown = !!(info.state & KSYNC_QUEUE_STATE_SHUTDOWN);
+	st->broken = !!(info.state & KSYNC_QUEUE_STATE_BROKEN);
+	st->send_calls = info.send_calls;
+	st->recv_calls = info.recv_calls;
+	st->wake_calls = info.wake_calls;
+	st->woken = info.woken;
+	st->tombstones = info.tombstones;
+	return 0;
+}
+
+int ksync_queue_set_spin(ksync_queue_t *q, unsigned int max_ns)
+{
+	if (!q)
+		return -EINVAL;
+	atomic_store_explicit(&q->spin_ns, max_ns, memory_order_relaxed);
+	return 0;
+}
+
+int ksync_queue_fd(ksync_queue_t *q)
+{
+	return q ? q->fd : -EINVAL;
+}
+
+static int queue_wrap(ksync_queue_t **out, int fd)
+{
+	struct ksync_queue_info info;
+	ksync_queue_t *q = NULL;
+	int saved = errno;
+	void *mem = NULL;
+	int ret;
+
+	if (fd < 0)
+		return fd;
+	ret = ksync_ioctl(fd, KSYNC_IOC_QUEUE_INFO, &info);
+	if (ret == 0) {
+		q = calloc(1, sizeof(*q));
+		ret = q ? 0 : -ENOMEM;
+	}
+	if (ret == 0) {
+		q->fd = fd;
+		q->capacity = info.capacity;
+		q->msg_size = info.msg_size;
+		q->slot_size = info.slot_size;
+		q->kernel_only = !!(info.flags & KSYNC_OPEN_KERNEL);
+		q->can_spin = sysconf(_SC_NPROCESSORS_ONLN) > 1;
+		atomic_init(&q->spin_ns, SPIN_NS);
+		if (!q->kernel_only) {
+			mem = mmap(NULL, info.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+			if (mem == MAP_FAILED)
+				ret = -errno;
+		}
+	}
+	if (ret == 0) {
+		if (mem) {
+			q->map_len = info.map_size;
+			q->hdr = mem;
+			q->ring = (unsigned char *)mem + info.ring_offset;
+		}
+		*out = q;
+	} else {
+		free(q);
+		close(fd);
+	}
+	errno = saved;
+	return ret;
+}
+
+int ksync_queue_open(ksync_queue_t **out, const char *name, int flags, mode_t mode,
+		     unsigned int capacity, unsigned int msg_size)
+{
+	struct ksync_open_args args;
+
+	if (!out || flags & KSYNC_UNDO)
+		return -EINVAL;
+	/* the shape matters only to a call that may create the queue */
+	if ((!name || flags & KSYNC_CREATE) &&
+	    (capacity < 1 || capacity > KSYNC_QUEUE_CAPACITY_MAX || msg_size > KSYNC_QUEUE_MSG_MAX))
+		return -EINVAL;
+	memset(&args, 0, sizeof(args));
+	args.type = KSYNC_TYPE_QUEUE;
+	args.queue.capacity = capacity;
+	args.queue.msg_size = msg_size;
+	return queue_wrap(out, ksync_open_object(&args, name, flags, mode));
+}
+
+int ksync_queue_from_fd(ksync_queue_t **out, int fd)
+{
+	struct ksync_info info;
+
+	if (!out)
+		return -EINVAL;
+	return queue_wrap(out, ksync_adopt_fd(fd, KSYNC_TYPE_QUEUE, &info));
+}
+
+int ksync_queue_close(ksync_queue_t *q)
+{
+	int saved = errno;
+	int ret = 0;
+
+	if (!q)
+		return -EINVAL;
+	if (q->hdr) {
+		ret = ksync_unmap_close(q->hdr, q->map_len, q->fd);
+	} else if (close(q->fd) < 0 && errno != EINTR) {
+		ret = -errno;
+		errno = saved;
+	}
+	free(q);
+	return ret;
+}
