@@ -1,0 +1,561 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Queues across processes: K producers x M consumers deliver every message
+ * exactly once and in each sender's order; sleepers are served in arrival
+ * order, one per message or slot; shutdown wakes every sleeper; automatic
+ * EOF when the last sender closes, exits or is killed; a sender killed
+ * holding a claim on the ring leaves a tombstone, not a hang; signals.
+ */
+#include <sys/mman.h>
+
+#include "queue.h"
+#include "kselftest_harness.h"
+
+/* Exit codes of a child that did one operation. */
+enum { Q_OK = 10, Q_EPIPE, Q_ETIMEDOUT, Q_EINTR, Q_EAGAIN, Q_OTHER };
+
+static int code_of(long ret)
+{
+	switch (ret) {
+	case -EPIPE:
+		return Q_EPIPE;
+	case -ETIMEDOUT:
+		return Q_ETIMEDOUT;
+	case -EINTR:
+		return Q_EINTR;
+	case -EAGAIN:
+		return Q_EAGAIN;
+	default:
+		return ret >= 0 ? Q_OK : Q_OTHER;
+	}
+}
+
+/* A child that receives once (at most ms) and exits with what it got:
+ * Q_OK + the message's first byte, or an error code. */
+static pid_t recv_child(ksync_queue_t *q, long ms)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct timespec dl = in_ms(ms);
+		unsigned char c = 0;
+		ssize_t n = ksync_queue_recv(q, &c, 1, &dl);
+
+		_exit(n == 1 ? Q_OK + 20 + c : code_of(n));
+	}
+	return pid;
+}
+
+static pid_t send_child(ksync_queue_t *q, char c, long ms)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct timespec dl = in_ms(ms);
+
+		_exit(code_of(ksync_queue_send(q, &c, 1, &dl)));
+	}
+	return pid;
+}
+
+/* Exited already?  Its code, or -1 if it still runs. */
+static int exited(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, WNOHANG) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+FIXTURE(kxm)
+{
+	ksync_queue_t *q;
+	ksync_queue_t *use; /* q, or a kernel-only handle on it */
+	unsigned char *seen; /* [K][N]: times each message arrived */
+};
+
+FIXTURE_VARIANT(kxm)
+{
+	int kernel;
+	int producers, consumers, per_producer;
+	unsigned int capacity;
+	int batch;
+};
+
+FIXTURE_VARIANT_ADD(kxm, ring_1x1){
+	.producers = 1,
+	.consumers = 1,
+	.per_producer = 50000,
+	.capacity = 16,
+};
+
+FIXTURE_VARIANT_ADD(kxm, ring_4x4){
+	.producers = 4,
+	.consumers = 4,
+	.per_producer = 20000,
+	.capacity = 8,
+};
+
+FIXTURE_VARIANT_ADD(kxm, ring_4x4_batches){
+	.producers = 4,
+	.consumers = 4,
+	.per_producer = 20000,
+	.capacity = 64,
+	.batch = 16,
+};
+
+FIXTURE_VARIANT_ADD(kxm, ring_3x2_capacity_1){
+	.producers = 3,
+	.consumers = 2,
+	.per_producer = 5000,
+	.capacity = 1,
+};
+
+FIXTURE_VARIANT_ADD(kxm, kernel_4x4){
+	.kernel = 1,
+	.producers = 4,
+	.consumers = 4,
+	.per_producer = 5000,
+	.capacity = 8,
+};
+
+FIXTURE_VARIANT_ADD(kxm, kernel_4x4_batches){
+	.kernel = 1,
+	.producers = 4,
+	.consumers = 4,
+	.per_producer = 5000,
+	.capacity = 32,
+	.batch = 8,
+};
+
+FIXTURE_SETUP(kxm)
+{
+	size_t n = (size_t)variant->producers * variant->per_producer;
+
+	const char *name = test_name("q-kxm");
+
+	ASSERT_EQ(0, ksync_queue_open(&self->q, name, KSYNC_CREATE, 0600, variant->capacity,
+				      sizeof(struct qmsg)));
+	self->use = self->q;
+	if (variant->kernel)
+		ASSERT_EQ(0, ksync_queue_open(&self->use, name, KSYNC_QUEUE_KERNEL, 0, 0, 0));
+	ASSERT_EQ(0, ksync_unlink(name));
+	self->seen = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->seen);
+}
+
+FIXTURE_TEARDOWN(kxm)
+{
+	munmap(self->seen, (size_t)variant->producers * variant->per_producer);
+	if (self->use != self->q)
+		ksync_queue_close(self->use);
+	ksync_queue_close(self->q);
+}
+
+static int producer(ksync_queue_t *q, uint32_t id, int n, int batch)
+{
+	struct qmsg m[64];
+	struct iovec v[64];
+	int i = 0, k, ret;
+
+	while (i < n) {
+		int count = batch ? (n - i < batch ? n - i : batch) : 1;
+
+		for (k = 0; k < count; k++) {
+			m[k] = (struct qmsg){ id, (uint32_t)(i + k) };
+			v[k] = (struct iovec){ &m[k], sizeof(m[k]) };
+		}
+		if (batch) {
+			struct timespec dl = in_ms(20000);
+
+			ret = ksync_queue_send_batch(q, v, (unsigned int)count, &dl);
+			if (ret <= 0)
+				return 1;
+			i += ret;
+		} else {
+			struct timespec dl = in_ms(20000);
+
+			if (ksync_queue_send(q, &m[0], sizeof(m[0]), &dl))
+				return 1;
+			i++;
+		}
+	}
+	return 0;
+}
+
+/* Receive until EOF; every message must come after the last one this
+ * consumer had from the same sender. */
+static int consumer(ksync_queue_t *q, unsigned char *seen, int producers, int per, int batch)
+{
+	uint32_t last[64];
+	struct qmsg m[64];
+	struct iovec v[64];
+	int k, got;
+
+	memset(last, 0xff, sizeof(last));
+	for (;;) {
+		struct timespec dl = in_ms(20000);
+
+		for (k = 0; k < 64; k++)
+			v[k] = (struct iovec){ &m[k], sizeof(m[k]) };
+		if (batch) {
+			got = ksync_queue_recv_batch(q, v, (unsigned int)batch, &dl);
+		} else {
+			ssize_t n = ksync_queue_recv(q, &m[0], sizeof(m[0]), &dl);
+
+			got = n == (ssize_t)sizeof(m[0]) ? 1 : (n < 0 ? (int)n : -EBADMSG);
+		}
+		if (got == -EPIPE)
+			return 0;
+		if (got <= 0)
+			return 2;
+		for (k = 0; k < got; k++) {
+			if (v[k].iov_len != sizeof(m[k]) || m[k].sender >= (uint32_t)producers ||
+			    m[k].seq >= (uint32_t)per)
+				return 3;
+			if (last[m[k].sender] != UINT32_MAX && m[k].seq <= last[m[k].sender])
+				return 4; /* out of its sender's order */
+			last[m[k].sender] = m[k].seq;
+			__atomic_fetch_add(&seen[(size_t)m[k].sender * per + m[k].seq], 1,
+					   __ATOMIC_RELAXED);
+		}
+	}
+}
+
+TEST_F_TIMEOUT(kxm, exactly_once_in_order, 120)
+{
+	int P = variant->producers, C = variant->consumers, N = variant->per_producer;
+	pid_t pids[16];
+	int i;
+
+	for (i = 0; i < C; i++) {
+		pids[P + i] = fork();
+		ASSERT_LE(0, pids[P + i]);
+		if (pids[P + i] == 0)
+			_exit(consumer(self->use, self->seen, P, N, variant->batch));
+	}
+	for (i = 0; i < P; i++) {
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]);
+		if (pids[i] == 0)
+			_exit(producer(self->use, (uint32_t)i, N, variant->batch));
+	}
+	/* the producers' exits shut the queue down: the consumers see EOF */
+	for (i = 0; i < P + C; i++)
+		ASSERT_EQ(0, wait_child(pids[i], 100000));
+	for (i = 0; i < P * N; i++)
+		if (self->seen[i] != 1)
+			ASSERT_EQ(1, self->seen[i]) TH_LOG("message %d of sender %d", i % N, i / N);
+	ASSERT_EQ(1, (int)queue_stats(self->q).shutdown);
+	ASSERT_EQ(0, (int)queue_stats(self->q).tombstones);
+}
+
+TEST(receivers_served_in_arrival_order)
+{
+	ksync_queue_t *q;
+	pid_t pids[3];
+	int i, k;
+
+	ASSERT_EQ(0, ksync_queue_open(&q, NULL, KSYNC_QUEUE_NOEOF, 0600, 4, 1));
+	for (i = 0; i < 3; i++) {
+		pids[i] = recv_child(q, 20000);
+		ASSERT_TRUE(wait_queue_sleepers(q, 1, (unsigned int)i + 1, 10000));
+	}
+	/* one message wakes one receiver, the one that came first */
+	for (i = 0; i < 3; i++) {
+		unsigned char c = (unsigned char)('a' + i);
+		unsigned long long woken = queue_stats(q).woken;
+
+		ASSERT_EQ(0, ksync_queue_send(q, &c, 1, NULL));
+		ASSERT_EQ(Q_OK + 20 + c, wait_child(pids[i], 10000));
+		ASSERT_EQ(woken + 1, queue_stats(q).woken);
+		ASSERT_EQ(2 - i, (int)queue_stats(q).recv_sleepers);
+		for (k = i + 1; k < 3; k++)
+			ASSERT_EQ(-1, exited(pids[k]));
+	}
+	ASSERT_EQ(0, ksync_queue_len(q));
+	ASSERT_EQ(0, ksync_queue_close(q));
+}
+
+TEST(senders_served_in_arrival_order)
+{
+	ksync_queue_t *q;
+	pid_t pids[3];
+	unsigned char c;
+	int i;
+
+	ASSERT_EQ(0, ksync_queue_open(&q, NULL, KSYNC_QUEUE_NOEOF, 0600, 1, 1));
+	ASSERT_EQ(0, ksync_queue_send(q, "x", 1, NULL));
+	for (i = 0; i < 3; i++) {
+		pids[i] = send_child(q, (char)('a' + i), 20000);
+		ASSERT_TRUE(wait_queue_sleepers(q, 0, (unsigned int)i + 1, 10000));
+	}
+	/* each slot freed lets exactly the first sleeping sender in */
+	ASSERT_EQ(1, ksync_queue_recv(q, &c, 1, NULL));
+	ASSERT_EQ('x', c);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(Q_OK, wait_child(pids[i], 10000));
+		ASSERT_EQ(1, ksync_queue_recv(q, &c, 1, NULL));
+		ASSERT_EQ('a' + i, c);
+	}
+	ASSERT_EQ(0, ksync_queue_close(q));
+}
+
+TEST(shutdown_wakes_every_sleeper)
+{
+	ksync_queue_t *q, *full;
+	pid_t r[3], s[2];
+	int i;
+
+	ASSERT_EQ(0, ksync_queue_open(&q, NULL, 0, 0600, 4, 1));
+	ASSERT_EQ(0, ksync_queue_open(&full, NULL, 0, 0600, 1, 1));
+	ASSERT_EQ(0, ksync_queue_send(full, "x", 1, NULL));
+	for (i = 0; i < 3; i++)
+		r[i] = recv_child(q, 20000);
+	for (i = 0; i < 2; i++)
+		s[i] = send_child(full, 'y', 20000);
+	ASSERT_TRUE(wait_queue_sleepers(q, 1, 3, 10000));
+	ASSERT_TRUE(wait_queue_sleepers(full, 0, 2, 10000));
+	ASSERT_EQ(0, ksync_queue_shutdown(q));
+	ASSERT_EQ(0, ksync_queue_shutdown(full));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(Q_EPIPE, wait_child(r[i], 10000));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(Q_EPIPE, wait_child(s[i], 10000));
+	/* what was queued is still there for receivers */
+	ASSERT_EQ(1, ksync_queue_len(full));
+	ASSERT_EQ(1, ksync_queue_try_recv(full, &(char){ 0 }, 1));
+	ASSERT_EQ(-EPIPE, ksync_queue_try_recv(full, &(char){ 0 }, 1));
+	ASSERT_EQ(0, ksync_queue_close(q));
+	ASSERT_EQ(0, ksync_queue_close(full));
+}
+
+/* How a producer child leaves, once it has sent and read a byte from go. */
+enum { LEAVE_EXIT, LEAVE_CLOSE, LEAVE_KILLED, LEAVE_DAEMON };
+
+static pid_t producer_child(ksync_queue_t *q, int how, int count, int go)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		char c;
+
+		for (int i = 0; i < count; i++)
+			if (ksync_queue_send(q, &(char){ (char)('0' + i) }, 1, NULL))
+				_exit(1);
+		if (go >= 0 && read(go, &c, 1) != 1)
+			_exit(2);
+		switch (how) {
+		case LEAVE_CLOSE:
+			ksync_queue_close(q);
+			pause();
+			break;
+		case LEAVE_KILLED:
+			raise(SIGKILL);
+			break;
+		case LEAVE_DAEMON:
+			/* closes every fd, keeps the mapping, lives on */
+			close(ksync_queue_fd(q));
+			pause();
+			break;
+		}
+		_exit(0);
+	}
+	return pid;
+}
+
+FIXTURE(eof)
+{
+	ksync_queue_t *q;
+};
+
+FIXTURE_VARIANT(eof)
+{
+	int how;
+	int noeof;
+};
+
+FIXTURE_VARIANT_ADD(eof, exit){
+	.how = LEAVE_EXIT,
+};
+
+FIXTURE_VARIANT_ADD(eof, close){
+	.how = LEAVE_CLOSE,
+};
+
+FIXTURE_VARIANT_ADD(eof, killed){
+	.how = LEAVE_KILLED,
+};
+
+FIXTURE_VARIANT_ADD(eof, daemon_keeps_mapping){
+	.how = LEAVE_DAEMON,
+};
+
+FIXTURE_VARIANT_ADD(eof, noeof){
+	.how = LEAVE_EXIT,
+	.noeof = 1,
+};
+
+FIXTURE_SETUP(eof)
+{
+	ASSERT_EQ(0, ksync_queue_open(&self->q, NULL, variant->noeof ? KSYNC_QUEUE_NOEOF : 0, 0600,
+				      8, 1));
+}
+
+FIXTURE_TEARDOWN(eof)
+{
+	ksync_queue_close(self->q);
+}
+
+TEST_F(eof, last_sender_leaving)
+{
+	struct timespec dl;
+	int go[2];
+	pid_t a, b;
+	char c;
+
+	/* a receiver alone is not a sender: nothing ends */
+	ASSERT_EQ(-EAGAIN, ksync_queue_try_recv(self->q, &c, 1));
+	ASSERT_EQ(0, pipe(go));
+	b = producer_child(self->q, variant->how, 3, go[0]);
+	a = producer_child(self->q, LEAVE_EXIT, 2, -1);
+	dl = in_ms(10000);
+	for (int i = 0; i < 5; i++)
+		ASSERT_EQ(1, ksync_queue_recv(self->q, &c, 1, &dl));
+	/* one sender is gone, the other still holds the queue */
+	ASSERT_EQ(0, wait_child(a, 10000));
+	ASSERT_EQ(1, (int)queue_stats(self->q).senders);
+	ASSERT_EQ(0, (int)queue_stats(self->q).shutdown);
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	close(go[0]);
+	close(go[1]);
+	if (variant->how == LEAVE_EXIT || variant->how == LEAVE_KILLED)
+		wait_child(b, 10000);
+	if (variant->noeof) {
+		dl = in_ms(100);
+		ASSERT_EQ(-ETIMEDOUT, ksync_queue_recv(self->q, &c, 1, &dl));
+		ASSERT_EQ(0, (int)queue_stats(self->q).shutdown);
+		return;
+	}
+	/* the last sender let go: EOF, for a sleeping receiver too */
+	dl = in_ms(10000);
+	ASSERT_EQ(-EPIPE, ksync_queue_recv(self->q, &c, 1, &dl));
+	ASSERT_EQ(-EPIPE, ksync_queue_send(self->q, "z", 1, NULL));
+	if (variant->how == LEAVE_CLOSE || variant->how == LEAVE_DAEMON) {
+		kill(b, SIGKILL);
+		wait_child(b, 10000);
+	}
+}
+
+/*
+ * A sender killed between claiming a slot and publishing it: the claim is
+ * made by hand here, with the child's own token, so that death comes at
+ * exactly that point.  Receivers behind it must not hang.
+ */
+TEST(killed_holding_a_claim)
+{
+	struct ksync_queue_info info;
+	ksync_queue_t *q, *k;
+	int pipefd[2];
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, ksync_queue_open(&q, NULL, KSYNC_QUEUE_NOEOF, 0600, 4, 1));
+	ASSERT_EQ(0, ksync_queue_from_fd(&k, ksync_queue_fd(q)));
+	ASSERT_EQ(0, ioctl(ksync_queue_fd(q), KSYNC_IOC_QUEUE_INFO, &info));
+	ASSERT_EQ(0, pipe(pipefd));
+	ASSERT_EQ(0, ksync_queue_send(q, "a", 1, NULL));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct ksync_queue_join j = { .size = sizeof(j) };
+		struct ksync_queue_shared *hdr;
+		struct ksync_queue_slot *slot;
+		uint64_t t;
+
+		hdr = mmap(NULL, info.map_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			   ksync_queue_fd(q), 0);
+		if (hdr == MAP_FAILED || ioctl(ksync_queue_fd(q), KSYNC_IOC_QUEUE_JOIN, &j) ||
+		    !j.token)
+			_exit(1);
+		t = __atomic_load_n(&hdr->tail, __ATOMIC_ACQUIRE);
+		slot = (void *)((char *)hdr + info.ring_offset + (t % 4) * info.slot_size);
+		__atomic_fetch_add(&hdr->inflight[j.token], 1, __ATOMIC_RELAXED);
+		if (!__atomic_compare_exchange_n(
+			    &slot->seq, &(uint64_t){ (t << 1) & KSYNC_QUEUE_SEQ_POS },
+			    ((t << 1) & KSYNC_QUEUE_SEQ_POS) | KSYNC_QUEUE_SEQ_BUSY |
+				    (uint64_t)j.token << KSYNC_QUEUE_TOKEN_SHIFT,
+			    0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			_exit(2);
+		__atomic_compare_exchange_n(&hdr->tail, &t, t + 1, 0, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED);
+		if (write(pipefd[1], "c", 1) != 1)
+			_exit(3);
+		pause(); /* killed here, the claim unpublished */
+		_exit(4);
+	}
+	ASSERT_EQ(1, read(pipefd[0], &c, 1));
+	ASSERT_EQ(0, ksync_queue_send(q, "b", 1, NULL));
+	ASSERT_EQ(3, ksync_queue_len(q));
+	ASSERT_EQ(1, ksync_queue_recv(q, &c, 1, NULL));
+	ASSERT_EQ('a', c);
+	/* "b" waits behind the claim, on the ring and in the kernel */
+	ASSERT_EQ(-EAGAIN, ksync_queue_try_recv(q, &c, 1));
+	ASSERT_EQ(-EAGAIN, ksync_queue_try_recv(k, &c, 1));
+	pid_t r = recv_child(q, 20000);
+
+	ASSERT_TRUE(wait_queue_sleepers(q, 1, 1, 10000));
+	kill(pid, SIGKILL);
+	ASSERT_EQ(128 + SIGKILL, wait_child(pid, 10000));
+	/* the claim became a tombstone: the sleeper gets "b" */
+	ASSERT_EQ(Q_OK + 20 + 'b', wait_child(r, 10000));
+	ASSERT_EQ(1, (int)queue_stats(q).tombstones);
+	ASSERT_EQ(0, ksync_queue_len(q));
+	ASSERT_EQ(0, ksync_queue_close(k));
+	ASSERT_EQ(0, ksync_queue_close(q));
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+TEST(signals)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	ksync_queue_t *q;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, ksync_queue_open(&q, NULL, KSYNC_QUEUE_NOEOF, 0600, 2, 1));
+	/* a handler ends the wait with -EINTR */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct timespec dl = in_ms(20000);
+
+		sigaction(SIGUSR1, &sa, NULL);
+		_exit(code_of(ksync_queue_recv(q, &c, 1, &dl)));
+	}
+	ASSERT_TRUE(wait_queue_sleepers(q, 1, 1, 10000));
+	kill(pid, SIGUSR1);
+	ASSERT_EQ(Q_EINTR, wait_child(pid, 10000));
+	ASSERT_EQ(0, (int)queue_stats(q).recv_sleepers);
+
+	/* stop and continue change nothing: the wait goes on */
+	pid = recv_child(q, 20000);
+	ASSERT_TRUE(wait_queue_sleepers(q, 1, 1, 10000));
+	kill(pid, SIGSTOP);
+	ASSERT_TRUE(wait_stopped(pid, WUNTRACED));
+	kill(pid, SIGCONT);
+	ASSERT_TRUE(wait_stopped(pid, WCONTINUED));
+	ASSERT_TRUE(wait_queue_sleepers(q, 1, 1, 10000));
+	ASSERT_EQ(0, ksync_queue_send(q, "s", 1, NULL));
+	ASSERT_EQ(Q_OK + 20 + 's', wait_child(pid, 10000));
+	ASSERT_EQ(0, ksync_queue_close(q));
+}
+
+TEST_HARNESS_MAIN
