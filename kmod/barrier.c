@@ -613,7 +613,9 @@ static long bar_join(struct ksync_file *kf, void __user *uarg)
 	long ret;
 
 	ret = bar_ctl_args(&args, uarg, false);
-	return ret ? ret : ksync_party_join(kf, NULL);
+	if (!ret)
+		ret = ksync_party_join(kf, NULL);
+	return ret < 0 ? ret : 0;
 }
 
 static long bar_info(struct ksync_file *kf, void __user *uarg)

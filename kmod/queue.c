@@ -857,7 +857,13 @@ static struct ksync_obj *q_create(const struct ksync_open_args *args)
 	q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
 	if (!q)
 		return ERR_PTR(-ENOMEM);
-	q->mem = __vmalloc(bytes, GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN);
+	/*
+	 * Up to max_queue_bytes at a user's request: past the memory
+	 * cgroup's limit (or the machine's memory) the open fails with
+	 * -ENOMEM rather than waking the OOM killer.
+	 */
+	q->mem = __vmalloc(bytes, GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN |
+			   __GFP_RETRY_MAYFAIL);
 	if (!q->mem) {
 		kfree(q);
 		return ERR_PTR(-ENOMEM);

@@ -382,6 +382,33 @@ static int op_barrier(const char *name)
 }
 
 /*
+ * A queue: open (object, ring, file, map file), a send on the ring (a
+ * party entry, a claim token), a send through the kernel, receives.
+ */
+static int op_queue(const char *name)
+{
+	ksync_queue_t *q, *k = NULL;
+	char buf[8];
+	int ret = ksync_queue_open(&q, name, KSYNC_CREATE, 0600, 4, 8);
+
+	if (ret)
+		return ret;
+	ret = ksync_queue_send(q, "a", 1, NULL);
+	if (!ret)
+		ret = ksync_queue_open(&k, name, KSYNC_QUEUE_KERNEL, 0, 0, 0);
+	if (!ret)
+		ret = ksync_queue_send(k, "b", 1, NULL);
+	if (!ret)
+		ret = ksync_queue_recv(k, buf, sizeof(buf), NULL) == 1 ? 0 : -EBADMSG;
+	if (!ret)
+		ret = ksync_queue_recv(q, buf, sizeof(buf), NULL) == 1 ? 0 : -EBADMSG;
+	if (k)
+		ksync_queue_close(k);
+	ksync_queue_close(q);
+	return ret;
+}
+
+/*
  * Every allocation on each path fails in turn: each call fails cleanly
  * (-ENOMEM, or whatever the failing layer reports) or succeeds, nothing
  * leaks (the object count; kmemleak checks the rest after rmmod), and the
@@ -389,8 +416,9 @@ static int op_barrier(const char *name)
  */
 TEST_F(abi, allocation_failures)
 {
-	int (*ops[])(const char *) = { op_open_named, op_open_anon, op_list, op_barrier };
-	const char *opnames[] = { "open named", "open anonymous with UNDO", "list", "barrier" };
+	int (*ops[])(const char *) = { op_open_named, op_open_anon, op_list, op_barrier, op_queue };
+	const char *opnames[] = { "open named", "open anonymous with UNDO", "list", "barrier",
+				  "queue" };
 	char name[64], keepname[64];
 	ksync_sem_t *keep;
 
