@@ -12,14 +12,18 @@
  * receiver copies the message out *before* it takes it with a
  * compare-and-swap, so that a receiver that dies takes nothing.
  *
- * While nobody sleeps, libksync sends and receives on the ring alone.  A
- * process that must wait comes here: under q->lock we count it, set KWAKE
- * in the state word and look at the ring again before it sleeps (q_one).
- * From then on every operation comes here, and a process that sent or
- * received on the ring just before it saw KWAKE calls KSYNC_IOC_QUEUE_WAKE
- * after it: the futex protocol (docs/design.md has the orderings).  Here,
- * sleepers are granted in FIFO order, one per message or free slot
- * (q_settle), so wake-ups are exact and nobody barges past a sleeper.
+ * libksync sends and receives on the ring alone whenever it finds room or
+ * a message.  A process that must wait comes here: under q->lock we count
+ * it, set RECV_WAIT (or SEND_WAIT) in the state word and look at the ring
+ * again before it sleeps (q_one).  A process that sends on the ring reads
+ * the state word after it, and if receivers wait it calls
+ * KSYNC_IOC_QUEUE_WAKE; likewise a receiver for senders: an eventcount,
+ * the futex protocol (docs/design.md has the orderings).  Here, sleepers
+ * are granted in FIFO order, one per message or free slot beyond those
+ * already granted (q_settle), so one message wakes one receiver.  An
+ * operation on the ring that finds a message takes it even if somebody
+ * sleeps (as a futex lock may be taken past its sleepers); a woken
+ * sleeper that finds its message gone goes back to the head of the line.
  *
  * The module moves messages itself for whoever comes here: it claims and
  * publishes slots with the same compare-and-swaps as the library, and
@@ -66,7 +70,7 @@ enum { Q_SEND, Q_RECV };
 #define Q_BATCH_MAX	1024
 /* Faults one message may take before the call gives up with -EFAULT. */
 #define Q_FAULTS	8
-/* Races lost to processes that missed KWAKE, beyond the capacity. */
+/* Races lost to processes on the ring, beyond the capacity. */
 #define Q_RACES		64
 
 struct ksync_queue {
@@ -157,17 +161,19 @@ static u64 q_ring_bytes(u32 capacity, u32 msg_size)
 /*
  * Write the state word from our own state.  Fully ordered: pairs with the
  * full fence a process issues between its operation on the ring and its
- * read of the state word (ulib/queue.c).  Either it sees KWAKE and comes
- * to wake us, or what we read of the ring after this shows its operation.
+ * read of the state word (ulib/queue.c).  Either it sees RECV_WAIT (or
+ * SEND_WAIT) and comes to wake us, or what we read of the ring after this
+ * shows its operation.
  */
 static void q_publish_state(struct ksync_queue *q)
 {
 	u64 st = 0;
 
 	lockdep_assert_held(&q->lock);
-	if (q->sleeping[Q_SEND] || q->sleeping[Q_RECV] || q->granted[Q_SEND] ||
-	    q->granted[Q_RECV] || q->armed[Q_SEND] || q->armed[Q_RECV])
-		st |= KSYNC_QUEUE_STATE_KWAKE;
+	if (q->sleeping[Q_RECV] || q->armed[Q_RECV])
+		st |= KSYNC_QUEUE_STATE_RECV_WAIT;
+	if (q->sleeping[Q_SEND] || q->armed[Q_SEND])
+		st |= KSYNC_QUEUE_STATE_SEND_WAIT;
 	if (q->shutdown)
 		st |= KSYNC_QUEUE_STATE_SHUTDOWN;
 	if (q->broken)
@@ -286,7 +292,7 @@ static void q_settle(struct ksync_queue *q)
 	int side;
 
 	lockdep_assert_held(&q->lock);
-	/* KWAKE first, then the ring: see q_publish_state() */
+	/* the WAIT bits first, then the ring: see q_publish_state() */
 	q_publish_state(q);
 	for (side = Q_SEND; side <= Q_RECV; side++) {
 		list_for_each_entry_safe(w, n, &q->waiters[side], node) {
@@ -456,7 +462,7 @@ static int q_one(struct ksync_queue *q, int side, struct q_msg *m,
 				list_add_tail(&w.node, &q->waiters[side]);
 			q->sleeping[side]++;
 			queued = true;
-			/* sets KWAKE, then looks again: may grant us at once */
+			/* sets our WAIT bit, then looks again: may grant us */
 			q_settle(q);
 			continue;
 		}
@@ -513,7 +519,7 @@ static int q_join_sender(struct ksync_file *kf, u32 *token)
 	if (id < 0)
 		return id;
 	if (id) {
-		WRITE_ONCE(q->hdr->inflight[id], 0);
+		WRITE_ONCE(q->hdr->claimed[id], 0);
 		ret = ksync_party_set_tag(kf, id);
 		if (ret) {	/* another thread was first, or we let go */
 			ida_free(&q->tokens, id);
@@ -550,7 +556,7 @@ static void q_repair(struct ksync_queue *q, u32 token)
 	u64 found = 0;
 	u32 i;
 
-	if (!READ_ONCE(q->hdr->inflight[token]))
+	if (!READ_ONCE(q->hdr->claimed[token]))
 		return;
 	for (i = 0; i < q->capacity; i++) {
 		struct ksync_queue_slot *slot = q_slot(q, i);
@@ -572,7 +578,7 @@ static void q_repair(struct ksync_queue *q, u32 token)
 		if (!(i % 4096))
 			cond_resched();
 	}
-	WRITE_ONCE(q->hdr->inflight[token], 0);
+	WRITE_ONCE(q->hdr->claimed[token], 0);
 	mutex_lock(&q->lock);
 	q->tombstones += found;
 	mutex_unlock(&q->lock);
@@ -800,9 +806,9 @@ static long q_ioctl(struct ksync_file *kf, unsigned int cmd, void __user *uarg)
 
 /*
  * Ready as the operations would find it now, FIFO included.  A side the
- * poller wants and that is not ready is armed (KWAKE): the next change
- * comes here and wakes the poller.  Having armed, look again, in case a
- * process changed the ring before it could see KWAKE.
+ * poller wants and that is not ready is armed (its WAIT bit): the next
+ * change comes here and wakes the poller.  Having armed, look again, in
+ * case a process changed the ring before it could see the bit.
  */
 static __poll_t q_poll(struct ksync_file *kf, __poll_t want)
 {
@@ -874,8 +880,8 @@ static struct ksync_obj *q_create(const struct ksync_open_args *args)
 	q->capacity = args->queue.capacity;
 	q->msg_size = args->queue.msg_size;
 	q->slot_size = KSYNC_QUEUE_SLOT_SIZE(q->msg_size);
-	q->max_token = (PAGE_SIZE - offsetof(struct ksync_queue_shared, inflight)) /
-		       sizeof(q->hdr->inflight[0]) - 1;
+	q->max_token = (PAGE_SIZE - offsetof(struct ksync_queue_shared, claimed)) /
+		       sizeof(q->hdr->claimed[0]) - 1;
 	q->noeof = args->flags & KSYNC_OPEN_NOEOF;
 	for (i = 0; i < q->capacity; i++) {
 		atomic64_set(q_seq(q_slot(q, i)), q_free(i));

@@ -481,7 +481,7 @@ TEST(killed_holding_a_claim)
 			_exit(1);
 		t = __atomic_load_n(&hdr->tail, __ATOMIC_ACQUIRE);
 		slot = (void *)((char *)hdr + info.ring_offset + (t % 4) * info.slot_size);
-		__atomic_fetch_add(&hdr->inflight[j.token], 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&hdr->claimed[j.token], 1, __ATOMIC_RELAXED);
 		if (!__atomic_compare_exchange_n(
 			    &slot->seq, &(uint64_t){ (t << 1) & KSYNC_QUEUE_SEQ_POS },
 			    ((t << 1) & KSYNC_QUEUE_SEQ_POS) | KSYNC_QUEUE_SEQ_BUSY |

@@ -129,15 +129,6 @@ static int barrier_kernel(ksync_barrier_t *b, uint32_t flags, uint32_t gen,
 	return ksync_ioctl(b->fd, KSYNC_IOC_BARRIER_BREAK, &ctl) == 1 ? 0 : -EINTR;
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield");
-#endif
-}
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;

@@ -31,6 +31,16 @@ int ksync_map_page(int fd, void **page, size_t *len);
 /* Unmap the page and close the fd; the first error, or 0. */
 int ksync_unmap_close(void *page, size_t len, int fd);
 
+/* A pause in a loop that watches shared memory. */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield");
+#endif
+}
+
 /* Changes in every child at fork(); never 0. */
 unsigned int ksync_process_epoch(void);
 

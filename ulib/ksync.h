@@ -208,6 +208,14 @@ int ksync_queue_recv_batch(ksync_queue_t *q, struct iovec *bufs, unsigned int co
  */
 int ksync_queue_shutdown(ksync_queue_t *q);
 
+/*
+ * Count this process as a sender of the handle from now on, as its first
+ * send would: the queue does not end by itself before the process lets
+ * go.  A coordinator calls this before it starts producers that might
+ * otherwise all come and go before the last of them has sent.
+ */
+int ksync_queue_join(ksync_queue_t *q);
+
 /* Messages queued now (and being sent). */
 int ksync_queue_len(ksync_queue_t *q);
 

@@ -4,15 +4,16 @@
  * and its rules are in <linux/ksync.h>, the protocol in docs/design.md).
  * A sender that finds a free slot and a receiver that finds a message
  * complete on the ring, without a system call; they enter the kernel to
- * sleep, to wake a sleeper (KWAKE), or when the queue is shut down or
- * broken.  KSYNC_QUEUE_KERNEL handles map nothing and do everything in the
- * kernel (kmod/queue.c).
+ * sleep, to wake a sleeper of the other side (RECV_WAIT, SEND_WAIT), or
+ * when the queue is shut down or broken.  KSYNC_QUEUE_KERNEL handles map nothing and do everything
+ * in the kernel (kmod/queue.c).
  */
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -79,19 +80,20 @@ static uint64_t state_of(const ksync_queue_t *q)
 	return atomic_load_explicit(w64(&q->hdr->state), memory_order_acquire);
 }
 
-#define GO_KERNEL (KSYNC_QUEUE_STATE_KWAKE | KSYNC_QUEUE_STATE_SHUTDOWN | KSYNC_QUEUE_STATE_BROKEN)
+#define GO_KERNEL (KSYNC_QUEUE_STATE_SHUTDOWN | KSYNC_QUEUE_STATE_BROKEN)
 
 /*
- * After an operation on the ring: a full fence, then the state word.  The
- * fence pairs with the kernel's fully ordered write of KWAKE before it
- * looks at the ring (q_publish_state() in kmod/queue.c): either we see
- * KWAKE here and wake the sleeper, or the kernel saw what we did.
+ * After an operation on the ring (a seq_cst store or compare-and-swap of
+ * the slot), a seq_cst read of the state word: the pair is ordered as a
+ * full fence would order it (on x86 the store or the CAS is the locked
+ * instruction), and pairs with the kernel's fully ordered write of the
+ * WAIT bits before it looks at the ring (q_publish_state() in
+ * kmod/queue.c): either we see the other side's bit here and wake its
+ * sleeper, or the kernel saw what we did.
  */
-static void wake_if_needed(ksync_queue_t *q)
+static void wake_if_needed(ksync_queue_t *q, uint64_t bit)
 {
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(w64(&q->hdr->state), memory_order_relaxed) &
-	    KSYNC_QUEUE_STATE_KWAKE)
+	if (atomic_load_explicit(w64(&q->hdr->state), memory_order_seq_cst) & bit)
 		ksync_ioctl(q->fd, KSYNC_IOC_QUEUE_WAKE, NULL);
 }
 
@@ -107,6 +109,10 @@ static uint32_t sender_token(ksync_queue_t *q)
 	args.size = sizeof(args);
 	if (ksync_ioctl(q->fd, KSYNC_IOC_QUEUE_JOIN, &args) < 0)
 		return 0; /* the kernel path will say why */
+	/* the kernel looks for our claims when we go only if this is set */
+	if (args.token)
+		atomic_store_explicit((_Atomic uint32_t *)&q->hdr->claimed[args.token], 1,
+				      memory_order_relaxed);
 	atomic_store_explicit(&q->token, args.token, memory_order_relaxed);
 	atomic_store_explicit(&q->joined, epoch, memory_order_release);
 	return args.token;
@@ -118,7 +124,6 @@ static uint32_t sender_token(ksync_queue_t *q)
  */
 static int fast_send(ksync_queue_t *q, const void *msg, size_t len)
 {
-	_Atomic uint32_t *inflight;
 	struct ksync_queue_slot *slot;
 	uint64_t t, s, stamp, st;
 	uint32_t token;
@@ -129,35 +134,29 @@ static int fast_send(ksync_queue_t *q, const void *msg, size_t len)
 	token = sender_token(q);
 	if (!token)
 		return 0;
-	inflight = (_Atomic uint32_t *)&q->hdr->inflight[token];
 	stamp = KSYNC_QUEUE_SEQ_BUSY | (uint64_t)token << KSYNC_QUEUE_TOKEN_SHIFT;
-	/* the kernel looks for our claims only if this says we may hold one */
-	atomic_fetch_add_explicit(inflight, 1, memory_order_relaxed);
 	t = atomic_load_explicit(w64(&q->hdr->tail), memory_order_relaxed);
 	for (steps = 0;; steps++) {
 		int64_t d;
 
-		if (steps == FAST_STEPS) {
-			atomic_fetch_sub_explicit(inflight, 1, memory_order_relaxed);
+		if (steps == FAST_STEPS)
 			return 0;
-		}
 		slot = slot_at(q, t);
 		/* acquire: pairs with the receiver's taking compare-and-swap */
 		s = atomic_load_explicit(w64(&slot->seq), memory_order_acquire);
 		d = seq_diff(s & KSYNC_QUEUE_SEQ_POS, seq_free(t));
 		if (d == 0 && !(s & KSYNC_QUEUE_SEQ_BUSY)) {
+			/* seq_cst: see the read of state below */
 			if (atomic_compare_exchange_weak_explicit(
-				    w64(&slot->seq), &s, seq_free(t) | stamp, memory_order_acquire,
+				    w64(&slot->seq), &s, seq_free(t) | stamp, memory_order_seq_cst,
 				    memory_order_relaxed))
 				break;
 		} else if (d < 0) {
 			uint64_t now =
 				atomic_load_explicit(w64(&q->hdr->tail), memory_order_relaxed);
 
-			if (now == t) { /* full */
-				atomic_fetch_sub_explicit(inflight, 1, memory_order_relaxed);
+			if (now == t) /* full */
 				return 0;
-			}
 			t = now;
 			continue;
 		} else {
@@ -171,12 +170,12 @@ static int fast_send(ksync_queue_t *q, const void *msg, size_t len)
 	atomic_compare_exchange_strong_explicit(w64(&q->hdr->tail), &(uint64_t){ t }, t + 1,
 						memory_order_relaxed, memory_order_relaxed);
 	/*
-	 * Shut down since we looked?  The fence pairs with the kernel's fully
-	 * ordered write of SHUTDOWN before receivers decide that the ring is
-	 * drained: either we see it, or they see our claim and wait for it.
+	 * Shut down since we looked?  Our claim (seq_cst) and this read
+	 * (seq_cst) pair with the kernel's fully ordered write of SHUTDOWN
+	 * before receivers decide that the ring is drained: either we see it,
+	 * or they see our claim and wait for it.
 	 */
-	atomic_thread_fence(memory_order_seq_cst);
-	st = atomic_load_explicit(w64(&q->hdr->state), memory_order_relaxed);
+	st = atomic_load_explicit(w64(&q->hdr->state), memory_order_seq_cst);
 	if (unlikely(st & (KSYNC_QUEUE_STATE_SHUTDOWN | KSYNC_QUEUE_STATE_BROKEN))) {
 		slot->len = KSYNC_QUEUE_TOMBSTONE;
 		len = 0;
@@ -184,11 +183,13 @@ static int fast_send(ksync_queue_t *q, const void *msg, size_t len)
 		memcpy(slot->data, msg, len);
 		slot->len = (uint32_t)len;
 	}
-	/* release: the length and payload before FULL; pairs with the
-	 * receiver's acquire load of seq */
-	atomic_store_explicit(w64(&slot->seq), seq_full(t), memory_order_release);
-	atomic_fetch_sub_explicit(inflight, 1, memory_order_release);
-	wake_if_needed(q);
+	/*
+	 * The length and payload before FULL (release, pairing with the
+	 * receiver's acquire load of seq); seq_cst, for the read of state in
+	 * wake_if_needed().
+	 */
+	atomic_store_explicit(w64(&slot->seq), seq_full(t), memory_order_seq_cst);
+	wake_if_needed(q, KSYNC_QUEUE_STATE_RECV_WAIT);
 	if (st & KSYNC_QUEUE_STATE_BROKEN)
 		return -ENOTRECOVERABLE;
 	return st & KSYNC_QUEUE_STATE_SHUTDOWN ? -EPIPE : 1;
@@ -208,7 +209,8 @@ static ssize_t fast_recv(ksync_queue_t *q, void *buf, size_t room)
 	uint32_t len;
 	int steps;
 
-	if (state_of(q) & GO_KERNEL)
+	/* shut down: take what is there; the kernel says when it is drained */
+	if (state_of(q) & KSYNC_QUEUE_STATE_BROKEN)
 		return EMPTY;
 	h = atomic_load_explicit(w64(&q->hdr->head), memory_order_relaxed);
 	for (steps = 0; steps < FAST_STEPS; steps++) {
@@ -227,16 +229,16 @@ static ssize_t fast_recv(ksync_queue_t *q, void *buf, size_t room)
 					return -EMSGSIZE;
 				memcpy(buf, slot->data, len);
 			}
-			/* acq_rel: our copy is done before a sender may claim
-			 * the slot (release), and pairs with its claim */
+			/* release: our copy is done before a sender may claim
+			 * the slot; seq_cst for wake_if_needed() */
 			if (atomic_compare_exchange_strong_explicit(
 				    w64(&slot->seq), &s, seq_free(h + q->capacity),
-				    memory_order_acq_rel, memory_order_relaxed)) {
+				    memory_order_seq_cst, memory_order_relaxed)) {
 				atomic_compare_exchange_strong_explicit(
 					w64(&q->hdr->head), &(uint64_t){ h }, h + 1,
 					memory_order_relaxed, memory_order_relaxed);
 				if (len != KSYNC_QUEUE_TOMBSTONE) {
-					wake_if_needed(q);
+					wake_if_needed(q, KSYNC_QUEUE_STATE_SEND_WAIT);
 					return len;
 				}
 			}
@@ -314,8 +316,8 @@ static int spin_step(ksync_queue_t *q, struct timespec *start, int *steps)
 		clock_gettime(CLOCK_MONOTONIC, start);
 		return 1;
 	}
-	for (int i = 0; i < 64; i++)
-		__builtin_ia32_pause();
+	/* give the CPU to whoever we wait for, if it waits for one */
+	sched_yield();
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (uint64_t)((now.tv_sec - start->tv_sec) * 1000000000L + now.tv_nsec -
 			  start->tv_nsec) < max;
@@ -460,6 +462,17 @@ int ksync_queue_recv_batch(ksync_queue_t *q, struct iovec *bufs, unsigned int co
 	if (len == -ETIMEDOUT && deadline == &past)
 		return -EAGAIN;
 	return (int)len;
+}
+
+int ksync_queue_join(ksync_queue_t *q)
+{
+	struct ksync_queue_join args;
+
+	if (!q)
+		return -EINVAL;
+	memset(&args, 0, sizeof(args));
+	args.size = sizeof(args);
+	return ksync_ioctl(q->fd, KSYNC_IOC_QUEUE_JOIN, &args);
 }
 
 int ksync_queue_shutdown(ksync_queue_t *q)

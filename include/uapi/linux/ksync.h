@@ -363,12 +363,14 @@ struct ksync_queue_info {
  * fails, another receiver had it.  Anyone who finds a slot already past
  * the index it read moves the index on (compare-and-swap, t to t + 1).
  * A FULL slot whose len is KSYNC_QUEUE_TOMBSTONE is taken and skipped: the
- * module put it there for a sender that died holding a claim.  While
- * 'state' has KWAKE, SHUTDOWN or BROKEN set, operations go to the module;
- * after a send or a receive on the ring, a process reads 'state' again
- * (after a full fence) and calls KSYNC_IOC_QUEUE_WAKE if KWAKE is set.
- * A sending process keeps inflight[token] above zero while it may hold
- * a claim.  docs/design.md has the protocol and its orderings.
+ * module put it there for a sender that died holding a claim.  After a
+ * send on the ring a process issues a full fence and reads 'state': if
+ * RECV_WAIT is set (receivers sleep or poll), it calls
+ * KSYNC_IOC_QUEUE_WAKE; after a receive, likewise for SEND_WAIT.  While
+ * SHUTDOWN or BROKEN is set, sends go to the module, and so does a
+ * receive that finds the ring empty.  A sending process sets
+ * claimed[token] before its first claim.  docs/design.md has the protocol
+ * and its orderings.
  */
 struct ksync_queue_shared {
 	__aligned_u64 state;	/* written by the module only */
@@ -378,7 +380,7 @@ struct ksync_queue_shared {
 	__aligned_u64 head;	/* next position to receive */
 	__aligned_u64 pad2[7];
 	__aligned_u64 reserved[8];
-	__u32 inflight[];	/* indexed by token, up to the page's end */
+	__u32 claimed[];	/* by token, to the page's end: it may hold claims */
 };
 
 struct ksync_queue_slot {
@@ -388,10 +390,11 @@ struct ksync_queue_slot {
 	__u8 data[];
 };
 
-#define KSYNC_QUEUE_STATE_KWAKE	(1ULL << 0)	/* somebody sleeps or polls */
+#define KSYNC_QUEUE_STATE_RECV_WAIT	(1ULL << 0)	/* wake after a send */
 #define KSYNC_QUEUE_STATE_SHUTDOWN	(1ULL << 1)
 #define KSYNC_QUEUE_STATE_BROKEN	(1ULL << 2)	/* the ring was found corrupt */
 #define KSYNC_QUEUE_STATE_NOEOF	(1ULL << 3)	/* info and listing only */
+#define KSYNC_QUEUE_STATE_SEND_WAIT	(1ULL << 4)	/* wake after a receive */
 
 #define KSYNC_QUEUE_SEQ_POS	0x0000ffffffffffffULL
 #define KSYNC_QUEUE_SEQ_TOKEN	0x7fff000000000000ULL
