@@ -70,8 +70,12 @@ enum { Q_SEND, Q_RECV };
 #define Q_BATCH_MAX	1024
 /* Faults one message may take before the call gives up with -EFAULT. */
 #define Q_FAULTS	8
-/* Races lost to processes on the ring, beyond the capacity. */
-#define Q_RACES		64
+/*
+ * Races we lose to processes on the ring before we let them have it (as
+ * if the ring had been full, or empty): the caller sleeps, and the next
+ * change wakes it.  Losing is no sign of damage: they are faster there.
+ */
+#define Q_RACES		4
 
 struct ksync_queue {
 	struct ksync_obj obj;
@@ -336,7 +340,7 @@ static int q_send_one(struct ksync_queue *q, const struct q_msg *m)
 	s64 seq;
 	u64 pos;
 
-	for (tries = 0; tries < q->capacity + Q_RACES; tries++) {
+	for (tries = 0; tries < Q_RACES; tries++) {
 		q_sync(q, Q_SEND);
 		pos = atomic64_read(q_index(q, Q_SEND));
 		slot = q_slot(q, pos);
@@ -363,7 +367,7 @@ static int q_send_one(struct ksync_queue *q, const struct q_msg *m)
 		}
 		return 1;
 	}
-	return q_break(q);
+	return 0;
 }
 
 /*
@@ -404,7 +408,7 @@ static int q_recv_one(struct ksync_queue *q, struct q_msg *m)
 		m->len = len;
 		return 1;
 	}
-	return q_break(q);
+	return 0;
 }
 
 /*
@@ -440,6 +444,8 @@ static int q_one(struct ksync_queue *q, int side, struct q_msg *m,
 			ret = side == Q_SEND ? q_send_one(q, m) : q_recv_one(q, m);
 			if (ret)
 				break;
+			/* the ring's users were faster: let them run */
+			cond_resched();
 		}
 		if (side == Q_RECV && q->shutdown && q_drained(q)) {
 			ret = -EPIPE;

@@ -10,12 +10,14 @@
  * liburcu), 8-byte and 1 KiB messages, one message per call or batches
  * (ksync: send_batch/recv_batch of 32; a pipe: one write of as many
  * messages as PIPE_BUF holds, up to 32; POSIX and SysV queues have no
- * batches).  The result is messages per second, the median of 3 runs with
- * the kinds interleaved, and ksync's ratio to each of the others.  For
+ * batches).  The result is messages per second, the median of 5 runs with
+ * the kinds interleaved (the fast ones move 4 times as many messages, so
+ * that every run lasts long enough to time), and ksync's ratio to each of the others.  For
  * ksync, the kernel entries per message (all processes) come from
  * ksync_queue_stats().
  *
- * Usage: bench_queue [SCALE]   (SCALE multiplies the message counts)
+ * Usage: bench_queue [SCALE]   (SCALE multiplies the message counts;
+ * BENCH_ONLY="4x4 8B" runs the cases whose label holds that text)
  */
 #define _LGPL_SOURCE
 #include <errno.h>
@@ -41,7 +43,7 @@
 
 #define CAPACITY 256
 #define BATCH 32
-#define RUNS 3
+#define RUNS 5
 
 enum { KSYNC, KSYNC_KERNEL, POSIXMQ, PIPE, SYSV, URCU, NKINDS };
 static const char *const names[NKINDS] = {
@@ -511,8 +513,13 @@ int main(int argc, char **argv)
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		long total = (long)((cases[k].size == 8 ? 200000 : 50000) * scale);
 		double v[NKINDS][RUNS], med[NKINDS], kpm[RUNS];
+		const char *only = getenv("BENCH_ONLY");
 		char label[32];
 
+		snprintf(label, sizeof(label), "%dx%d %zuB %s", cases[k].p, cases[k].p,
+			 cases[k].size, cases[k].batch ? "batch" : "single");
+		if (only && !strstr(label, only))
+			continue;
 		for (int r = 0; r < RUNS; r++) {
 			for (int kind = 0; kind < NKINDS; kind++) {
 				struct result res;
@@ -522,7 +529,8 @@ int main(int argc, char **argv)
 					v[kind][r] = 0;
 					continue;
 				}
-				res = run(kind, cases[k].p, cases[k].size, cases[k].batch, total);
+				res = run(kind, cases[k].p, cases[k].size, cases[k].batch,
+					  kind == KSYNC || kind == URCU ? 4 * total : total);
 				v[kind][r] = res.msgs_per_s;
 				if (kind == KSYNC)
 					kpm[r] = res.kernel_per_msg;
@@ -533,8 +541,6 @@ int main(int argc, char **argv)
 			med[kind] = v[kind][RUNS / 2];
 		}
 		qsort(kpm, RUNS, sizeof(double), cmp);
-		snprintf(label, sizeof(label), "%dx%d %zuB %s", cases[k].p, cases[k].p,
-			 cases[k].size, cases[k].batch ? "batch" : "single");
 		printf("%-22s", label);
 		for (int kind = 0; kind < NKINDS; kind++)
 			if (med[kind] > 0)

@@ -239,7 +239,7 @@ struct ksync_queue_stats {
 int ksync_queue_stats(ksync_queue_t *q, struct ksync_queue_stats *st);
 
 /* The longest a blocking call watches the ring before it sleeps; 0 sleeps at
- * once.  Default 10000 ns. */
+ * once.  Default 2000 ns. */
 int ksync_queue_set_spin(ksync_queue_t *q, unsigned int max_ns);
 
 /*
