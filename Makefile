@@ -5,7 +5,8 @@
 #   make check           everything, in QEMU guests (installs what it needs)
 #   make check-host      the selftests against the running kernel's /dev/ksync
 #   make demo            K of N workers share a semaphore, in a guest
-#   make bench           ksync against sem_t, SysV, eventfd, pipes, pthread barriers; name lookup; in a guest
+#   make bench           ksync against sem_t, SysV, eventfd, pipes, pthread barriers, POSIX mq,
+#                        SysV msg, liburcu; name lookup; in a guest
 #   make install         library, header, ksync.pc (DESTDIR, PREFIX)
 #   make modules_install the module, for the running kernel (KDIR)
 
@@ -131,7 +132,7 @@ check-host: tests
 bench:
 	scripts/setup-host
 	$(MAKE) --no-print-directory tools
-	scripts/ksync-vm --mem 3072 -- sh -c '$(B)/tools/bench $(BENCH_SCALE) && $(B)/tools/bench_barrier $(BENCH_SCALE) && $(B)/tools/bench_names $(BENCH_SCALE) $(BENCH_NAMES)' 
+	scripts/ksync-vm --mem 3072 -- sh -c '$(B)/tools/bench $(BENCH_SCALE) && $(B)/tools/bench_barrier $(BENCH_SCALE) && $(B)/tools/bench_queue $(BENCH_SCALE) && $(B)/tools/bench_names $(BENCH_SCALE) $(BENCH_NAMES)' 
 
 # setup-host first: on a fresh machine even the compiler may be missing
 demo:
@@ -147,7 +148,7 @@ install: lib
 	ln -sf libksync.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libksync.so
 	install -m 644 ulib/ksync.h $(DESTDIR)$(INCLUDEDIR)/ksync.h
 	install -d $(DESTDIR)$(MANDIR)/man3
-	install -m 644 docs/ksync.3 docs/ksync_barrier.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 docs/ksync.3 docs/ksync_barrier.3 docs/ksync_queue.3 $(DESTDIR)$(MANDIR)/man3/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 		ulib/ksync.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/ksync.pc
@@ -155,7 +156,7 @@ install: lib
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libksync.* $(DESTDIR)$(INCLUDEDIR)/ksync.h \
 		$(DESTDIR)$(PKGCONFIGDIR)/ksync.pc $(DESTDIR)$(MANDIR)/man3/ksync.3 \
-		$(DESTDIR)$(MANDIR)/man3/ksync_barrier.3
+		$(DESTDIR)$(MANDIR)/man3/ksync_barrier.3 $(DESTDIR)$(MANDIR)/man3/ksync_queue.3
 
 modules_install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(B)/$(KVER) modules_install
