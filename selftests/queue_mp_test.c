@@ -7,6 +7,7 @@
  * holding a claim on the ring leaves a tombstone, not a hang; signals.
  */
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 
 #include "queue.h"
 #include "kselftest_harness.h"
@@ -77,7 +78,7 @@ FIXTURE(kxm)
 
 FIXTURE_VARIANT(kxm)
 {
-	int kernel;
+	int kernel; /* 1: everyone kernel-only; 2: odd consumers only */
 	int producers, consumers, per_producer;
 	unsigned int capacity;
 	int batch;
@@ -117,6 +118,15 @@ FIXTURE_VARIANT_ADD(kxm, kernel_4x4){
 	.producers = 4,
 	.consumers = 4,
 	.per_producer = 5000,
+	.capacity = 8,
+};
+
+/* the module's receivers race the ring's for every message */
+FIXTURE_VARIANT_ADD(kxm, mixed_4x4){
+	.kernel = 2,
+	.producers = 4,
+	.consumers = 4,
+	.per_producer = 10000,
 	.capacity = 8,
 };
 
@@ -233,13 +243,15 @@ TEST_F_TIMEOUT(kxm, exactly_once_in_order, 120)
 		pids[P + i] = fork();
 		ASSERT_LE(0, pids[P + i]);
 		if (pids[P + i] == 0)
-			_exit(consumer(self->use, self->seen, P, N, variant->batch));
+			_exit(consumer(variant->kernel == 2 && i % 2 == 0 ? self->q : self->use,
+				       self->seen, P, N, variant->batch));
 	}
 	for (i = 0; i < P; i++) {
 		pids[i] = fork();
 		ASSERT_LE(0, pids[i]);
 		if (pids[i] == 0)
-			_exit(producer(self->use, (uint32_t)i, N, variant->batch));
+			_exit(producer(variant->kernel == 2 ? self->q : self->use, (uint32_t)i, N,
+				       variant->batch));
 	}
 	/* the producers' exits shut the queue down: the consumers see EOF */
 	for (i = 0; i < P + C; i++)
@@ -555,6 +567,82 @@ TEST(signals)
 	ASSERT_TRUE(wait_queue_sleepers(q, 1, 1, 10000));
 	ASSERT_EQ(0, ksync_queue_send(q, "s", 1, NULL));
 	ASSERT_EQ(Q_OK + 20 + 's', wait_child(pid, 10000));
+
+	/* nor do ptrace and the cgroup freezer */
+	pid = recv_child(q, 20000);
+	ASSERT_TRUE(wait_queue_sleepers(q, 1, 1, 10000));
+	int status, frozen;
+
+	ASSERT_EQ(0, ptrace(PTRACE_ATTACH, pid, NULL, NULL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, ptrace(PTRACE_DETACH, pid, NULL, NULL));
+	ASSERT_TRUE(wait_queue_sleepers(q, 1, 1, 10000));
+	frozen = freeze_and_thaw(pid);
+	ASSERT_LE(0, frozen); /* 1: no cgroup2 here (the debug kernel) */
+	ASSERT_TRUE(wait_queue_sleepers(q, 1, 1, 10000));
+	ASSERT_EQ(0, ksync_queue_send(q, "t", 1, NULL));
+	ASSERT_EQ(Q_OK + 20 + 't', wait_child(pid, 10000));
+	ASSERT_EQ(0, ksync_queue_close(q));
+}
+
+/* A batch of 4 into a queue of 2, through the kernel: it sleeps after 2. */
+static pid_t batch_sender(ksync_queue_t *q, int handler)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct sigaction sa = { .sa_handler = on_usr1 };
+		struct iovec v[4];
+		char m[4] = { 'a', 'b', 'c', 'd' };
+		struct timespec dl = in_ms(20000);
+
+		if (handler)
+			sigaction(SIGUSR1, &sa, NULL);
+		for (int i = 0; i < 4; i++)
+			v[i] = (struct iovec){ &m[i], 1 };
+		_exit(ksync_queue_send_batch(q, v, 4, &dl));
+	}
+	return pid;
+}
+
+/*
+ * A batch that a signal interrupts after some were sent: a stop and
+ * continue restarts it where it was (none sent twice); a handler ends it
+ * with the count of those sent.
+ */
+TEST(batch_restarts_where_it_was)
+{
+	const char *name = test_name("q-batch-sig");
+	ksync_queue_t *q, *k;
+	char c[8];
+	pid_t pid;
+
+	ASSERT_EQ(0, ksync_queue_open(&q, name, KSYNC_CREATE | KSYNC_QUEUE_NOEOF, 0600, 2, 1));
+	ASSERT_EQ(0, ksync_queue_open(&k, name, KSYNC_QUEUE_KERNEL, 0, 0, 0));
+	ASSERT_EQ(0, ksync_unlink(name));
+
+	pid = batch_sender(k, 0);
+	ASSERT_TRUE(wait_queue_sleepers(q, 0, 1, 10000));
+	kill(pid, SIGSTOP);
+	ASSERT_TRUE(wait_stopped(pid, WUNTRACED));
+	kill(pid, SIGCONT);
+	ASSERT_TRUE(wait_stopped(pid, WCONTINUED));
+	ASSERT_TRUE(wait_queue_sleepers(q, 0, 1, 10000));
+	struct timespec dl = in_ms(10000);
+
+	for (int i = 0; i < 4; i++) {
+		ASSERT_EQ(1, ksync_queue_recv(q, &c[i], 1, &dl));
+		ASSERT_EQ('a' + i, c[i]);
+	}
+	ASSERT_EQ(4, wait_child(pid, 10000));
+	ASSERT_EQ(-EAGAIN, ksync_queue_try_recv(q, c, 1));
+
+	pid = batch_sender(k, 1);
+	ASSERT_TRUE(wait_queue_sleepers(q, 0, 1, 10000));
+	kill(pid, SIGUSR1);
+	ASSERT_EQ(2, wait_child(pid, 10000));
+	ASSERT_EQ(2, ksync_queue_len(q));
+	ASSERT_EQ(0, ksync_queue_close(k));
 	ASSERT_EQ(0, ksync_queue_close(q));
 }
 
