@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,15 +267,13 @@ static ssize_t fast_recv(ksync_queue_t *q, void *buf, size_t room)
 	return EMPTY;
 }
 
-/* The kernel path: SEND or RECV of count messages (an iovec array). */
-static int kernel_xfer(ksync_queue_t *q, unsigned long cmd, struct iovec *msgs, unsigned int count,
-		       const struct timespec *deadline)
+/* One KSYNC_IOC_QUEUE_SEND or _RECV; msgs in the ABI's layout. */
+static int xfer(ksync_queue_t *q, unsigned long cmd, void *msgs, unsigned int count,
+		const struct timespec *deadline)
 {
 	struct ksync_queue_xfer args;
 	int ret;
 
-	_Static_assert(sizeof(struct iovec) == sizeof(struct ksync_queue_msg),
-		       "the library passes iovecs as ksync_queue_msg");
 	memset(&args, 0, sizeof(args));
 	args.size = sizeof(args);
 	args.count = count;
@@ -290,6 +289,43 @@ static int kernel_xfer(ksync_queue_t *q, unsigned long cmd, struct iovec *msgs, 
 	if (ret == -EINTR && args.done)
 		return (int)args.done;
 	return ret;
+}
+
+/* On 64-bit, struct iovec is struct ksync_queue_msg: pass the caller's array. */
+#define IOV_IS_MSG                                                                     \
+	(sizeof(struct iovec) == sizeof(struct ksync_queue_msg) &&                     \
+	 offsetof(struct iovec, iov_base) == offsetof(struct ksync_queue_msg, base) && \
+	 offsetof(struct iovec, iov_len) == offsetof(struct ksync_queue_msg, len))
+
+/* The kernel path: SEND or RECV of count messages (an iovec array). */
+static int kernel_xfer(ksync_queue_t *q, unsigned long cmd, struct iovec *msgs, unsigned int count,
+		       const struct timespec *deadline)
+{
+	struct ksync_queue_msg m[32];
+	unsigned int done = 0, n, i;
+	int ret = 0;
+
+	if (IOV_IS_MSG)
+		return xfer(q, cmd, msgs, count, deadline);
+	/* elsewhere, 32 at a time through an array of the ABI's layout */
+	while (done < count) {
+		n = count - done < 32 ? count - done : 32;
+		for (i = 0; i < n; i++) {
+			m[i].base = (uintptr_t)msgs[done + i].iov_base;
+			m[i].len = msgs[done + i].iov_len;
+		}
+		ret = xfer(q, cmd, m, n, deadline);
+		if (ret <= 0)
+			break;
+		if (cmd == KSYNC_IOC_QUEUE_RECV)
+			for (i = 0; i < (unsigned int)ret; i++)
+				msgs[done + i].iov_len = (size_t)m[i].len;
+		done += (unsigned int)ret;
+		/* a receive takes what is there: one call */
+		if ((unsigned int)ret < n || cmd == KSYNC_IOC_QUEUE_RECV)
+			break;
+	}
+	return done ? (int)done : ret;
 }
 
 static const struct timespec past = { 0, 0 };
