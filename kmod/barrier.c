@@ -721,10 +721,10 @@ static void bar_release(struct ksync_file *kf)
 		bar_depart(b, false);
 }
 
-static int bar_check(const struct ksync_open_args *args)
+static int bar_check(const struct ksync_open_args *args, bool create)
 {
 	/* parties matter only to a call that may create the barrier */
-	if (args->flags & KSYNC_OPEN_CREATE &&
+	if (create &&
 	    (!args->barrier.parties ||
 	     args->barrier.parties > KSYNC_BARRIER_PARTIES_MAX))
 		return -EINVAL;

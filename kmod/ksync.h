@@ -45,8 +45,11 @@ struct ksync_type {
 	const char *name;		/* anon inode name, e.g. "[ksync-sem]" */
 	/* open flags it takes beyond CREATE, EXCL and CLOEXEC */
 	u32 open_flags;
-	/* validate the type's creation parameters before any lookup */
-	int (*check)(const struct ksync_open_args *args);
+	/*
+	 * Validate the type's parameters before any lookup; create: the call
+	 * may create the object (KSYNC_OPEN_CREATE, or no name at all).
+	 */
+	int (*check)(const struct ksync_open_args *args, bool create);
 	/* bytes an object made with args will hold (optional: a page) */
 	u64 (*cost)(const struct ksync_open_args *args);
 	struct ksync_obj *(*create)(const struct ksync_open_args *args);
@@ -102,6 +105,7 @@ struct ksync_obj {
  */
 struct ksync_file {
 	struct ksync_obj *obj;
+	struct file *file;		/* ours: its release frees us */
 	u32 flags;			/* KSYNC_OPEN_UNDO, KSYNC_OPEN_KERNEL */
 	struct hlist_head parties;	/* party.c: processes that joined */
 	union {

@@ -42,7 +42,7 @@ MODULE_PARM_DESC(max_objects_per_user,
 static unsigned long ksync_max_queue = 64UL << 20;
 module_param_named(max_queue_bytes, ksync_max_queue, ulong, 0644);
 MODULE_PARM_DESC(max_queue_bytes,
-		 "Largest ring of one queue, capacity x slot size (default 64 MiB)");
+		 "Largest ring of one queue, capacity x slot size (default 64 MiB, at most 1 GiB)");
 
 static unsigned long ksync_max_user_bytes = 256UL << 20;
 module_param_named(max_bytes_per_user, ksync_max_user_bytes, ulong, 0644);

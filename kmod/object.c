@@ -143,7 +143,7 @@ static int ksync_get_info(struct ksync_file *kf, void __user *uarg)
 	struct ksync_obj *obj = kf->obj;
 	struct ksync_info info = {
 		.type	= obj->ops->type,
-		.flags	= kf->flags & KSYNC_OPEN_UNDO,
+		.flags	= kf->flags & (KSYNC_OPEN_UNDO | KSYNC_OPEN_KERNEL),
 		.uid	= from_kuid_munged(current_user_ns(), obj->uid),
 		.gid	= from_kgid_munged(current_user_ns(), obj->gid),
 		.mode	= obj->mode,
@@ -230,9 +230,11 @@ struct file *ksync_obj_file(struct ksync_obj *obj, u32 flags)
 	kf->obj = obj;
 	kf->flags = flags & (KSYNC_OPEN_UNDO | KSYNC_OPEN_KERNEL);
 	file = anon_inode_getfile(obj->ops->name, &ksync_obj_fops, kf, O_RDWR);
-	if (IS_ERR(file))
+	if (IS_ERR(file)) {
 		kfree(kf);
-	else
+	} else {
+		kf->file = file;
 		atomic_inc(&obj->files);
+	}
 	return file;
 }

@@ -45,9 +45,16 @@ static void party_free(struct ksync_party *p)
 	kfree(p);
 }
 
+static int same_file(const void *file, struct file *f, unsigned int fd)
+{
+	return f == file;
+}
+
 /*
  * The calling process joins the file (once; again is a no-op).  Returns 1
- * if it joined now, 0 if it had, and sets *tag (if asked) to its tag.
+ * if it joined now, 0 if it had, and sets *tag (if asked) to its tag; or
+ * -EBADF if another thread closed the process's last fd of the file while
+ * it joined (it is then no party: see below).
  */
 int ksync_party_join(struct ksync_file *kf, u32 *tag)
 {
@@ -79,6 +86,28 @@ int ksync_party_join(struct ksync_file *kf, u32 *tag)
 		party_free(p);
 		return 0;
 	}
+	/*
+	 * A flush that ran before we were on the list did not see us, and
+	 * none will come if that was the last fd: look at the fd table now
+	 * that we are on it.  On -EBADF the caller treats the process as
+	 * gone (if the flush saw us after all, it did too: the queue's
+	 * departure can be told twice).  Only another task that shares our
+	 * fd table can close the fd during our ioctl, so a table of our own
+	 * (a single-threaded process) needs no scan.
+	 */
+	if (current->files && atomic_read(&current->files->count) > 1 &&
+	    !iterate_fd(current->files, 0, same_file, kf->file)) {
+		spin_lock(&kf->obj->lock);
+		known = party_of(kf, me);
+		if (known) {
+			hlist_del(&known->node);
+			kf->obj->parties--;
+		}
+		spin_unlock(&kf->obj->lock);
+		if (known)
+			party_free(known);
+		return -EBADF;
+	}
 	return 1;
 }
 
@@ -101,11 +130,6 @@ int ksync_party_set_tag(struct ksync_file *kf, u32 tag)
 	}
 	spin_unlock(&kf->obj->lock);
 	return ret;
-}
-
-static int same_file(const void *file, struct file *f, unsigned int fd)
-{
-	return f == file;
 }
 
 /*

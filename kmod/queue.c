@@ -68,6 +68,9 @@ enum { Q_SEND, Q_RECV };
 
 /* Messages one call may move: the loop over them is bounded. */
 #define Q_BATCH_MAX	1024
+/* The largest ring, whatever max_queue_bytes says. */
+#define Q_RING_MAX	BIT_ULL(30)
+
 /* Faults one message may take before the call gives up with -EFAULT. */
 #define Q_FAULTS	8
 /*
@@ -113,6 +116,7 @@ struct q_waiter {
 struct q_msg {
 	void __user *base;
 	u64 len;
+	u64 __user *ulen;	/* recv: where to say how long it was */
 };
 
 static struct ksync_queue *to_q(struct ksync_obj *obj)
@@ -187,11 +191,13 @@ static void q_publish_state(struct ksync_queue *q)
 
 /*
  * Move an index past slots that are done with: a receiver that took the
- * message at head (or a tombstone we take here), or a sender that claimed
- * the slot at tail, may have died before moving the index on, and everyone
- * moves it for them.  Bounded by the capacity, whatever the ring says.
+ * message at head, or a sender that claimed the slot at tail, may have
+ * died before moving the index on, and everyone moves it for them.  With
+ * take, also take the tombstones at head: that frees their slots, so only
+ * callers that settle afterwards may (q_settle, q_recv_one).  Bounded by
+ * the capacity, whatever the ring says.
  */
-static void q_sync(struct ksync_queue *q, int side)
+static void q_sync(struct ksync_queue *q, int side, bool take)
 {
 	atomic64_t *idx = q_index(q, side);
 	u32 n;
@@ -205,7 +211,7 @@ static void q_sync(struct ksync_queue *q, int side)
 
 		if (side == Q_RECV) {
 			d = q_diff(seq & SEQ_POS, q_full(pos));
-			if (!d && !(seq & SEQ_BUSY) &&
+			if (take && !d && !(seq & SEQ_BUSY) &&
 			    READ_ONCE(slot->len) == TOMBSTONE)
 				atomic64_cmpxchg(q_seq(slot), seq,
 						 q_free(pos + q->capacity));
@@ -227,7 +233,7 @@ static bool q_ready(struct ksync_queue *q, int side, u32 k)
 
 	if (k >= q->capacity)
 		return false;
-	q_sync(q, side);
+	q_sync(q, side, false);
 	pos = atomic64_read(q_index(q, side)) + k;
 	return atomic64_read_acquire(q_seq(q_slot(q, pos))) ==
 	       (side == Q_RECV ? q_full(pos) : q_free(pos));
@@ -238,7 +244,7 @@ static bool q_drained(struct ksync_queue *q)
 {
 	u64 pos;
 
-	q_sync(q, Q_RECV);
+	q_sync(q, Q_RECV, false);
 	pos = atomic64_read(q_index(q, Q_RECV));
 	return atomic64_read_acquire(q_seq(q_slot(q, pos))) == q_free(pos);
 }
@@ -298,6 +304,8 @@ static void q_settle(struct ksync_queue *q)
 	lockdep_assert_held(&q->lock);
 	/* the WAIT bits first, then the ring: see q_publish_state() */
 	q_publish_state(q);
+	/* tombstones at head free their slots before senders are counted */
+	q_sync(q, Q_RECV, true);
 	for (side = Q_SEND; side <= Q_RECV; side++) {
 		list_for_each_entry_safe(w, n, &q->waiters[side], node) {
 			if (!q_all_go(q, side) &&
@@ -341,7 +349,7 @@ static int q_send_one(struct ksync_queue *q, const struct q_msg *m)
 	u64 pos;
 
 	for (tries = 0; tries < Q_RACES; tries++) {
-		q_sync(q, Q_SEND);
+		q_sync(q, Q_SEND, false);
 		pos = atomic64_read(q_index(q, Q_SEND));
 		slot = q_slot(q, pos);
 		seq = q_free(pos);
@@ -383,7 +391,7 @@ static int q_recv_one(struct ksync_queue *q, struct q_msg *m)
 	u64 pos;
 
 	for (tries = 0; tries < Q_RACES; tries++) {
-		q_sync(q, Q_RECV);	/* takes tombstones at head */
+		q_sync(q, Q_RECV, true);	/* q_one settles after us */
 		pos = atomic64_read(q_index(q, Q_RECV));
 		slot = q_slot(q, pos);
 		if (atomic64_read_acquire(q_seq(slot)) != q_full(pos))
@@ -395,8 +403,11 @@ static int q_recv_one(struct ksync_queue *q, struct q_msg *m)
 			return q_break(q);
 		if (len > m->len)
 			return -EMSGSIZE;
+		/* the message and its length, before we take it */
 		pagefault_disable();
 		left = copy_to_user(m->base, slot->data, len);
+		if (!left && put_user((u64)len, m->ulen))
+			left = 1;
 		pagefault_enable();
 		if (left)
 			return -EFAULT;
@@ -504,6 +515,8 @@ static int q_one(struct ksync_queue *q, int side, struct q_msg *m,
 	return ret;
 }
 
+static void q_depart(struct ksync_queue *q, u32 token);
+
 /* The calling process becomes a sender of the file; *token if it may send on the ring. */
 static int q_join_sender(struct ksync_file *kf, u32 *token)
 {
@@ -512,6 +525,8 @@ static int q_join_sender(struct ksync_file *kf, u32 *token)
 	int id, ret;
 
 	ret = ksync_party_join(kf, &tag);
+	if (ret == -EBADF)	/* joined as the process let go: gone again */
+		q_depart(q, 0);
 	if (ret < 0 || !token)
 		return ret < 0 ? ret : 0;
 	if (tag || kf->flags & KSYNC_OPEN_KERNEL) {
@@ -570,16 +585,20 @@ static void q_repair(struct ksync_queue *q, u32 token)
 		atomic64_t *tail = q_index(q, Q_SEND);
 		u64 pos;
 
-		if ((seq & (SEQ_BUSY | SEQ_TOKEN)) == stamp) {
+		/*
+		 * Make the claim ours (token 0) before writing the slot: a
+		 * holder that published meanwhile (it should be gone) keeps its
+		 * message, and we leave the slot alone.
+		 */
+		if ((seq & (SEQ_BUSY | SEQ_TOKEN)) == stamp &&
+		    atomic64_try_cmpxchg(q_seq(slot), &seq, (seq & SEQ_POS) | SEQ_BUSY)) {
 			WRITE_ONCE(slot->len, TOMBSTONE);
 			/* release: the length before FULL */
-			if (atomic64_try_cmpxchg_release(q_seq(slot), &seq,
-							 (seq & SEQ_POS) | 1)) {
-				found++;
-				pos = atomic64_read(tail);
-				if (q_free(pos) == (seq & SEQ_POS))
-					atomic64_cmpxchg(tail, pos, pos + 1);
-			}
+			atomic64_set_release(q_seq(slot), (seq & SEQ_POS) | 1);
+			found++;
+			pos = atomic64_read(tail);
+			if (q_free(pos) == (seq & SEQ_POS))
+				atomic64_cmpxchg(tail, pos, pos + 1);
 		}
 		if (!(i % 4096))
 			cond_resched();
@@ -670,14 +689,15 @@ static long q_xfer(struct ksync_file *kf, void __user *uarg, int side)
 		}
 		m.base = u64_to_user_ptr(um.base);
 		m.len = um.len;
+		m.ulen = &umsg[done].len;
 		if (side == Q_SEND && m.len > q->msg_size) {
 			ret = -EMSGSIZE;
 			break;
 		}
 		/*
-		 * Fault the message in now, and make sure that its length can
-		 * be written back, so that a message we take is not lost for
-		 * want of a place to say how long it is.
+		 * Fault the message in now, and the place where a receive
+		 * writes its length (q_recv_one writes it before it takes the
+		 * message, with faults disabled).
 		 */
 		if ((side == Q_SEND && fault_in_readable(m.base, m.len)) ||
 		    (side == Q_RECV && put_user(um.len, &umsg[done].len))) {
@@ -695,7 +715,8 @@ static long q_xfer(struct ksync_file *kf, void __user *uarg, int side)
 		if (ret == -EFAULT && ++faults < Q_FAULTS) {
 			size_t len = min_t(u64, m.len, q->msg_size);
 
-			if (side == Q_RECV ? fault_in_safe_writeable(m.base, len) :
+			if (side == Q_RECV ? fault_in_safe_writeable(m.base, len) ||
+			    fault_in_safe_writeable((char __user *)m.ulen, sizeof(u64)) :
 			    fault_in_readable(m.base, len))
 				break;
 			continue;
@@ -703,10 +724,6 @@ static long q_xfer(struct ksync_file *kf, void __user *uarg, int side)
 		if (ret != 1)
 			break;
 		faults = 0;
-		if (side == Q_RECV && put_user(m.len, &umsg[done].len)) {
-			ret = -EFAULT;
-			break;
-		}
 		done++;
 	}
 	if (ret == -ERESTARTNOHAND) {
@@ -736,12 +753,11 @@ static long q_join(struct ksync_file *kf, void __user *uarg)
 	return put_user(token, &ujoin->token) ? -EFAULT : 0;
 }
 
+/* Messages queued or being sent (tombstones too), as the indices say. */
 static u32 q_length(struct ksync_queue *q)
 {
 	u64 head, tail;
 
-	q_sync(q, Q_SEND);
-	q_sync(q, Q_RECV);
 	head = atomic64_read(q_index(q, Q_RECV));
 	tail = atomic64_read(q_index(q, Q_SEND));
 	return tail - head > q->capacity ? (tail < head ? 0 : q->capacity) :
@@ -823,6 +839,7 @@ static __poll_t q_poll(struct ksync_file *kf, __poll_t want)
 	__poll_t ev;
 
 	mutex_lock(&q->lock);
+	q_settle(q);	/* takes tombstones at head, so that they do not look readable */
 	ev = q_events(q);
 	arm_in = want & (EPOLLIN | EPOLLRDNORM) && !(ev & EPOLLIN);
 	arm_out = want & (EPOLLOUT | EPOLLWRNORM) && !(ev & (EPOLLOUT | EPOLLHUP));
@@ -836,16 +853,17 @@ static __poll_t q_poll(struct ksync_file *kf, __poll_t want)
 	return ev;
 }
 
-static int q_check(const struct ksync_open_args *args)
+static int q_check(const struct ksync_open_args *args, bool create)
 {
 	/* the shape matters only to a call that may create the queue */
-	if (args->flags & KSYNC_OPEN_CREATE) {
+	if (create) {
 		if (!args->queue.capacity ||
 		    args->queue.capacity > KSYNC_QUEUE_CAPACITY_MAX ||
 		    args->queue.msg_size > KSYNC_QUEUE_MSG_MAX)
 			return -EINVAL;
+		/* whatever the parameter says, the mapping's size fits in 32 bits */
 		if (q_ring_bytes(args->queue.capacity, args->queue.msg_size) >
-		    ksync_max_queue_bytes())
+		    min_t(u64, ksync_max_queue_bytes(), Q_RING_MAX))
 			return -EFBIG;
 	}
 	if (memchr_inv(args->reserved + 1, 0, sizeof(args->reserved) -

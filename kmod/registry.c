@@ -452,7 +452,8 @@ int ksync_open(const struct ksync_open_args *args, const char *name)
 	if (args->flags & ~(KSYNC_OPEN_CREATE | KSYNC_OPEN_EXCL |
 			    KSYNC_OPEN_CLOEXEC | ops->open_flags))
 		return -EINVAL;
-	ret = ops->check(args);
+	/* an anonymous open always creates, with or without CREATE */
+	ret = ops->check(args, !name || args->flags & KSYNC_OPEN_CREATE);
 	if (ret)
 		return ret;
 	fd = get_unused_fd_flags(O_RDWR |

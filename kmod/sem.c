@@ -107,7 +107,7 @@ static bool sem_commit(struct ksync_sem *sem, s64 *old, s64 new,
 				 SEM_POLL_ARMED, tries, &sem->fences);
 }
 
-static int sem_check(const struct ksync_open_args *args)
+static int sem_check(const struct ksync_open_args *args, bool create)
 {
 	if (args->sem.value > KSYNC_SEM_VALUE_MAX || args->sem.pad)
 		return -EINVAL;

@@ -431,6 +431,9 @@ TEST_F(eof, last_sender_leaving)
 	ASSERT_EQ(-EAGAIN, ksync_queue_try_recv(self->q, &c, 1));
 	ASSERT_EQ(0, pipe(go));
 	b = producer_child(self->q, variant->how, 3, go[0]);
+	/* b is a sender once it has sent: only then may a come and go */
+	for (int64_t end = now_ns() + 10000000000LL; ksync_queue_len(self->q) < 3; pause_us(200))
+		ASSERT_GT(end, now_ns());
 	a = producer_child(self->q, LEAVE_EXIT, 2, -1);
 	dl = in_ms(10000);
 	for (int i = 0; i < 5; i++)
@@ -465,6 +468,80 @@ TEST_F(eof, last_sender_leaving)
  * made by hand here, with the child's own token, so that death comes at
  * exactly that point.  Receivers behind it must not hang.
  */
+/*
+ * A child that claims the slot at tail by hand, with its own token, says
+ * so through the pipe, and waits to be killed there: a sender's death at
+ * exactly that point.
+ */
+static pid_t claimer(ksync_queue_t *q, const struct ksync_queue_info *info, int tell)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct ksync_queue_join j = { .size = sizeof(j) };
+		struct ksync_queue_shared *hdr;
+		struct ksync_queue_slot *slot;
+		uint64_t t;
+
+		hdr = mmap(NULL, info->map_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			   ksync_queue_fd(q), 0);
+		if (hdr == MAP_FAILED || ioctl(ksync_queue_fd(q), KSYNC_IOC_QUEUE_JOIN, &j) ||
+		    !j.token)
+			_exit(1);
+		t = __atomic_load_n(&hdr->tail, __ATOMIC_ACQUIRE);
+		slot = (void *)((char *)hdr + info->ring_offset +
+				(t % info->capacity) * info->slot_size);
+		__atomic_store_n(&hdr->claimed[j.token], 1, __ATOMIC_RELAXED);
+		if (!__atomic_compare_exchange_n(
+			    &slot->seq, &(uint64_t){ (t << 1) & KSYNC_QUEUE_SEQ_POS },
+			    ((t << 1) & KSYNC_QUEUE_SEQ_POS) | KSYNC_QUEUE_SEQ_BUSY |
+				    (uint64_t)j.token << KSYNC_QUEUE_TOKEN_SHIFT,
+			    0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			_exit(2);
+		__atomic_compare_exchange_n(&hdr->tail, &t, t + 1, 0, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED);
+		if (write(tell, "c", 1) != 1)
+			_exit(3);
+		pause(); /* killed here, the claim unpublished */
+		_exit(4);
+	}
+	return pid;
+}
+
+/*
+ * A sender killed holding the only slot of a queue of 1, a receiver asleep
+ * behind the claim and a sender asleep for the slot: the tombstone frees
+ * the slot, and both must be woken (the module once granted the senders
+ * before it took the tombstone, and left both asleep).
+ */
+TEST(killed_holding_the_only_slot)
+{
+	struct ksync_queue_info info;
+	int pipefd[2];
+	ksync_queue_t *q;
+	pid_t c, r, s;
+	char ch;
+
+	ASSERT_EQ(0, ksync_queue_open(&q, NULL, KSYNC_QUEUE_NOEOF, 0600, 1, 1));
+	ASSERT_EQ(0, ioctl(ksync_queue_fd(q), KSYNC_IOC_QUEUE_INFO, &info));
+	ASSERT_EQ(0, pipe(pipefd));
+	c = claimer(q, &info, pipefd[1]);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(1, read(pipefd[0], &ch, 1));
+	r = recv_child(q, 20000);
+	ASSERT_TRUE(wait_queue_sleepers(q, 1, 1, 10000));
+	s = send_child(q, 'b', 20000);
+	ASSERT_TRUE(wait_queue_sleepers(q, 0, 1, 10000));
+	kill(c, SIGKILL);
+	ASSERT_EQ(128 + SIGKILL, wait_child(c, 10000));
+	ASSERT_EQ(Q_OK, wait_child(s, 15000));
+	ASSERT_EQ(Q_OK + 20 + 'b', wait_child(r, 15000));
+	ASSERT_EQ(1, (int)queue_stats(q).tombstones);
+	ASSERT_EQ(0, ksync_queue_close(q));
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
 TEST(killed_holding_a_claim)
 {
 	struct ksync_queue_info info;
@@ -478,35 +555,8 @@ TEST(killed_holding_a_claim)
 	ASSERT_EQ(0, ioctl(ksync_queue_fd(q), KSYNC_IOC_QUEUE_INFO, &info));
 	ASSERT_EQ(0, pipe(pipefd));
 	ASSERT_EQ(0, ksync_queue_send(q, "a", 1, NULL));
-	pid = fork();
+	pid = claimer(q, &info, pipefd[1]);
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		struct ksync_queue_join j = { .size = sizeof(j) };
-		struct ksync_queue_shared *hdr;
-		struct ksync_queue_slot *slot;
-		uint64_t t;
-
-		hdr = mmap(NULL, info.map_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-			   ksync_queue_fd(q), 0);
-		if (hdr == MAP_FAILED || ioctl(ksync_queue_fd(q), KSYNC_IOC_QUEUE_JOIN, &j) ||
-		    !j.token)
-			_exit(1);
-		t = __atomic_load_n(&hdr->tail, __ATOMIC_ACQUIRE);
-		slot = (void *)((char *)hdr + info.ring_offset + (t % 4) * info.slot_size);
-		__atomic_store_n(&hdr->claimed[j.token], 1, __ATOMIC_RELAXED);
-		if (!__atomic_compare_exchange_n(
-			    &slot->seq, &(uint64_t){ (t << 1) & KSYNC_QUEUE_SEQ_POS },
-			    ((t << 1) & KSYNC_QUEUE_SEQ_POS) | KSYNC_QUEUE_SEQ_BUSY |
-				    (uint64_t)j.token << KSYNC_QUEUE_TOKEN_SHIFT,
-			    0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-			_exit(2);
-		__atomic_compare_exchange_n(&hdr->tail, &t, t + 1, 0, __ATOMIC_RELAXED,
-					    __ATOMIC_RELAXED);
-		if (write(pipefd[1], "c", 1) != 1)
-			_exit(3);
-		pause(); /* killed here, the claim unpublished */
-		_exit(4);
-	}
 	ASSERT_EQ(1, read(pipefd[0], &c, 1));
 	ASSERT_EQ(0, ksync_queue_send(q, "b", 1, NULL));
 	ASSERT_EQ(3, ksync_queue_len(q));

@@ -40,6 +40,19 @@ TEST(bad_parameters)
 	oa.flags &= ~KSYNC_OPEN_UNDO;
 	oa.reserved[2] = 1;
 	ASSERT_EQ(-EINVAL, ksync_dev_ioctl(KSYNC_IOC_OPEN, &oa));
+	/* an anonymous open creates, CREATE or not: the shape is checked */
+	struct ksync_open_args an = { .size = sizeof(an), .type = KSYNC_TYPE_QUEUE };
+	ASSERT_EQ(-EINVAL, ksync_dev_ioctl(KSYNC_IOC_OPEN, &an));
+	an.queue.capacity = 1;
+	an.queue.msg_size = 100 << 20;
+	ASSERT_EQ(-EINVAL, ksync_dev_ioctl(KSYNC_IOC_OPEN, &an));
+	an.queue.capacity = KSYNC_QUEUE_CAPACITY_MAX;
+	an.queue.msg_size = 4096;
+	ASSERT_EQ(-EFBIG, ksync_dev_ioctl(KSYNC_IOC_OPEN, &an));
+	an.type = KSYNC_TYPE_BARRIER;
+	an.reserved[0] = 0;
+	ASSERT_EQ(-EINVAL, ksync_dev_ioctl(KSYNC_IOC_OPEN, &an));
+	ASSERT_EQ(base, ksync_objects());
 	/* the queue's flags belong to queues */
 	struct ksync_open_args sa = { .size = sizeof(sa),
 				      .type = KSYNC_TYPE_SEM,
@@ -282,6 +295,10 @@ TEST_F(mode, kernel_path_counts)
 		ASSERT_EQ(1, (int)st.recv_calls);
 		ASSERT_EQ(MAP_FAILED, p);
 		ASSERT_EQ(EPERM, errno);
+		/* and the generic INFO says so */
+		struct ksync_info gi;
+		ASSERT_EQ(0, ioctl(ksync_queue_fd(self->q), KSYNC_IOC_INFO, &gi));
+		ASSERT_EQ(KSYNC_OPEN_KERNEL, (int)gi.flags);
 	} else {
 		/* uncontended: no system call at all */
 		ASSERT_EQ(0, (int)st.send_calls);

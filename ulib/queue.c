@@ -243,10 +243,10 @@ static ssize_t fast_recv(ksync_queue_t *q, void *buf, size_t room)
 				atomic_compare_exchange_strong_explicit(
 					w64(&q->hdr->head), &(uint64_t){ h }, h + 1,
 					memory_order_relaxed, memory_order_relaxed);
-				if (len != KSYNC_QUEUE_TOMBSTONE) {
-					wake_if_needed(q, KSYNC_QUEUE_STATE_SEND_WAIT);
+				/* a slot freed, by a tombstone too: tell sleeping senders */
+				wake_if_needed(q, KSYNC_QUEUE_STATE_SEND_WAIT);
+				if (len != KSYNC_QUEUE_TOMBSTONE)
 					return len;
-				}
 			}
 		} else if (d < 0) {
 			uint64_t now =

@@ -83,7 +83,7 @@ struct ksync_unlink_args {
 /* KSYNC_IOC_INFO on any object fd. */
 struct ksync_info {
 	__u32 type;		/* KSYNC_TYPE_* */
-	__u32 flags;		/* KSYNC_OPEN_UNDO if this fd undoes */
+	__u32 flags;		/* KSYNC_OPEN_UNDO, KSYNC_OPEN_KERNEL: this fd's */
 	__u32 uid;		/* owner, in the caller's user namespace */
 	__u32 gid;
 	__u32 mode;
@@ -290,7 +290,7 @@ struct ksync_barrier_info {
  * far: 0 on the first call; when a signal interrupts the wait the module
  * writes it back, so that a restart goes on from there, and a caller that
  * sees -EINTR learns from it how many moved.  Errors (only when none moved,
- * else the count): -EAGAIN (deadline past on entry), -ETIMEDOUT, -EINTR,
+ * else the count): -ETIMEDOUT (the deadline passed, or had on entry), -EINTR,
  * -EMSGSIZE, -EPIPE (shut down; a receive first drains), -EFAULT,
  * -ENOTRECOVERABLE (the ring was found corrupt).
  */
