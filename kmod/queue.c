@@ -413,8 +413,19 @@ static int q_recv_one(struct ksync_queue *q, struct q_msg *m)
 			return -EFAULT;
 		/* fully ordered: our copy is done before a sender may claim */
 		if (atomic64_cmpxchg(q_seq(slot), q_full(pos),
-				     q_free(pos + q->capacity)) != q_full(pos))
+				     q_free(pos + q->capacity)) != q_full(pos)) {
+			/*
+			 * Another had it: the room the caller gave goes back
+			 * where we wrote the length (a restart reads it again).
+			 */
+			pagefault_disable();
+			if (put_user(m->len, m->ulen))
+				left = 1;
+			pagefault_enable();
+			if (left)
+				return -EFAULT;
 			continue;
+		}
 		atomic64_cmpxchg(q_index(q, Q_RECV), pos, pos + 1);
 		m->len = len;
 		return 1;
@@ -517,6 +528,16 @@ static int q_one(struct ksync_queue *q, int side, struct q_msg *m,
 
 static void q_depart(struct ksync_queue *q, u32 token);
 
+/* party.c's join; a process that let go as it joined is gone again */
+static int q_party_join(struct ksync_queue *q, struct ksync_file *kf, u32 *tag)
+{
+	int ret = ksync_party_join(kf, tag);
+
+	if (ret == -EBADF)
+		q_depart(q, 0);
+	return ret;
+}
+
 /* The calling process becomes a sender of the file; *token if it may send on the ring. */
 static int q_join_sender(struct ksync_file *kf, u32 *token)
 {
@@ -524,9 +545,7 @@ static int q_join_sender(struct ksync_file *kf, u32 *token)
 	u32 tag;
 	int id, ret;
 
-	ret = ksync_party_join(kf, &tag);
-	if (ret == -EBADF)	/* joined as the process let go: gone again */
-		q_depart(q, 0);
+	ret = q_party_join(q, kf, &tag);
 	if (ret < 0 || !token)
 		return ret < 0 ? ret : 0;
 	if (tag || kf->flags & KSYNC_OPEN_KERNEL) {
@@ -544,7 +563,7 @@ static int q_join_sender(struct ksync_file *kf, u32 *token)
 		ret = ksync_party_set_tag(kf, id);
 		if (ret) {	/* another thread was first, or we let go */
 			ida_free(&q->tokens, id);
-			ret = ksync_party_join(kf, &tag);
+			ret = q_party_join(q, kf, &tag);
 			if (ret < 0)
 				return ret;
 			id = tag;
@@ -593,8 +612,13 @@ static void q_repair(struct ksync_queue *q, u32 token)
 		if ((seq & (SEQ_BUSY | SEQ_TOKEN)) == stamp &&
 		    atomic64_try_cmpxchg(q_seq(slot), &seq, (seq & SEQ_POS) | SEQ_BUSY)) {
 			WRITE_ONCE(slot->len, TOMBSTONE);
-			/* release: the length before FULL */
-			atomic64_set_release(q_seq(slot), (seq & SEQ_POS) | 1);
+			/*
+			 * release: the length before FULL; a compare-and-swap,
+			 * so that a holder that was alive after all and
+			 * published cannot have its slot sent back a lap
+			 */
+			atomic64_cmpxchg_release(q_seq(slot), (seq & SEQ_POS) | SEQ_BUSY,
+						 (seq & SEQ_POS) | 1);
 			found++;
 			pos = atomic64_read(tail);
 			if (q_free(pos) == (seq & SEQ_POS))

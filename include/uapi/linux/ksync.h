@@ -315,6 +315,8 @@ struct ksync_queue_xfer {
  * KSYNC_OPEN_NOEOF.  'token' comes back non-zero when the process may
  * send through the shared ring, stamping its claims with it (0: send
  * through the ioctls).  A send through the module joins by itself.
+ * -EBADF: another thread closed the process's last fd of the file
+ * meanwhile (the process counts as gone).
  */
 struct ksync_queue_join {
 	__u32 size;		/* sizeof(struct ksync_queue_join) */
