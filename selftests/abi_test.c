@@ -414,7 +414,7 @@ static int op_queue(const char *name)
  * leaks (the object count; kmemleak checks the rest after rmmod), and the
  * objects that existed are still usable.
  */
-TEST_F(abi, allocation_failures)
+TEST_F_TIMEOUT(abi, allocation_failures, 180)
 {
 	int (*ops[])(const char *) = { op_open_named, op_open_anon, op_list, op_barrier, op_queue };
 	const char *opnames[] = { "open named", "open anonymous with UNDO", "list", "barrier",
