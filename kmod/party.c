@@ -45,6 +45,21 @@ static void party_free(struct ksync_party *p)
 	kfree(p);
 }
 
+/* Take tgid's entry off the file's list: it is the caller's to free. */
+static struct ksync_party *party_take(struct ksync_file *kf, struct pid *tgid)
+{
+	struct ksync_party *p;
+
+	spin_lock(&kf->obj->lock);
+	p = party_of(kf, tgid);
+	if (p) {
+		hlist_del(&p->node);
+		kf->obj->parties--;
+	}
+	spin_unlock(&kf->obj->lock);
+	return p;
+}
+
 static int same_file(const void *file, struct file *f, unsigned int fd)
 {
 	return f == file;
@@ -97,13 +112,7 @@ int ksync_party_join(struct ksync_file *kf, u32 *tag)
 	 */
 	if (current->files && atomic_read(&current->files->count) > 1 &&
 	    !iterate_fd(current->files, 0, same_file, kf->file)) {
-		spin_lock(&kf->obj->lock);
-		known = party_of(kf, me);
-		if (known) {
-			hlist_del(&known->node);
-			kf->obj->parties--;
-		}
-		spin_unlock(&kf->obj->lock);
+		known = party_take(kf, me);
 		if (known)
 			party_free(known);
 		return -EBADF;
@@ -158,13 +167,7 @@ int ksync_party_flush(struct ksync_file *kf, struct file *file, u32 *tag)
 	if (current->files && file_count(file) > 1 &&
 	    iterate_fd(current->files, 0, same_file, file))
 		return 0;
-	spin_lock(&kf->obj->lock);
-	p = party_of(kf, me);
-	if (p) {
-		hlist_del(&p->node);
-		kf->obj->parties--;
-	}
-	spin_unlock(&kf->obj->lock);
+	p = party_take(kf, me);
 	if (!p)
 		return 0;
 	if (tag)

@@ -202,6 +202,30 @@ static inline long list_names(const char *prefix, unsigned int batch,
 	}
 }
 
+/* list_names() callback: keep the (last) entry found in *arg. */
+static inline void keep_entry(const struct ksync_list_entry *e, void *arg)
+{
+	*(struct ksync_list_entry *)arg = *e;
+}
+
+/* fd's /proc/self/fdinfo text, NUL-terminated, in buf; its length or -1. */
+static inline ssize_t read_fdinfo(int fd, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return -1;
+	n = read(f, buf, len - 1);
+	close(f);
+	if (n >= 0)
+		buf[n] = 0;
+	return n;
+}
+
 /* Run fn(arg) in a child with these ids; its exit code, or -1. */
 static inline int as_user(uid_t uid, gid_t gid, int (*fn)(void *), void *arg)
 {

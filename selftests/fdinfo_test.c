@@ -10,23 +10,6 @@
 #include "common.h"
 #include "kselftest_harness.h"
 
-/* fdinfo of fd into buf; its length, or -1. */
-static int read_fdinfo(int fd, char *buf, size_t len)
-{
-	char path[64];
-	int f, n;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = open(path, O_RDONLY | O_CLOEXEC);
-	if (f < 0)
-		return -1;
-	n = (int)read(f, buf, len - 1);
-	close(f);
-	if (n >= 0)
-		buf[n] = 0;
-	return n;
-}
-
 /* How many lines of buf start with key. */
 static int lines_starting(const char *buf, const char *key)
 {

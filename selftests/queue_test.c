@@ -399,34 +399,22 @@ TEST(permissions)
 	ASSERT_EQ(0, ksync_queue_close(q));
 }
 
-static void copy_entry(const struct ksync_list_entry *e, void *arg)
-{
-	memcpy(arg, e, sizeof(*e));
-}
-
 TEST(listing_and_fdinfo)
 {
 	const char *name = test_name("q-list");
 	struct ksync_list_entry e = { 0 };
-	char path[64], text[2048];
 	ksync_queue_t *q;
-	int fd, n;
+	char text[2048];
 
 	ASSERT_EQ(0, ksync_queue_open(&q, name, KSYNC_CREATE | KSYNC_QUEUE_NOEOF, 0600, 5, 24));
 	ASSERT_EQ(0, ksync_queue_send(q, "x", 1, NULL));
-	ASSERT_EQ(1, list_names(name, 8, copy_entry, &e));
+	ASSERT_EQ(1, list_names(name, 8, keep_entry, &e));
 	ASSERT_EQ(KSYNC_TYPE_QUEUE, (int)e.type);
 	ASSERT_EQ(5, (int)e.queue.capacity);
 	ASSERT_EQ(24, (int)e.queue.msg_size);
 	ASSERT_EQ(1, (int)e.queue.length);
 	ASSERT_EQ((int)KSYNC_QUEUE_STATE_NOEOF, (int)e.queue.state);
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", ksync_queue_fd(q));
-	fd = open(path, O_RDONLY);
-	ASSERT_LE(0, fd);
-	n = (int)read(fd, text, sizeof(text) - 1);
-	close(fd);
-	ASSERT_LT(0, n);
-	text[n] = 0;
+	ASSERT_LT(0, read_fdinfo(ksync_queue_fd(q), text, sizeof(text)));
 	ASSERT_NE(NULL, strstr(text, "ksync-type:\tqueue\n"));
 	ASSERT_NE(NULL, strstr(text, "ksync-capacity:\t5\n"));
 	ASSERT_NE(NULL, strstr(text, "ksync-length:\t1\n"));
