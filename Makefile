@@ -12,6 +12,7 @@
 
 SHELL       := /bin/bash
 PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
 LIBDIR      ?= $(PREFIX)/lib
 INCLUDEDIR  ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
@@ -38,14 +39,17 @@ LIB_PIC     := $(LIB_SRCS:%.c=$(B)/%.pic.o)
 TESTS       := $(patsubst selftests/%.c,$(B)/selftests/%,$(wildcard selftests/*_test.c))
 EXAMPLES    := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 TOOLS       := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
+CLI         := $(B)/tools/ksync
+CLI_SRCS    := $(wildcard tools/ksync/*.c)
 KMOD_SRCS   := Kbuild $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/ksync.h
 
-.PHONY: all lib tests examples tools bench module maybe-module maybe-tests check check-host check-native demo \
+.PHONY: all lib cli tests examples tools bench module maybe-module maybe-tests check check-host check-native demo \
 	install uninstall modules_install lint clean
 
-all: lib examples tools maybe-tests maybe-module
+all: lib cli examples tools maybe-tests maybe-module
 
 lib: $(B)/libksync.a $(B)/libksync.so
+cli: $(CLI)
 tests: $(TESTS)
 examples: $(EXAMPLES)
 tools: $(TOOLS)
@@ -76,6 +80,11 @@ $(B)/selftests/%: selftests/%.c selftests/*.h $(B)/libksync.a $(KSELFTEST)/kself
 $(B)/tools/%: tools/%.c $(B)/libksync.a
 	@mkdir -p $(dir $@)
 	$(CC) $(KSYNC_CFLAGS) $(CFLAGS) -o $@ $< $(B)/libksync.a
+
+# the ksync command: one program from several files
+$(CLI): $(CLI_SRCS) tools/ksync/cli.h $(B)/libksync.a
+	@mkdir -p $(dir $@)
+	$(CC) $(KSYNC_CFLAGS) $(CFLAGS) -o $@ $(CLI_SRCS) $(B)/libksync.a
 
 $(B)/examples/%: examples/%.c $(B)/libksync.a
 	@mkdir -p $(dir $@)

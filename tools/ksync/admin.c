@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* ksync create and ksync rm: names come and go. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ksync.h>
+
+#include "cli.h"
+
+static int create(int argc, char **argv)
+{
+	static const struct option opts[] = { { "mode", required_argument, NULL, 'm' },
+					      { "noeof", no_argument, NULL, 'E' },
+					      { NULL, 0, NULL, 0 } };
+	unsigned int mode = 0600, a = 0, b = 0, type;
+	int flags = KSYNC_CREATE | KSYNC_EXCL;
+	const char *name;
+	char buf[KSYNC_NAME_MAX + 2];
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "m:", opts, NULL)) != -1) {
+		if (opt == 'm' && parse_mode(optarg, &mode) == 0)
+			continue;
+		if (opt == 'E') {
+			flags |= KSYNC_QUEUE_NOEOF;
+			continue;
+		}
+		return usage_error(&cmd_create, "bad option");
+	}
+	argv += optind;
+	argc -= optind;
+	type = argc > 0 ? type_of(argv[0]) : 0;
+	if (!type)
+		return usage_error(&cmd_create, "which type: sem, barrier or queue?");
+	if (argc != (type == KSYNC_TYPE_QUEUE ? 4 : 3))
+		return usage_error(&cmd_create, "wrong number of arguments for a %s", argv[0]);
+	name = object_name(argv[1], buf, sizeof(buf));
+	switch (type) {
+	case KSYNC_TYPE_SEM: {
+		ksync_sem_t *s;
+
+		if (parse_uint(argv[2], KSYNC_SEM_VALUE_MAX, &a))
+			return usage_error(&cmd_create, "the value must be 0 to %d",
+					   KSYNC_SEM_VALUE_MAX);
+		ret = ksync_sem_open(&s, name, flags, mode, a);
+		if (!ret)
+			ksync_sem_close(s);
+		break;
+	}
+	case KSYNC_TYPE_BARRIER: {
+		ksync_barrier_t *br;
+
+		if (parse_uint(argv[2], KSYNC_BARRIER_PARTIES_MAX, &a) || !a)
+			return usage_error(&cmd_create, "parties must be 1 to %d",
+					   KSYNC_BARRIER_PARTIES_MAX);
+		ret = ksync_barrier_open(&br, name, flags, mode, a);
+		if (!ret)
+			ksync_barrier_close(br);
+		break;
+	}
+	default: {
+		ksync_queue_t *q;
+
+		if (parse_uint(argv[2], KSYNC_QUEUE_CAPACITY_MAX, &a) || !a)
+			return usage_error(&cmd_create, "the capacity must be 1 to %d messages",
+					   KSYNC_QUEUE_CAPACITY_MAX);
+		if (parse_uint(argv[3], KSYNC_QUEUE_MSG_MAX, &b))
+			return usage_error(&cmd_create, "the message size must be 0 to %d bytes",
+					   KSYNC_QUEUE_MSG_MAX);
+		ret = ksync_queue_open(&q, name, flags | KSYNC_QUEUE_KERNEL, mode, a, b);
+		if (!ret)
+			ksync_queue_close(q);
+		break;
+	}
+	}
+	if (ret == -EEXIST) {
+		fprintf(stderr, "ksync create: %s exists already\n", name);
+		return EXIT_EXISTS;
+	}
+	return ret ? fail("create", name, ret) : 0;
+}
+
+const struct command cmd_create = {
+	.name = "create",
+	.run = create,
+	.summary = "create a semaphore, barrier or queue",
+	.usage = "[--mode MODE] sem NAME VALUE\n"
+		 "       ksync create [--mode MODE] barrier NAME PARTIES\n"
+		 "       ksync create [--mode MODE] [--noeof] queue NAME CAPACITY MSGSIZE\n\n"
+		 "Create a named object; fails (exit 14) if the name is taken.  NAME is\n"
+		 "\"/name\" or \"name\".  MODE is octal, 0600 unless given, less the umask.\n"
+		 "A queue holds CAPACITY messages of up to MSGSIZE bytes; it shuts down\n"
+		 "by itself when its last sender lets go, unless --noeof.\n",
+};
+
+static int rm(int argc, char **argv)
+{
+	char buf[KSYNC_NAME_MAX + 2];
+	int status = 0;
+
+	if (argc < 2)
+		return usage_error(&cmd_rm, "which name?");
+	for (int i = 1; i < argc; i++) {
+		const char *name = object_name(argv[i], buf, sizeof(buf));
+		int ret = ksync_unlink(name);
+
+		if (ret)
+			status = fail("rm", name, ret);
+	}
+	return status;
+}
+
+const struct command cmd_rm = {
+	.name = "rm",
+	.run = rm,
+	.summary = "remove names",
+	.usage = "NAME...\n\n"
+		 "Remove each name.  An object lives on, nameless, while anyone has it open.\n"
+		 "Only its owner (or CAP_IPC_OWNER) may remove a name.\n",
+};

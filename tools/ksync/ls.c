@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * ksync ls and ksync info: what the module lists, plus the counters of
+ * each object the caller may open.  A table for people, --json for scripts,
+ * --watch to refresh in place.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* The kernel-path counters of one object, if the caller may open it. */
+struct counters {
+	bool valid;
+	union {
+		struct ksync_sem_info sem;
+		struct ksync_barrier_info bar;
+		struct ksync_queue_info q;
+	};
+};
+
+static void read_counters(const struct ksync_list_entry *e, struct counters *c)
+{
+	struct ksync_open_args a = {
+		.size = sizeof(a),
+		.type = e->type,
+		/* a kernel-only fd: no ring to map, nothing joined */
+		.flags = KSYNC_OPEN_CLOEXEC | (e->type == KSYNC_TYPE_QUEUE ? KSYNC_OPEN_KERNEL : 0),
+		.name = (uintptr_t)e->name,
+	};
+	unsigned long cmd = e->type == KSYNC_TYPE_SEM	    ? KSYNC_IOC_SEM_INFO
+			    : e->type == KSYNC_TYPE_BARRIER ? KSYNC_IOC_BARRIER_INFO
+							    : KSYNC_IOC_QUEUE_INFO;
+	int fd = dev_ioctl(KSYNC_IOC_OPEN, &a);
+
+	memset(c, 0, sizeof(*c));
+	if (fd < 0)
+		return;
+	c->valid = ioctl(fd, cmd, &c->sem) == 0;
+	close(fd);
+}
+
+static const char *user(unsigned int uid, char *buf, size_t len)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	if (pw)
+		return pw->pw_name;
+	snprintf(buf, len, "%u", uid);
+	return buf;
+}
+
+static const char *group(unsigned int gid, char *buf, size_t len)
+{
+	struct group *gr = getgrgid(gid);
+
+	if (gr)
+		return gr->gr_name;
+	snprintf(buf, len, "%u", gid);
+	return buf;
+}
+
+/* Names may hold any byte but '/' and NUL: never send raw control bytes
+ * to a terminal. */
+static void put_name(const char *s, FILE *f)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+}
+
+static bool valid_utf8(const unsigned char *s)
+{
+	while (*s) {
+		int n = *s < 0x80	      ? 0
+			: (*s & 0xe0) == 0xc0 ? 1
+			: (*s & 0xf0) == 0xe0 ? 2
+			: (*s & 0xf8) == 0xf0 ? 3
+					      : -1;
+
+		if (n < 0 || (n == 1 && *s < 0xc2))
+			return false;
+		s++;
+		for (; n > 0; n--, s++)
+			if ((*s & 0xc0) != 0x80)
+				return false;
+	}
+	return true;
+}
+
+/* A JSON string; bytes of names that are not UTF-8 become \u00XX. */
+static void put_json_string(const char *s, FILE *f)
+{
+	bool utf8 = valid_utf8((const unsigned char *)s);
+
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8))
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void state_text(const struct ksync_list_entry *e, char *buf, size_t len)
+{
+	switch (e->type) {
+	case KSYNC_TYPE_SEM:
+		snprintf(buf, len, "value %u, %u waiting", e->sem.value, e->sem.waiters);
+		break;
+	case KSYNC_TYPE_BARRIER:
+		snprintf(buf, len, "%u/%u arrived, round %u%s", e->barrier.waiting,
+			 e->barrier.parties, e->barrier.generation,
+			 e->barrier.broken ? ", BROKEN" : "");
+		break;
+	case KSYNC_TYPE_QUEUE:
+		snprintf(buf, len, "%u/%u msgs of %u B, %u asleep%s%s", e->queue.length,
+			 e->queue.capacity, e->queue.msg_size, e->queue.sleepers,
+			 e->queue.state & KSYNC_QUEUE_STATE_SHUTDOWN ? ", SHUT DOWN" : "",
+			 e->queue.state & KSYNC_QUEUE_STATE_BROKEN ? ", BROKEN" : "");
+		break;
+	default:
+		snprintf(buf, len, "?");
+	}
+}
+
+static void counters_text(const struct ksync_list_entry *e, const struct counters *c, char *buf,
+			  size_t len)
+{
+	if (!c->valid)
+		snprintf(buf, len, "-");
+	else if (e->type == KSYNC_TYPE_SEM)
+		snprintf(buf, len, "wait %llu wake %llu", (unsigned long long)c->sem.wait_calls,
+			 (unsigned long long)c->sem.wake_calls);
+	else if (e->type == KSYNC_TYPE_BARRIER)
+		snprintf(buf, len, "wait %llu break %llu", (unsigned long long)c->bar.wait_calls,
+			 (unsigned long long)c->bar.breaks);
+	else
+		snprintf(buf, len, "send %llu recv %llu wake %llu",
+			 (unsigned long long)c->q.send_calls, (unsigned long long)c->q.recv_calls,
+			 (unsigned long long)c->q.wake_calls);
+}
+
+struct listing {
+	bool json;
+	int shown;
+};
+
+static int show_row(const struct ksync_list_entry *e, void *arg)
+{
+	struct listing *l = arg;
+	struct counters c;
+	char u[16], st[96], ct[96];
+
+	read_counters(e, &c);
+	if (l->json)
+		return 0;
+	state_text(e, st, sizeof(st));
+	counters_text(e, &c, ct, sizeof(ct));
+	printf("%-7s %-10s %04o %7u  %-36s %-28s ", type_name(e->type), user(e->uid, u, sizeof(u)),
+	       e->mode, e->handles, st, ct);
+	put_name(e->name, stdout);
+	putchar('\n');
+	l->shown++;
+	return 0;
+}
+
+static void json_counter(const char *key, unsigned long long v, bool *first)
+{
+	printf("%s\"%s\":%llu", *first ? "" : ",", key, v);
+	*first = false;
+}
+
+/* One object as a JSON object: what ls --json prints per entry. */
+static void put_json(const struct ksync_list_entry *e, const struct counters *c)
+{
+	char u[16], g[16];
+	bool first = true;
+
+	printf("{\"name\":");
+	put_json_string(e->name, stdout);
+	printf(",\"type\":\"%s\",\"owner\":", type_name(e->type));
+	put_json_string(user(e->uid, u, sizeof(u)), stdout);
+	printf(",\"uid\":%u,\"group\":", e->uid);
+	put_json_string(group(e->gid, g, sizeof(g)), stdout);
+	printf(",\"gid\":%u,\"mode\":\"%04o\",\"handles\":%u,", e->gid, e->mode, e->handles);
+	switch (e->type) {
+	case KSYNC_TYPE_SEM:
+		printf("\"value\":%u,\"waiters\":%u", e->sem.value, e->sem.waiters);
+		break;
+	case KSYNC_TYPE_BARRIER:
+		printf("\"parties\":%u,\"arrived\":%u,\"round\":%u,\"broken\":%s",
+		       e->barrier.parties, e->barrier.waiting, e->barrier.generation,
+		       e->barrier.broken ? "true" : "false");
+		break;
+	default:
+		printf("\"capacity\":%u,\"msg_size\":%u,\"length\":%u,\"sleepers\":%u,"
+		       "\"shutdown\":%s,\"broken\":%s,\"noeof\":%s",
+		       e->queue.capacity, e->queue.msg_size, e->queue.length, e->queue.sleepers,
+		       e->queue.state & KSYNC_QUEUE_STATE_SHUTDOWN ? "true" : "false",
+		       e->queue.state & KSYNC_QUEUE_STATE_BROKEN ? "true" : "false",
+		       e->queue.state & KSYNC_QUEUE_STATE_NOEOF ? "true" : "false");
+	}
+	printf(",\"kernel_counters\":");
+	if (!c->valid) {
+		printf("null}");
+		return;
+	}
+	putchar('{');
+	if (e->type == KSYNC_TYPE_SEM) {
+		json_counter("wait_calls", c->sem.wait_calls, &first);
+		json_counter("wake_calls", c->sem.wake_calls, &first);
+		json_counter("woken", c->sem.woken, &first);
+	} else if (e->type == KSYNC_TYPE_BARRIER) {
+		json_counter("wait_calls", c->bar.wait_calls, &first);
+		json_counter("woken", c->bar.woken, &first);
+		json_counter("breaks", c->bar.breaks, &first);
+		json_counter("resets", c->bar.resets, &first);
+		json_counter("sleepers", c->bar.sleepers, &first);
+	} else {
+		json_counter("send_calls", c->q.send_calls, &first);
+		json_counter("recv_calls", c->q.recv_calls, &first);
+		json_counter("wake_calls", c->q.wake_calls, &first);
+		json_counter("woken", c->q.woken, &first);
+		json_counter("tombstones", c->q.tombstones, &first);
+		json_counter("senders", c->q.senders, &first);
+		json_counter("send_sleepers", c->q.send_sleepers, &first);
+		json_counter("recv_sleepers", c->q.recv_sleepers, &first);
+	}
+	printf("}}");
+}
+
+static int show_json(const struct ksync_list_entry *e, void *arg)
+{
+	struct listing *l = arg;
+	struct counters c;
+
+	read_counters(e, &c);
+	printf("%s\n  ", l->shown ? "," : "");
+	put_json(e, &c);
+	l->shown++;
+	return 0;
+}
+
+static int list_once(bool json)
+{
+	struct listing l = { .json = json };
+	int ret;
+
+	if (json) {
+		printf("[");
+		ret = for_each_object(show_json, &l);
+		printf("%s]\n", l.shown ? "\n" : "");
+	} else {
+		printf("%-7s %-10s %-4s %7s  %-36s %-28s %s\n", "TYPE", "OWNER", "MODE", "HANDLES",
+		       "STATE", "KERNEL CALLS", "NAME");
+		ret = for_each_object(show_row, &l);
+	}
+	fflush(stdout);
+	return ret;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int ls(int argc, char **argv)
+{
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+					      { "watch", required_argument, NULL, 'w' },
+					      { NULL, 0, NULL, 0 } };
+	bool json = false;
+	double every = 0;
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "jw:", opts, NULL)) != -1) {
+		char *end;
+
+		if (opt == 'j') {
+			json = true;
+		} else if (opt == 'w') {
+			every = strtod(optarg, &end);
+			if (*end || !(every >= 0.1 && every <= 86400))
+				return usage_error(&cmd_ls, "--watch takes 0.1 to 86400 seconds");
+		} else {
+			return usage_error(&cmd_ls, "bad option");
+		}
+	}
+	if (optind != argc)
+		return usage_error(&cmd_ls, "no arguments expected");
+	if (!every) {
+		ret = list_once(json);
+		return ret ? fail("ls", "/dev/ksync", ret) : 0;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	while (!stop) {
+		struct timespec ts = { (time_t)every, (long)((every - (time_t)every) * 1e9) };
+
+		/* as top does: home, draw, clear what the last frame left below */
+		if (!json)
+			printf("\033[H");
+		ret = list_once(json);
+		if (!json)
+			printf("\033[J");
+		fflush(stdout);
+		if (ret)
+			return fail("ls", "/dev/ksync", ret);
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+const struct command cmd_ls = {
+	.name = "ls",
+	.run = ls,
+	.summary = "list the objects you can see",
+	.usage = "[--json] [--watch SECONDS]\n\n"
+		 "List the named objects of this IPC namespace that you own, may read, or\n"
+		 "see with CAP_IPC_OWNER: type, owner, mode, open handles, state, and the\n"
+		 "times their users entered the kernel (contended calls: uncontended ones\n"
+		 "never do; '-' if you may not open it).  --json prints an array of objects\n"
+		 "for scripts; --watch redraws every SECONDS until interrupted.\n",
+};
+
+static int info(int argc, char **argv)
+{
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+					      { NULL, 0, NULL, 0 } };
+	struct ksync_list_entry e;
+	struct counters c;
+	char buf[KSYNC_NAME_MAX + 2], u[16], g[16], st[96];
+	const char *name;
+	bool json = false;
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
+		if (opt != 'j')
+			return usage_error(&cmd_info, "bad option");
+		json = true;
+	}
+	if (optind != argc - 1)
+		return usage_error(&cmd_info, "which name?");
+	name = object_name(argv[optind], buf, sizeof(buf));
+	ret = find_object(name, &e);
+	if (ret)
+		return fail("info", name, ret);
+	read_counters(&e, &c);
+	if (json) {
+		put_json(&e, &c);
+		putchar('\n');
+		return 0;
+	}
+	state_text(&e, st, sizeof(st));
+	printf("name:     ");
+	put_name(e.name, stdout);
+	printf("\ntype:     %s\nowner:    %s:%s, mode %04o\nhandles:  %u open\nstate:    %s\n",
+	       type_name(e.type), user(e.uid, u, sizeof(u)), group(e.gid, g, sizeof(g)), e.mode,
+	       e.handles, st);
+	if (!c.valid) {
+		printf("counters: (you may not open it)\n");
+		return 0;
+	}
+	if (e.type == KSYNC_TYPE_SEM)
+		printf("kernel:   %llu acquires and %llu releases entered the kernel, %llu woken\n",
+		       (unsigned long long)c.sem.wait_calls, (unsigned long long)c.sem.wake_calls,
+		       (unsigned long long)c.sem.woken);
+	else if (e.type == KSYNC_TYPE_BARRIER)
+		printf("kernel:   %llu waits entered the kernel, %llu woken, %llu rounds broken, "
+		       "%llu resets, %u asleep now\n",
+		       (unsigned long long)c.bar.wait_calls, (unsigned long long)c.bar.woken,
+		       (unsigned long long)c.bar.breaks, (unsigned long long)c.bar.resets,
+		       c.bar.sleepers);
+	else
+		printf("senders:  %u processes\nasleep:   %u senders, %u receivers\n"
+		       "kernel:   %llu sends, %llu receives, %llu wakes entered the kernel, "
+		       "%llu woken, %llu dead senders' claims skipped\n",
+		       c.q.senders, c.q.send_sleepers, c.q.recv_sleepers,
+		       (unsigned long long)c.q.send_calls, (unsigned long long)c.q.recv_calls,
+		       (unsigned long long)c.q.wake_calls, (unsigned long long)c.q.woken,
+		       (unsigned long long)c.q.tombstones);
+	return 0;
+}
+
+const struct command cmd_info = {
+	.name = "info",
+	.run = info,
+	.summary = "show one object in detail",
+	.usage = "[--json] NAME\n\n"
+		 "Show one object: what ls shows, with every counter the module keeps.\n",
+};

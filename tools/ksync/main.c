@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * ksync: semaphores, barriers and queues of /dev/ksync from a shell.
+ *
+ *   ksync ls | info | create | rm | sem | barrier | send | recv ...
+ *
+ * This file dispatches, parses what several subcommands share and turns
+ * errors into messages and exit codes; each subcommand has its own file.
+ * See ksync(1).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define DEVICE "/dev/ksync"
+
+static const struct command *const commands[] = {
+	&cmd_ls, &cmd_info, &cmd_create, &cmd_rm, &cmd_sem, &cmd_barrier, &cmd_send, &cmd_recv,
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void overview(FILE *f)
+{
+	fprintf(f, "usage: ksync COMMAND [ARGS...]   (ksync COMMAND --help for one)\n\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(f, "\nExit status: 0 done; 1 other error; 2 usage; 10 module not loaded;\n"
+		   "11 permission denied; 12 no such object; 13 wrong type; 14 exists;\n"
+		   "15 timed out; 16 shut down or broken.  See ksync(1).\n");
+}
+
+void help(const struct command *c)
+{
+	printf("usage: ksync %s %s", c->name, c->usage);
+}
+
+int usage_error(const struct command *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "ksync %s: ", c->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(ksync %s --help shows how it is called)\n", c->name);
+	return EXIT_USAGE;
+}
+
+int fail(const char *cmd, const char *what, int err)
+{
+	int code = 1;
+
+	if (err == -ENOENT && access(DEVICE, F_OK) != 0) {
+		fprintf(stderr,
+			"ksync %s: %s is missing: the ksync module is not loaded\n"
+			"  load it with: sudo modprobe ksync   (or: sudo insmod ksync.ko)\n",
+			cmd, DEVICE);
+		return EXIT_NOMODULE;
+	}
+	switch (err) {
+	case -EACCES:
+	case -EPERM:
+		code = EXIT_DENIED;
+		break;
+	case -ENOENT:
+		code = EXIT_NOENT;
+		break;
+	case -EPROTOTYPE:
+		fprintf(stderr, "ksync %s: %s: the name belongs to an object of another type\n",
+			cmd, what);
+		return EXIT_TYPE;
+	case -EEXIST:
+		code = EXIT_EXISTS;
+		break;
+	case -ETIMEDOUT:
+	case -EAGAIN:
+		fprintf(stderr, "ksync %s: %s: timed out\n", cmd, what);
+		return EXIT_TIMEOUT;
+	case -EPIPE:
+		fprintf(stderr, "ksync %s: %s: %s\n", cmd, what,
+			strcmp(cmd, "barrier") ? "the queue is shut down"
+					       : "the barrier is broken");
+		return EXIT_CLOSED;
+	}
+	fprintf(stderr, "ksync %s: %s: %s\n", cmd, what, strerror(-err));
+	return code;
+}
+
+int parse_uint(const char *s, unsigned long max, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+int parse_timeout(const char *s, struct timespec *deadline)
+{
+	char *end;
+	double sec;
+	long long ns;
+
+	if (!s || ((*s < '0' || *s > '9') && *s != '.'))
+		return -EINVAL;
+	errno = 0;
+	sec = strtod(s, &end);
+	if (errno || *end || sec < 0 || sec > 1e9)
+		return -EINVAL;
+	ns = (long long)(sec * 1e9);
+	clock_gettime(CLOCK_MONOTONIC, deadline);
+	deadline->tv_sec += (time_t)(ns / 1000000000);
+	deadline->tv_nsec += (long)(ns % 1000000000);
+	if (deadline->tv_nsec >= 1000000000) {
+		deadline->tv_sec++;
+		deadline->tv_nsec -= 1000000000;
+	}
+	return 0;
+}
+
+int parse_mode(const char *s, unsigned int *mode)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || *s < '0' || *s > '7')
+		return -EINVAL;
+	v = strtoul(s, &end, 8);
+	if (*end || v > 0777)
+		return -EINVAL;
+	*mode = (unsigned int)v;
+	return 0;
+}
+
+int getopt_name(int *argc, char **argv, const char *optstring, const struct option *opts,
+		const char **name)
+{
+	for (;;) {
+		int opt = getopt_long(*argc, argv, optstring, opts, NULL);
+
+		if (opt != -1 || *name || optind >= *argc || !strcmp(argv[optind - 1], "--"))
+			return opt;
+		/* NAME: take it out, and go on parsing what follows it */
+		*name = argv[optind];
+		memmove(&argv[optind], &argv[optind + 1], (size_t)(*argc - optind) * sizeof(*argv));
+		(*argc)--;
+	}
+}
+
+const char *object_name(const char *arg, char *buf, size_t len)
+{
+	if (arg[0] == '/')
+		return arg;
+	if ((size_t)snprintf(buf, len, "/%s", arg) >= len)
+		return arg; /* the module refuses it with ENAMETOOLONG */
+	return buf;
+}
+
+int dev_ioctl(unsigned long cmd, void *arg)
+{
+	int fd = open(DEVICE, O_RDWR | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = ioctl(fd, cmd, arg);
+	if (ret < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int for_each_object(int (*fn)(const struct ksync_list_entry *e, void *arg), void *arg)
+{
+	static struct ksync_list_entry e[32];
+	struct ksync_list_args a = {
+		.size = sizeof(a),
+		.entries = (uintptr_t)e,
+		.count = 32,
+		.entry_size = sizeof(e[0]),
+	};
+	int fd = open(DEVICE, O_RDWR | O_CLOEXEC);
+	int n, ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (!ret) {
+		n = ioctl(fd, KSYNC_IOC_LIST, &a);
+		if (n < 0)
+			ret = -errno;
+		if (n <= 0)
+			break;
+		for (int i = 0; i < n && !ret; i++)
+			ret = fn(&e[i], arg);
+	}
+	close(fd);
+	return ret > 0 ? 0 : ret;
+}
+
+struct finding {
+	const char *name;
+	struct ksync_list_entry *out;
+};
+
+static int match(const struct ksync_list_entry *e, void *arg)
+{
+	struct finding *f = arg;
+
+	if (strcmp(e->name, f->name))
+		return 0;
+	*f->out = *e;
+	return 1; /* found: stop */
+}
+
+int find_object(const char *name, struct ksync_list_entry *out)
+{
+	struct finding f = { name, out };
+	int ret;
+
+	out->type = 0;
+	ret = for_each_object(match, &f);
+	if (ret)
+		return ret;
+	return out->type ? 0 : -ENOENT;
+}
+
+static const char *const types[] = {
+	[KSYNC_TYPE_SEM] = "sem",
+	[KSYNC_TYPE_BARRIER] = "barrier",
+	[KSYNC_TYPE_QUEUE] = "queue",
+};
+
+const char *type_name(unsigned int type)
+{
+	return type < sizeof(types) / sizeof(types[0]) && types[type] ? types[type] : "?";
+}
+
+unsigned int type_of(const char *name)
+{
+	for (unsigned int t = 1; t < sizeof(types) / sizeof(types[0]); t++)
+		if (!strcmp(name, types[t]))
+			return t;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		if (argc > 2 && !strcmp(argv[1], "help")) {
+			for (size_t i = 0; i < NCOMMANDS; i++)
+				if (!strcmp(argv[2], commands[i]->name)) {
+					help(commands[i]);
+					return 0;
+				}
+		}
+		overview(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (strcmp(argv[1], commands[i]->name))
+			continue;
+		for (int a = 2; a < argc && strcmp(argv[a], "--"); a++)
+			if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
+				help(commands[i]);
+				return 0;
+			}
+		return commands[i]->run(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "ksync: no command '%s'\n\n", argv[1]);
+	overview(stderr);
+	return EXIT_USAGE;
+}
