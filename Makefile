@@ -7,7 +7,7 @@
 #   make demo            K of N workers share a semaphore, in a guest
 #   make bench           ksync against sem_t, SysV, eventfd, pipes, pthread barriers, POSIX mq,
 #                        SysV msg, liburcu; name lookup; in a guest
-#   make install         library, header, ksync.pc (DESTDIR, PREFIX)
+#   make install         the ksync command, library, header, ksync.pc, man pages (DESTDIR, PREFIX)
 #   make modules_install the module, for the running kernel (KDIR)
 
 SHELL       := /bin/bash
@@ -149,23 +149,29 @@ demo:
 	$(MAKE) --no-print-directory examples
 	scripts/ksync-vm -- $(B)/examples/workers 8 3
 
-install: lib
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+MAN1        := docs/ksync.1
+MAN3        := docs/ksync.3 docs/ksync_barrier.3 docs/ksync_queue.3
+
+install: lib cli
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/ksync
 	install -m 644 $(B)/libksync.a $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(B)/libksync.so $(DESTDIR)$(LIBDIR)/libksync.so.$(VERSION)
 	ln -sf libksync.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libksync.so.$(SOVERSION)
 	ln -sf libksync.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libksync.so
 	install -m 644 ulib/ksync.h $(DESTDIR)$(INCLUDEDIR)/ksync.h
-	install -d $(DESTDIR)$(MANDIR)/man3
-	install -m 644 docs/ksync.3 docs/ksync_barrier.3 docs/ksync_queue.3 $(DESTDIR)$(MANDIR)/man3/
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 		ulib/ksync.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/ksync.pc
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libksync.* $(DESTDIR)$(INCLUDEDIR)/ksync.h \
-		$(DESTDIR)$(PKGCONFIGDIR)/ksync.pc $(DESTDIR)$(MANDIR)/man3/ksync.3 \
-		$(DESTDIR)$(MANDIR)/man3/ksync_barrier.3 $(DESTDIR)$(MANDIR)/man3/ksync_queue.3
+	rm -f $(DESTDIR)$(BINDIR)/ksync $(DESTDIR)$(LIBDIR)/libksync.* $(DESTDIR)$(INCLUDEDIR)/ksync.h \
+		$(DESTDIR)$(PKGCONFIGDIR)/ksync.pc \
+		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
 
 modules_install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(B)/$(KVER) modules_install
