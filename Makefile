@@ -4,7 +4,7 @@
 #   make                 library, tests, examples, and the module if headers exist
 #   make check           everything, in QEMU guests (installs what it needs)
 #   make check-host      the selftests against the running kernel's /dev/ksync
-#   make demo            K of N workers share a semaphore, in a guest
+#   make demo            a worker pool survives two SIGKILLed workers, in a guest
 #   make bench           ksync against sem_t, SysV, eventfd, pipes, pthread barriers, POSIX mq,
 #                        SysV msg, liburcu; name lookup; in a guest
 #   make install         the ksync command, library, header, ksync.pc, man pages (DESTDIR, PREFIX)
@@ -133,7 +133,7 @@ check-native: $(HOST_TEST) $(HOST_TEST)-tsan
 	$(HOST_TEST)-tsan
 	valgrind --quiet --error-exitcode=1 --leak-check=full $(HOST_TEST)
 
-check-host: tests
+check-host: tests cli examples
 	scripts/run-tests $(B)/selftests
 
 # In a guest on Debian's stock kernel, as make check runs; BENCH_SCALE=0.2 for a quick look,
@@ -147,7 +147,7 @@ bench:
 demo:
 	scripts/setup-host
 	$(MAKE) --no-print-directory examples
-	scripts/ksync-vm -- $(B)/examples/workers 8 3
+	scripts/ksync-vm --timeout 120 -- $(B)/examples/crash
 
 MAN1        := docs/ksync.1
 MAN3        := docs/ksync.3 docs/ksync_barrier.3 docs/ksync_queue.3

@@ -18,21 +18,24 @@ struct run {
 	char err[4096];
 };
 
-/* build/tools/ksync, beside this test's build/selftests. */
+/* build/SUB, beside this test's build/selftests (e.g. "tools/ksync"). */
+static inline const char *build_path(const char *sub, char *path, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n < 0)
+		return sub;
+	exe[n] = 0;
+	snprintf(path, len, "%s/../%s", dirname(exe), sub);
+	return path;
+}
+
 static inline const char *ksync_bin(void)
 {
 	static char path[PATH_MAX];
-	char exe[PATH_MAX];
-	ssize_t n;
 
-	if (path[0])
-		return path;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return "ksync";
-	exe[n] = 0;
-	snprintf(path, sizeof(path), "%s/../tools/ksync", dirname(exe));
-	return path;
+	return path[0] ? path : build_path("tools/ksync", path, sizeof(path));
 }
 
 /* Start path with args; its stdin, stdout and stderr on *in, *out, *err. */
