@@ -44,3 +44,11 @@ kernel_source() {
 	fi
 	echo "$dir"
 }
+
+# What an initramfs is made of.  A cached one is rebuilt when this changes:
+# by content, since a fresh checkout gives every script a new mtime.
+initrd_key() {
+	cat "$KSYNC_TOP/scripts/guest-init" "$KSYNC_TOP/scripts/make-initrd" \
+		/bin/busybox | sha256sum | cut -c1-16
+}
+initrd_current() { [ -f "$1" ] && [ "$(cat "$1.key" 2>/dev/null)" = "$(initrd_key)" ]; }

@@ -501,7 +501,11 @@ TEST(stopped_party_passes_after_many_rounds)
  * Closing joined files must not scan the fd table each time (it did: at
  * every close, for a file that no other fd could hold).  A table of
  * 400,000 fds makes each such scan long: 8,192 joined files took 90 s to
- * close the old way, 2 s now; the limit is 60 s.
+ * close the old way, 2 s now, on the stock kernel.  The closes are held
+ * to the time it took to build the table and open the files, which grows
+ * with the machine's and the kernel's slowness alike (a fixed limit of
+ * 60 s failed on the debug kernel while the host was busy); the old way
+ * took some 50 times longer than that.
  */
 FIXTURE(many){};
 FIXTURE_SETUP(many)
@@ -511,8 +515,9 @@ FIXTURE_TEARDOWN(many)
 {
 }
 
-TEST_F_TIMEOUT(many, closing_joined_files_in_a_big_fd_table, 60)
+TEST_F_TIMEOUT(many, closing_joined_files_in_a_big_fd_table, 600)
 {
+	int64_t start = now_ns(), built;
 	struct ksync_barrier_ctl ctl = { .size = sizeof(ctl) };
 	const char *name = test_name("bar-many");
 	struct rlimit rl = { 420000, 420000 };
@@ -539,7 +544,10 @@ TEST_F_TIMEOUT(many, closing_joined_files_in_a_big_fd_table, 60)
 			first = fd;
 		ASSERT_EQ(0, ioctl(fd, KSYNC_IOC_BARRIER_JOIN, &ctl));
 	}
+	built = now_ns() - start;
+	start = now_ns();
 	ASSERT_EQ(0, close_range(first, ~0U, 0));
+	ASSERT_LT(now_ns() - start, built);
 	ASSERT_EQ(0, close_range(first_dup, first - 1, 0));
 	ASSERT_EQ(0, close(null));
 	ASSERT_EQ(0, barrier_stats(b).broken);

@@ -502,7 +502,7 @@ TEST(scribbled_word)
 		int ret;
 
 		*word = junk[i];
-		pid = barrier_child(b, 5000);
+		pid = barrier_child(b, 500);
 		ASSERT_GT(pid, 0);
 		ret = ksync_barrier_wait(b, &dl);
 		ASSERT_TRUE(ret == 0 || ret == 1 || ret == -EPIPE || ret == -ETIMEDOUT);
