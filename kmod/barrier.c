@@ -90,6 +90,7 @@ struct ksync_barrier {
 struct bar_waiter {
 	struct list_head node;
 	struct task_struct *task;
+	u64 since;			/* ktime_get_ns() when it queued */
 	int result;			/* 0: the round completed, or -EPIPE */
 	bool claimed;
 	bool done;
@@ -529,6 +530,7 @@ static long bar_wait(struct ksync_file *kf, void __user *uarg)
 		ret = bar_timed_out(b, args.generation);
 		goto out;
 	}
+	w.since = ktime_get_ns();
 	list_add_tail(&w.node, &b->waiters);
 	b->nr_waiters++;
 	ret = bar_sleep(b, &w, args.generation, deadline);
@@ -805,6 +807,17 @@ static void bar_fdinfo(struct seq_file *m, struct ksync_file *kf)
 	bar_unlock(b);
 }
 
+static void bar_who(struct ksync_obj *obj, struct ksync_who *w)
+{
+	struct ksync_barrier *b = to_bar(obj);
+	struct bar_waiter *bw;
+
+	spin_lock(&b->obj.lock);
+	list_for_each_entry(bw, &b->waiters, node)
+		ksync_who_add(w, bw->task, KSYNC_WHO_WAITS, 1, bw->since);
+	spin_unlock(&b->obj.lock);
+}
+
 const struct ksync_type ksync_barrier_type = {
 	.type		= KSYNC_TYPE_BARRIER,
 	.name		= "[ksync-barrier]",
@@ -819,4 +832,5 @@ const struct ksync_type ksync_barrier_type = {
 	.flush		= bar_flush,
 	.fdinfo		= bar_fdinfo,
 	.summary	= bar_summary,
+	.who		= bar_who,
 };

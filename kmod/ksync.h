@@ -32,6 +32,9 @@
 struct ksync_file;
 struct ksync_list_entry;
 struct ksync_ns;
+struct ksync_who;
+struct pid;
+struct task_struct;
 struct user_namespace;
 struct ksync_obj;
 struct page;
@@ -66,6 +69,8 @@ struct ksync_type {
 	void (*flush)(struct ksync_file *kf, struct file *file);
 	void (*fdinfo)(struct seq_file *m, struct ksync_file *kf);
 	/* the type's part of a listing entry (value, sleepers...) */
+	/* KSYNC_IOC_WHO: report holders and sleepers with ksync_who_add() */
+	void (*who)(struct ksync_obj *obj, struct ksync_who *w);
 	void (*summary)(struct ksync_obj *obj, struct ksync_list_entry *e);
 };
 
@@ -109,7 +114,11 @@ struct ksync_file {
 	u32 flags;			/* KSYNC_OPEN_UNDO, KSYNC_OPEN_KERNEL */
 	struct hlist_head parties;	/* party.c: processes that joined */
 	union {
-		u64 held;		/* sem: permits to give back */
+		struct {		/* sem.c, KSYNC_OPEN_UNDO */
+			u64 held;		/* permits to give back */
+			struct list_head holding;	/* sem->holders, while held */
+			struct pid *by;		/* the process that last took some */
+		} sem;
 		struct {		/* barrier.c */
 			struct hlist_node pending;	/* round not yet over */
 			u32 gen;			/* round last arrived in */
@@ -146,6 +155,21 @@ int ksync_party_set_tag(struct ksync_file *kf, u32 tag);
 int ksync_party_flush(struct ksync_file *kf, struct file *file, u32 *tag);
 int ksync_party_release(struct ksync_file *kf,
 			void (*gone)(struct ksync_file *kf, u32 tag));
+
+/* who.c: what KSYNC_IOC_WHO collects, under the type's lock */
+struct ksync_who {
+	struct ksync_who_entry *e;
+	u32 room;
+	u32 total;
+	u64 now;
+	kuid_t euid;
+	bool see_all;
+};
+
+void ksync_who_add(struct ksync_who *w, struct task_struct *task, u32 what,
+		   u64 count, u64 since);
+void ksync_who_add_pid(struct ksync_who *w, struct pid *tgid, u32 what, u64 count);
+long ksync_who(struct ksync_file *kf, void __user *uarg);
 
 /* limits.c */
 int ksync_charge(kuid_t uid, const struct user_namespace *ns, u64 bytes);

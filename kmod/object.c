@@ -159,6 +159,8 @@ static long ksync_file_ioctl(struct file *file, unsigned int cmd,
 
 	if (cmd == KSYNC_IOC_INFO)
 		return ksync_get_info(kf, (void __user *)arg);
+	if (KSYNC_CMD_NOSIZE(cmd) == KSYNC_CMD_NOSIZE(KSYNC_IOC_WHO))
+		return ksync_who(kf, (void __user *)arg);
 	return kf->obj->ops->ioctl(kf, cmd, (void __user *)arg);
 }
 

@@ -109,6 +109,7 @@ struct ksync_queue {
 struct q_waiter {
 	struct list_head node;
 	struct task_struct *task;
+	u64 since;			/* ktime_get_ns() when it first queued */
 	bool granted;
 };
 
@@ -484,6 +485,8 @@ static int q_one(struct ksync_queue *q, int side, struct q_msg *m,
 		}
 		if (!queued) {
 			w.granted = false;
+			if (!w.since)
+				w.since = ktime_get_ns();
 			if (front)
 				list_add(&w.node, &q->waiters[side]);
 			else
@@ -993,6 +996,19 @@ static void q_fdinfo(struct seq_file *m, struct ksync_file *kf)
 	mutex_unlock(&q->lock);
 }
 
+static void q_who(struct ksync_obj *obj, struct ksync_who *w)
+{
+	struct ksync_queue *q = to_q(obj);
+	struct q_waiter *qw;
+
+	mutex_lock(&q->lock);
+	list_for_each_entry(qw, &q->waiters[Q_SEND], node)
+		ksync_who_add(w, qw->task, KSYNC_WHO_SENDS, 1, qw->since);
+	list_for_each_entry(qw, &q->waiters[Q_RECV], node)
+		ksync_who_add(w, qw->task, KSYNC_WHO_RECEIVES, 1, qw->since);
+	mutex_unlock(&q->lock);
+}
+
 const struct ksync_type ksync_queue_type = {
 	.type		= KSYNC_TYPE_QUEUE,
 	.name		= "[ksync-queue]",
@@ -1008,4 +1024,5 @@ const struct ksync_type ksync_queue_type = {
 	.flush		= q_flush,
 	.fdinfo		= q_fdinfo,
 	.summary	= q_summary,
+	.who		= q_who,
 };

@@ -26,6 +26,7 @@
 #include <linux/gfp.h>
 #include <linux/hrtimer.h>
 #include <linux/mm.h>
+#include <linux/pid.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -53,6 +54,7 @@ struct ksync_sem {
 	struct page *page;		/* mapped by every user */
 	atomic64_t *state;		/* the word in that page */
 	struct list_head waiters;	/* struct ksync_sem_waiter, FIFO */
+	struct list_head holders;	/* UNDO files holding permits */
 	u32 nr_waiters;
 	bool poll_armed;		/* a poller saw zero: wake it */
 	u64 wait_calls;
@@ -65,6 +67,7 @@ struct ksync_sem {
 struct ksync_sem_waiter {
 	struct list_head node;
 	struct task_struct *task;
+	u64 since;			/* ktime_get_ns() when it queued */
 	u32 count;
 	bool granted;
 };
@@ -132,6 +135,7 @@ static struct ksync_obj *sem_create(const struct ksync_open_args *args)
 	sem->state = page_address(sem->page);
 	atomic64_set(sem->state, args->sem.value);
 	INIT_LIST_HEAD(&sem->waiters);
+	INIT_LIST_HEAD(&sem->holders);
 	return &sem->obj;
 }
 
@@ -299,9 +303,41 @@ static int sem_take_or_queue(struct ksync_sem *sem, struct ksync_sem_waiter *w,
 	} while (!sem_commit(sem, &old, new, &tries));
 	if (taken)
 		return 0;
+	w->since = ktime_get_ns();
 	list_add_tail(&w->node, &sem->waiters);
 	sem->nr_waiters++;
 	return 1;
+}
+
+/*
+ * An UNDO file took count permits: count them to give back, and remember
+ * who took them, for KSYNC_IOC_WHO.  Returns the pid reference it no
+ * longer needs, for the caller to put after unlocking.
+ */
+static struct pid *sem_hold(struct ksync_sem *sem, struct ksync_file *kf, u32 count)
+{
+	struct pid *tgid = task_tgid(current), *old = NULL;
+
+	lockdep_assert_held(&sem->obj.lock);
+	if (!kf->sem.held)
+		list_add_tail(&kf->sem.holding, &sem->holders);
+	kf->sem.held += count;
+	if (kf->sem.by != tgid) {
+		old = kf->sem.by;
+		kf->sem.by = get_pid(tgid);
+	}
+	return old;
+}
+
+/* Some or all given back: off the holders' list once none is left. */
+static void sem_unhold(struct ksync_sem *sem, struct ksync_file *kf, u64 count)
+{
+	lockdep_assert_held(&sem->obj.lock);
+	if (!kf->sem.held)
+		return;
+	kf->sem.held -= min(kf->sem.held, count);
+	if (!kf->sem.held)
+		list_del(&kf->sem.holding);
 }
 
 static long sem_acquire(struct ksync_file *kf, void __user *uarg)
@@ -310,6 +346,7 @@ static long sem_acquire(struct ksync_file *kf, void __user *uarg)
 	struct ksync_sem_wait args;
 	struct ksync_sem_waiter w;
 	ktime_t expires, *deadline = NULL;
+	struct pid *old_by = NULL;
 	bool wake_poll = false;
 	int ret;
 
@@ -354,9 +391,10 @@ static long sem_acquire(struct ksync_file *kf, void __user *uarg)
 		wake_poll = sem_settle(sem, 0, true) > 0;
 	}
 out:
-	if (!ret && kf->flags & KSYNC_OPEN_UNDO)
-		kf->held += args.count;
+	if (!ret && args.count && kf->flags & KSYNC_OPEN_UNDO)
+		old_by = sem_hold(sem, kf, args.count);
 	spin_unlock(&sem->obj.lock);
+	put_pid(old_by);
 	if (wake_poll)
 		sem_wake_pollers(sem);
 	return ret;
@@ -378,7 +416,7 @@ static long sem_release(struct ksync_file *kf, void __user *uarg)
 	sem->wake_calls++;
 	ret = args.count ? sem_settle(sem, args.count, false) : 0;
 	if (ret >= 0 && kf->flags & KSYNC_OPEN_UNDO)
-		kf->held -= min_t(u64, kf->held, args.count);
+		sem_unhold(sem, kf, args.count);
 	spin_unlock(&sem->obj.lock);
 	if (ret > 0)
 		sem_wake_pollers(sem);
@@ -393,7 +431,7 @@ static long sem_info(struct ksync_file *kf, void __user *uarg)
 	spin_lock(&sem->obj.lock);
 	info.value = sem_value_of(sem_read(sem));
 	info.waiters = sem->nr_waiters;
-	info.held = kf->held;
+	info.held = kf->sem.held;
 	info.wait_calls = sem->wait_calls;
 	info.wake_calls = sem->wake_calls;
 	info.woken = sem->woken;
@@ -445,16 +483,34 @@ static struct page *sem_page(struct ksync_obj *obj, pgoff_t pgoff)
 static void sem_undo(struct ksync_file *kf)
 {
 	struct ksync_sem *sem = to_sem(kf->obj);
-	int wake_poll;
+	int wake_poll = 0;
+	struct pid *by;
 
-	if (!kf->held)
-		return;
 	spin_lock(&sem->obj.lock);
-	wake_poll = sem_settle(sem, kf->held, true);
-	kf->held = 0;
+	if (kf->sem.held) {
+		wake_poll = sem_settle(sem, kf->sem.held, true);
+		sem_unhold(sem, kf, kf->sem.held);
+	}
+	by = kf->sem.by;
+	kf->sem.by = NULL;
 	spin_unlock(&sem->obj.lock);
+	put_pid(by);
 	if (wake_poll > 0)
 		sem_wake_pollers(sem);
+}
+
+static void sem_who(struct ksync_obj *obj, struct ksync_who *w)
+{
+	struct ksync_sem *sem = to_sem(obj);
+	struct ksync_sem_waiter *sw;
+	struct ksync_file *kf;
+
+	spin_lock(&sem->obj.lock);
+	list_for_each_entry(kf, &sem->holders, sem.holding)
+		ksync_who_add_pid(w, kf->sem.by, KSYNC_WHO_HOLDS, kf->sem.held);
+	list_for_each_entry(sw, &sem->waiters, node)
+		ksync_who_add(w, sw->task, KSYNC_WHO_ACQUIRES, sw->count, sw->since);
+	spin_unlock(&sem->obj.lock);
 }
 
 static void sem_summary(struct ksync_obj *obj, struct ksync_list_entry *e)
@@ -475,7 +531,7 @@ static void sem_fdinfo(struct seq_file *m, struct ksync_file *kf)
 	seq_printf(m, "ksync-type:\tsem\nksync-value:\t%u\nksync-waiters:\t%u\n",
 		   sem_value_of(sem_read(sem)), sem->nr_waiters);
 	seq_printf(m, "ksync-held:\t%llu\nksync-wait-calls:\t%llu\n",
-		   kf->held, sem->wait_calls);
+		   kf->sem.held, sem->wait_calls);
 	seq_printf(m, "ksync-wake-calls:\t%llu\nksync-woken:\t%llu\n",
 		   sem->wake_calls, sem->woken);
 	seq_printf(m, "ksync-fences:\t%llu\n", sem->fences);
@@ -496,4 +552,5 @@ const struct ksync_type ksync_sem_type = {
 	.release	= sem_undo,
 	.fdinfo		= sem_fdinfo,
 	.summary	= sem_summary,
+	.who		= sem_who,
 };

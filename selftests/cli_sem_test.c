@@ -57,7 +57,13 @@ TEST_F(sem, holds_the_permits_while_cmd_runs)
 	ASSERT_EQ(0, KSYNC(&r, "sem", self->name, "-n", "2", "--", ksync_bin(), "info", "--json",
 			   self->name));
 	ASSERT_NE(NULL, strstr(r.out, "\"value\":1,"));
+	/* and who holds them: ksync, with UNDO */
+	ASSERT_NE(NULL, strstr(r.out, "\"who\":[{\"what\":\"holds\","));
+	ASSERT_NE(NULL, strstr(r.out, "\"count\":2,"));
 	ASSERT_EQ(3, sem_value(self->name));
+	ASSERT_EQ(0,
+		  KSYNC(&r, "sem", self->name, "-n", "2", "--", ksync_bin(), "info", self->name));
+	ASSERT_NE(NULL, strstr(r.out, "holds 2 permits (UNDO)"));
 	/* without "--" too */
 	ASSERT_EQ(0, KSYNC(&r, "sem", self->name, ksync_bin(), "info", "--json", self->name));
 	ASSERT_NE(NULL, strstr(r.out, "\"value\":2,"));
@@ -158,6 +164,34 @@ TEST_F(sem, signals_reach_cmd)
 	close(in);
 	close(out);
 	close(err);
+}
+
+/* ksync info names the sleepers, with what they ask for. */
+TEST_F(sem, info_shows_who_waits)
+{
+	ksync_sem_t *s;
+	struct run r;
+	char want[64];
+	pid_t pid;
+
+	ASSERT_EQ(0, ksync_sem_open(&s, self->name, 0, 0, 0));
+	ASSERT_EQ(0, ksync_sem_try_acquire(s, 3));
+	pid = fork();
+	if (pid == 0) {
+		struct timespec dl = ksync_deadline_ms(20000);
+
+		_exit(ksync_sem_acquire(s, 2, &dl) ? 1 : 0);
+	}
+	ASSERT_TRUE(wait_waiters(s, 1, 20000));
+	ASSERT_EQ(0, KSYNC(&r, "info", self->name));
+	snprintf(want, sizeof(want), "pid %d", (int)pid);
+	ASSERT_NE(NULL, strstr(r.out, want));
+	ASSERT_NE(NULL, strstr(r.out, "waits for 2 permits, asleep"));
+	ASSERT_EQ(0, ksync_sem_release(s, 3));
+	ASSERT_EQ(0, wait_child(pid, 20000));
+	ASSERT_EQ(0, KSYNC(&r, "info", self->name));
+	ASSERT_NE(NULL, strstr(r.out, "nobody holds or waits"));
+	ksync_sem_close(s);
 }
 
 TEST(barrier_meets_and_breaks)

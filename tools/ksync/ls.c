@@ -27,25 +27,63 @@ struct counters {
 	};
 };
 
-static void read_counters(const struct ksync_list_entry *e, struct counters *c)
+/* A handle on the object for reading (no ring mapped, nothing joined). */
+static int open_object(const struct ksync_list_entry *e)
 {
 	struct ksync_open_args a = {
 		.size = sizeof(a),
 		.type = e->type,
-		/* a kernel-only fd: no ring to map, nothing joined */
 		.flags = KSYNC_OPEN_CLOEXEC | (e->type == KSYNC_TYPE_QUEUE ? KSYNC_OPEN_KERNEL : 0),
 		.name = (uintptr_t)e->name,
 	};
+
+	return dev_ioctl(KSYNC_IOC_OPEN, &a);
+}
+
+static void read_counters(int fd, const struct ksync_list_entry *e, struct counters *c)
+{
 	unsigned long cmd = e->type == KSYNC_TYPE_SEM	    ? KSYNC_IOC_SEM_INFO
 			    : e->type == KSYNC_TYPE_BARRIER ? KSYNC_IOC_BARRIER_INFO
 							    : KSYNC_IOC_QUEUE_INFO;
-	int fd = dev_ioctl(KSYNC_IOC_OPEN, &a);
 
 	memset(c, 0, sizeof(*c));
-	if (fd < 0)
-		return;
-	c->valid = ioctl(fd, cmd, &c->sem) == 0;
-	close(fd);
+	c->valid = fd >= 0 && ioctl(fd, cmd, &c->sem) == 0;
+}
+
+static void counters_of(const struct ksync_list_entry *e, struct counters *c)
+{
+	int fd = open_object(e);
+
+	read_counters(fd, e, c);
+	if (fd >= 0)
+		close(fd);
+}
+
+#define WHO_MAX 64
+
+/* Who holds and who waits; how many in all (entries: the first WHO_MAX). */
+static int read_who(int fd, struct ksync_who_entry *who)
+{
+	struct ksync_who_args a = {
+		.size = sizeof(a),
+		.entries = (uintptr_t)who,
+		.count = WHO_MAX,
+		.entry_size = sizeof(*who),
+	};
+	int n = fd < 0 ? -1 : ioctl(fd, KSYNC_IOC_WHO, &a);
+
+	return n < 0 ? -1 : n;
+}
+
+static const char *const who_verbs[] = {
+	[KSYNC_WHO_HOLDS] = "holds", [KSYNC_WHO_ACQUIRES] = "acquires", [KSYNC_WHO_WAITS] = "waits",
+	[KSYNC_WHO_SENDS] = "sends", [KSYNC_WHO_RECEIVES] = "receives",
+};
+
+static const char *who_verb(unsigned int what)
+{
+	return what < sizeof(who_verbs) / sizeof(who_verbs[0]) && who_verbs[what] ? who_verbs[what]
+										  : "?";
 }
 
 static const char *user(unsigned int uid, char *buf, size_t len)
@@ -170,7 +208,7 @@ static int show_row(const struct ksync_list_entry *e, void *arg)
 	struct counters c;
 	char u[16], st[96], ct[96];
 
-	read_counters(e, &c);
+	counters_of(e, &c);
 	if (l->json)
 		return 0;
 	state_text(e, st, sizeof(st));
@@ -189,7 +227,7 @@ static void json_counter(const char *key, unsigned long long v, bool *first)
 	*first = false;
 }
 
-/* One object as a JSON object: what ls --json prints per entry. */
+/* One object as a JSON object, but for its closing brace. */
 static void put_json(const struct ksync_list_entry *e, const struct counters *c)
 {
 	char u[16], g[16];
@@ -221,7 +259,7 @@ static void put_json(const struct ksync_list_entry *e, const struct counters *c)
 	}
 	printf(",\"kernel_counters\":");
 	if (!c->valid) {
-		printf("null}");
+		printf("null");
 		return;
 	}
 	putchar('{');
@@ -245,7 +283,7 @@ static void put_json(const struct ksync_list_entry *e, const struct counters *c)
 		json_counter("send_sleepers", c->q.send_sleepers, &first);
 		json_counter("recv_sleepers", c->q.recv_sleepers, &first);
 	}
-	printf("}}");
+	putchar('}');
 }
 
 static int show_json(const struct ksync_list_entry *e, void *arg)
@@ -253,9 +291,10 @@ static int show_json(const struct ksync_list_entry *e, void *arg)
 	struct listing *l = arg;
 	struct counters c;
 
-	read_counters(e, &c);
+	counters_of(e, &c);
 	printf("%s\n  ", l->shown ? "," : "");
 	put_json(e, &c);
+	putchar('}');
 	l->shown++;
 	return 0;
 }
@@ -345,16 +384,60 @@ const struct command cmd_ls = {
 		 "for scripts; --watch redraws every SECONDS until interrupted.\n",
 };
 
+static void put_who_json(const struct ksync_who_entry *who, int n)
+{
+	printf(",\"who\":[");
+	for (int i = 0; i < n && i < WHO_MAX; i++)
+		printf("%s{\"what\":\"%s\",\"pid\":%u,\"tid\":%u,\"count\":%u,\"waited_s\":%.3f}",
+		       i ? "," : "", who_verb(who[i].what), who[i].pid, who[i].tid, who[i].count,
+		       (double)who[i].waited_ns / 1e9);
+	printf("],\"who_total\":%d", n);
+}
+
+static void put_who_text(const struct ksync_who_entry *who, int n)
+{
+	if (n < 0) {
+		printf("who:      (you may not open it)\n");
+		return;
+	}
+	printf("who:      %s\n", n ? "" : "nobody holds or waits");
+	for (int i = 0; i < n && i < WHO_MAX; i++) {
+		const struct ksync_who_entry *w = &who[i];
+		char pid[32];
+
+		if (w->pid)
+			snprintf(pid, sizeof(pid), "pid %u", w->pid);
+		else
+			snprintf(pid, sizeof(pid), "(not yours to see)");
+		if (w->what == KSYNC_WHO_HOLDS)
+			printf("  %-20s holds %u permit%s (UNDO)\n", pid, w->count,
+			       w->count == 1 ? "" : "s");
+		else if (w->what == KSYNC_WHO_ACQUIRES)
+			printf("  %-20s waits for %u permit%s, asleep %.1f s (thread %u)\n", pid,
+			       w->count, w->count == 1 ? "" : "s", (double)w->waited_ns / 1e9,
+			       w->tid);
+		else
+			printf("  %-20s %s, asleep %.1f s (thread %u)\n", pid,
+			       w->what == KSYNC_WHO_SENDS      ? "waits to send"
+			       : w->what == KSYNC_WHO_RECEIVES ? "waits to receive"
+							       : "waits at the barrier",
+			       (double)w->waited_ns / 1e9, w->tid);
+	}
+	if (n > WHO_MAX)
+		printf("  ... and %d more\n", n - WHO_MAX);
+}
+
 static int info(int argc, char **argv)
 {
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
 					      { NULL, 0, NULL, 0 } };
+	static struct ksync_who_entry who[WHO_MAX];
 	struct ksync_list_entry e;
 	struct counters c;
 	char buf[KSYNC_NAME_MAX + 2], u[16], g[16], st[96];
 	const char *name;
 	bool json = false;
-	int opt, ret;
+	int opt, ret, fd, n;
 
 	while ((opt = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
 		if (opt != 'j')
@@ -367,10 +450,16 @@ static int info(int argc, char **argv)
 	ret = find_object(name, &e);
 	if (ret)
 		return fail("info", name, ret);
-	read_counters(&e, &c);
+	fd = open_object(&e);
+	read_counters(fd, &e, &c);
+	n = read_who(fd, who);
+	if (fd >= 0)
+		close(fd);
 	if (json) {
 		put_json(&e, &c);
-		putchar('\n');
+		if (n >= 0)
+			put_who_json(who, n);
+		printf("}\n");
 		return 0;
 	}
 	state_text(&e, st, sizeof(st));
@@ -401,6 +490,7 @@ static int info(int argc, char **argv)
 		       (unsigned long long)c.q.send_calls, (unsigned long long)c.q.recv_calls,
 		       (unsigned long long)c.q.wake_calls, (unsigned long long)c.q.woken,
 		       (unsigned long long)c.q.tombstones);
+	put_who_text(who, n);
 	return 0;
 }
 

@@ -141,6 +141,38 @@ struct ksync_list_entry {
 	char name[KSYNC_LIST_NAME_LEN];	/* NUL-terminated */
 };
 
+/*
+ * KSYNC_IOC_WHO on any object fd: who holds and who waits, as the module
+ * knows it: semaphore permits held through KSYNC_OPEN_UNDO fds (by the
+ * process that last took some), and every task asleep in an acquire, a
+ * barrier wait, a queue send or receive.  Fills at most count entries,
+ * in no particular order, and returns how many there are in all (more
+ * than count: call again with more room).  A task's pid and tid are
+ * those of the caller's pid namespace, and 0 when it is not in it or is
+ * not the caller's to see (another effective uid, without CAP_SYS_PTRACE).
+ */
+struct ksync_who_args {
+	__u32 size;		/* sizeof(struct ksync_who_args) */
+	__u32 flags;		/* none defined: must be zero */
+	__aligned_u64 entries;	/* user pointer to count entries of entry_size */
+	__u32 count;		/* room for this many; 0: just count */
+	__u32 entry_size;	/* sizeof(struct ksync_who_entry) */
+};
+
+#define KSYNC_WHO_HOLDS		1	/* sem: count permits held (UNDO) */
+#define KSYNC_WHO_ACQUIRES	2	/* sem: asleep, asking for count permits */
+#define KSYNC_WHO_WAITS		3	/* barrier: asleep in its round */
+#define KSYNC_WHO_SENDS		4	/* queue: asleep in a send */
+#define KSYNC_WHO_RECEIVES	5	/* queue: asleep in a receive */
+
+struct ksync_who_entry {
+	__u32 pid;		/* the process (thread group) */
+	__u32 tid;		/* the sleeping thread; 0 for HOLDS */
+	__u32 what;		/* KSYNC_WHO_* */
+	__u32 count;		/* permits held or asked for, else 1 */
+	__aligned_u64 waited_ns;	/* asleep this long so far; 0 for HOLDS */
+};
+
 /* ksync_sem_wait.flags */
 #define KSYNC_WAIT_DEADLINE	0x1	/* deadline is valid; else wait forever */
 #define KSYNC_WAIT_FLAGS	0x1
@@ -413,6 +445,7 @@ struct ksync_queue_slot {
 #define KSYNC_IOC_UNLINK	_IOW(KSYNC_IOC_MAGIC, 0x01, struct ksync_unlink_args)
 #define KSYNC_IOC_INFO		_IOR(KSYNC_IOC_MAGIC, 0x02, struct ksync_info)
 #define KSYNC_IOC_LIST		_IOWR(KSYNC_IOC_MAGIC, 0x03, struct ksync_list_args)
+#define KSYNC_IOC_WHO		_IOW(KSYNC_IOC_MAGIC, 0x04, struct ksync_who_args)
 #define KSYNC_IOC_SEM_INFO	_IOR(KSYNC_IOC_MAGIC, 0x12, struct ksync_sem_info)
 /* 0x10 and 0x11 were acquire and release before their structs had a size */
 #define KSYNC_IOC_SEM_ACQUIRE	_IOW(KSYNC_IOC_MAGIC, 0x13, struct ksync_sem_wait)
