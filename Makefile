@@ -4,6 +4,7 @@
 #   make                 library, tests, examples, and the module if headers exist
 #   make check           everything, in QEMU guests (installs what it needs)
 #   make check-host      the selftests against the running kernel's /dev/ksync
+#   make exercise N=n    check your answer to exercise n of docs/teaching.md, in a guest
 #   make demo            a worker pool survives two SIGKILLed workers, in a guest
 #   make bench           ksync against sem_t, SysV, eventfd, pipes, pthread barriers, POSIX mq,
 #                        SysV msg, liburcu; name lookup; in a guest
@@ -38,12 +39,13 @@ LIB_OBJS    := $(LIB_SRCS:%.c=$(B)/%.o)
 LIB_PIC     := $(LIB_SRCS:%.c=$(B)/%.pic.o)
 TESTS       := $(patsubst selftests/%.c,$(B)/selftests/%,$(wildcard selftests/*_test.c))
 EXAMPLES    := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
+EXERCISES   := $(patsubst selftests/exercises/%.c,$(B)/exercises/%,$(wildcard selftests/exercises/*.c))
 TOOLS       := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
 CLI         := $(B)/tools/ksync
 CLI_SRCS    := $(wildcard tools/ksync/*.c)
 KMOD_SRCS   := Kbuild $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/ksync.h
 
-.PHONY: all lib cli tests examples tools bench module maybe-module maybe-tests check check-host check-native demo \
+.PHONY: all lib cli tests examples exercises exercise tools bench module maybe-module maybe-tests check check-host check-native demo \
 	install uninstall modules_install lint clean
 
 all: lib cli examples tools maybe-tests maybe-module
@@ -51,6 +53,7 @@ all: lib cli examples tools maybe-tests maybe-module
 lib: $(B)/libksync.a $(B)/libksync.so
 cli: $(CLI)
 tests: $(TESTS)
+exercises: $(EXERCISES)
 examples: $(EXAMPLES)
 tools: $(TOOLS)
 
@@ -73,6 +76,12 @@ $(KSELFTEST)/kselftest_harness.h:
 	scripts/kselftest-headers $(KSELFTEST)
 
 $(B)/selftests/%: selftests/%.c selftests/*.h $(B)/libksync.a $(KSELFTEST)/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(KSYNC_CFLAGS) $(CFLAGS) -I$(KSELFTEST) -Wno-unused-parameter \
+		-o $@ $< $(B)/libksync.a -lrt
+
+# the checkers of docs/teaching.md's exercises
+$(B)/exercises/%: selftests/exercises/%.c selftests/*.h $(B)/libksync.a $(KSELFTEST)/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(KSYNC_CFLAGS) $(CFLAGS) -I$(KSELFTEST) -Wno-unused-parameter \
 		-o $@ $< $(B)/libksync.a -lrt
@@ -142,6 +151,11 @@ bench:
 	scripts/setup-host
 	$(MAKE) --no-print-directory tools
 	scripts/ksync-vm --mem 3072 -- sh -c '$(B)/tools/bench $(BENCH_SCALE) && $(B)/tools/bench_barrier $(BENCH_SCALE) && $(B)/tools/bench_queue $(BENCH_SCALE) && $(B)/tools/bench_names $(BENCH_SCALE) $(BENCH_NAMES)' 
+
+# docs/teaching.md: make exercise N=3 checks your answer to exercise 3 in a guest
+exercise:
+	scripts/setup-host
+	scripts/exercise check $(N)
 
 # setup-host first: on a fresh machine even the compiler may be missing
 demo:
