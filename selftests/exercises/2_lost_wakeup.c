@@ -40,13 +40,13 @@ static pid_t sleeper(ksync_sem_t *s, unsigned int n)
 	return pid;
 }
 
-/* Each must end within 10 s of the last: a wake-up takes microseconds. */
+/* Each must end within 5 s of the last: a wake-up takes microseconds. */
 static int all_end(pid_t *pid, int n)
 {
 	int ok = 1;
 
 	for (int i = 0; i < n; i++) {
-		ok &= wait_child(pid[i], 10000) == 0;
+		ok &= wait_child(pid[i], 5000) == 0;
 		pid[i] = 0;
 	}
 	return ok;

@@ -32,13 +32,18 @@ static uint32_t fd_flags(int fd)
 	return ioctl(fd, KSYNC_IOC_INFO, &info) ? ~0U : info.flags;
 }
 
+/* Whether the queue's memory (all of it, as mmap wants) maps through fd. */
 static int maps(int fd)
 {
-	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	struct ksync_queue_info info;
+	void *p;
 
+	if (ioctl(fd, KSYNC_IOC_QUEUE_INFO, &info))
+		return -1;
+	p = mmap(NULL, info.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		return 0;
-	munmap(p, 4096);
+	munmap(p, info.map_size);
 	return 1;
 }
 
