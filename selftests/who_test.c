@@ -113,6 +113,8 @@ TEST(semaphore_holders_and_sleepers)
 
 	/* handing over: the sleeper goes; giving back all: the holder goes */
 	ASSERT_EQ(0, ksync_sem_release(undo, 2));
+	ASSERT_EQ(1, who(ksync_sem_fd(plain)).n);
+	ASSERT_EQ(0, ksync_sem_release(plain, 1));
 	ASSERT_EQ(0, wait_child(child, 20000));
 	w = who(ksync_sem_fd(plain));
 	ASSERT_EQ(0, w.n);
@@ -159,13 +161,15 @@ TEST(dead_holder_disappears)
 
 TEST(barrier_and_queue_sleepers)
 {
-	const char *bname = test_name("whob"), *qname = test_name("whoq");
+	char bname[64], qname[64];
 	const struct ksync_who_entry *e;
 	ksync_barrier_t *b;
 	ksync_queue_t *q;
 	pid_t waiter, receiver, sender;
 	struct who w;
 
+	snprintf(bname, sizeof(bname), "%s", test_name("whob"));
+	snprintf(qname, sizeof(qname), "%s", test_name("whoq"));
 	ASSERT_EQ(0, ksync_barrier_open(&b, bname, KSYNC_CREATE, 0600, 2));
 	ASSERT_EQ(0, ksync_barrier_set_spin(b, 0));
 	ASSERT_EQ(0, ksync_queue_open(&q, qname, KSYNC_CREATE | KSYNC_QUEUE_NOEOF, 0600, 1, 8));
