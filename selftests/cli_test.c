@@ -115,10 +115,44 @@ TEST(counters_count_kernel_entries)
 	ASSERT_EQ(0, KSYNC(&r, "info", "--json", name));
 	ASSERT_NE(NULL, strstr(r.out, "\"value\":1,\"waiters\":0"));
 	ASSERT_NE(NULL, strstr(r.out, "\"wait_calls\":1,\"wake_calls\":0"));
+	/* and the fast path counted its own, on the shared page */
+	ASSERT_NE(NULL, strstr(r.out, "\"fast_counters\":{\"acquires\":1,\"releases\":1}"));
 	ASSERT_EQ(0, KSYNC(&r, "ls"));
 	ASSERT_NE(NULL, strstr(r.out, "wait 1 wake 0"));
+	ASSERT_NE(NULL, strstr(r.out, "acq 1 rel 1"));
 	ksync_sem_close(s);
 	ksync_unlink(name);
+}
+
+/* A barrier's arrivals on the page, and a queue's messages in all. */
+TEST(fast_counters_of_barriers_and_queues)
+{
+	const char *name = test_name("fastb");
+	char qname[64];
+	ksync_barrier_t *b;
+	ksync_queue_t *q;
+	struct run r;
+	char buf[8];
+
+	ASSERT_EQ(0, ksync_barrier_open(&b, name, KSYNC_CREATE, 0600, 1));
+	/* one party: each wait completes its round on the word */
+	for (int i = 0; i < 3; i++) {
+		ASSERT_EQ(1, ksync_barrier_wait(b, NULL));
+	}
+	ASSERT_EQ(0, KSYNC(&r, "info", "--json", name));
+	ASSERT_NE(NULL, strstr(r.out, "\"fast_counters\":{\"arrivals\":3}"));
+	ksync_barrier_close(b);
+	ksync_unlink(name);
+
+	snprintf(qname, sizeof(qname), "%s", test_name("fastq"));
+	ASSERT_EQ(0, ksync_queue_open(&q, qname, KSYNC_CREATE, 0600, 4, 8));
+	ASSERT_EQ(0, ksync_queue_send(q, "a", 1, NULL));
+	ASSERT_EQ(0, ksync_queue_send(q, "b", 1, NULL));
+	ASSERT_EQ(1, ksync_queue_recv(q, buf, sizeof(buf), NULL));
+	ASSERT_EQ(0, KSYNC(&r, "info", qname));
+	ASSERT_NE(NULL, strstr(r.out, "messages: 2 sent and 1 received in all"));
+	ksync_queue_close(q);
+	ksync_unlink(qname);
 }
 
 /* A mode that forbids: exit 11 with no change; the owner is unaffected. */

@@ -23,6 +23,7 @@
 struct ksync_barrier {
 	int fd;
 	ksync_word_t *word; /* in the shared page */
+	struct ksync_barrier_shared *page; /* the same page: the fast counter */
 	size_t map_len;
 	unsigned int parties;
 	atomic_int can_spin; /* no more parties than CPUs: the last may come meanwhile */
@@ -56,6 +57,7 @@ static int barrier_wrap(ksync_barrier_t **out, int fd)
 		cpus = sysconf(_SC_NPROCESSORS_ONLN);
 		b->fd = fd;
 		b->word = page;
+		b->page = page;
 		b->parties = info.parties;
 		atomic_init(&b->can_spin, info.parties > 1 && (long)info.parties <= cpus);
 		atomic_init(&b->spin_max_ns, SPIN_MAX_NS);
@@ -209,10 +211,12 @@ int ksync_barrier_wait(ksync_barrier_t *b, const struct timespec *deadline)
 		 * party acquires what all the others released (pairs with the
 		 * acquire in barrier_watch() and bar_read() in kmod/barrier.c) */
 		if (atomic_compare_exchange_weak_explicit(b->word, &w, next, memory_order_acq_rel,
-							  memory_order_relaxed))
+							  memory_order_relaxed)) {
+			ksync_count_fast(&b->page->fast_arrivals);
 			return next & KSYNC_BARRIER_STATE_ARRIVED
 				       ? barrier_watch(b, GEN(w), deadline)
 				       : 1;
+		}
 	}
 	return barrier_kernel(b, 0, 0, deadline);
 }

@@ -19,6 +19,7 @@ struct ksync_sem {
 	int fd;
 	int undo;
 	ksync_word_t *word; /* in the shared page */
+	struct ksync_sem_shared *page; /* the same page: the fast counters */
 	size_t map_len;
 };
 
@@ -49,6 +50,7 @@ static int sem_wrap(ksync_sem_t **out, int fd, struct ksync_info *info)
 		s->undo = !!(info->flags & KSYNC_OPEN_UNDO);
 		ret = ksync_map_page(fd, &page, &s->map_len);
 		s->word = page;
+		s->page = page;
 	}
 	if (ret == 0) {
 		*out = s;
@@ -120,8 +122,10 @@ static __attribute__((noinline)) int sem_acquire_slow(ksync_sem_t *s, unsigned i
 
 int ksync_sem_acquire(ksync_sem_t *s, unsigned int n, const struct timespec *deadline)
 {
-	if (sem_fast_ok(s, n) && likely(ksync_fast_take(s->word, n)))
+	if (sem_fast_ok(s, n) && likely(ksync_fast_take(s->word, n))) {
+		ksync_count_fast(&s->page->fast_acquires);
 		return 0;
+	}
 	return sem_acquire_slow(s, n, deadline);
 }
 
@@ -129,8 +133,10 @@ int ksync_sem_try_acquire(ksync_sem_t *s, unsigned int n)
 {
 	int ret;
 
-	if (sem_fast_ok(s, n) && likely(ksync_fast_take(s->word, n)))
+	if (sem_fast_ok(s, n) && likely(ksync_fast_take(s->word, n))) {
+		ksync_count_fast(&s->page->fast_acquires);
 		return 0;
+	}
 	/* ask the kernel even so: a deadline in the past means "try once",
 	 * and a failed try re-arms edge-triggered pollers (design.md) */
 	ret = sem_wait_slow(s, n, KSYNC_WAIT_DEADLINE, 0);
@@ -153,8 +159,10 @@ int ksync_sem_release(ksync_sem_t *s, unsigned int n)
 	if (sem_fast_ok(s, n)) {
 		int ret = ksync_fast_give(s->word, n);
 
-		if (likely(ret > 0))
+		if (likely(ret > 0)) {
+			ksync_count_fast(&s->page->fast_releases);
 			return 0;
+		}
 		if (ret < 0)
 			return ret;
 	}

@@ -13,12 +13,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "cli.h"
 
-/* The kernel-path counters of one object, if the caller may open it. */
+/*
+ * The counters of one object, if the caller may open it: the kernel's,
+ * and those on the shared page (fast[]: the semaphore's fast acquires and
+ * releases, the barrier's fast arrivals, the queue's positions: messages
+ * sent and received in all).
+ */
 struct counters {
+	bool fast_valid;
+	unsigned long long fast[2];
 	bool valid;
 	union {
 		struct ksync_sem_info sem;
@@ -27,17 +35,45 @@ struct counters {
 	};
 };
 
-/* A handle on the object for reading (no ring mapped, nothing joined). */
+/* A handle on the object for reading: opening joins nothing. */
 static int open_object(const struct ksync_list_entry *e)
 {
 	struct ksync_open_args a = {
 		.size = sizeof(a),
 		.type = e->type,
-		.flags = KSYNC_OPEN_CLOEXEC | (e->type == KSYNC_TYPE_QUEUE ? KSYNC_OPEN_KERNEL : 0),
+		.flags = KSYNC_OPEN_CLOEXEC,
 		.name = (uintptr_t)e->name,
 	};
 
 	return dev_ioctl(KSYNC_IOC_OPEN, &a);
+}
+
+/* The counters on the shared page, mapped read-only for a moment. */
+static void read_fast(int fd, const struct ksync_list_entry *e, struct counters *c)
+{
+	size_t len = e->type == KSYNC_TYPE_QUEUE ? c->q.map_size : (size_t)sysconf(_SC_PAGESIZE);
+	const volatile uint64_t *p;
+
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return;
+	if (e->type == KSYNC_TYPE_SEM) {
+		const volatile struct ksync_sem_shared *sh = (const volatile void *)p;
+
+		c->fast[0] = sh->fast_acquires;
+		c->fast[1] = sh->fast_releases;
+	} else if (e->type == KSYNC_TYPE_BARRIER) {
+		c->fast[0] =
+			((const volatile struct ksync_barrier_shared *)(const volatile void *)p)
+				->fast_arrivals;
+	} else {
+		const volatile struct ksync_queue_shared *hdr = (const volatile void *)p;
+
+		c->fast[0] = hdr->tail;
+		c->fast[1] = hdr->head;
+	}
+	c->fast_valid = true;
+	munmap((void *)p, len);
 }
 
 static void read_counters(int fd, const struct ksync_list_entry *e, struct counters *c)
@@ -48,6 +84,8 @@ static void read_counters(int fd, const struct ksync_list_entry *e, struct count
 
 	memset(c, 0, sizeof(*c));
 	c->valid = fd >= 0 && ioctl(fd, cmd, &c->sem) == 0;
+	if (c->valid)
+		read_fast(fd, e, c);
 }
 
 static void counters_of(const struct ksync_list_entry *e, struct counters *c)
@@ -180,6 +218,19 @@ static void state_text(const struct ksync_list_entry *e, char *buf, size_t len)
 	}
 }
 
+static void fast_text(const struct ksync_list_entry *e, const struct counters *c, char *buf,
+		      size_t len)
+{
+	if (!c->fast_valid)
+		snprintf(buf, len, "-");
+	else if (e->type == KSYNC_TYPE_SEM)
+		snprintf(buf, len, "acq %llu rel %llu", c->fast[0], c->fast[1]);
+	else if (e->type == KSYNC_TYPE_BARRIER)
+		snprintf(buf, len, "arrive %llu", c->fast[0]);
+	else
+		snprintf(buf, len, "(all) sent %llu got %llu", c->fast[0], c->fast[1]);
+}
+
 static void counters_text(const struct ksync_list_entry *e, const struct counters *c, char *buf,
 			  size_t len)
 {
@@ -206,15 +257,16 @@ static int show_row(const struct ksync_list_entry *e, void *arg)
 {
 	struct listing *l = arg;
 	struct counters c;
-	char u[16], st[96], ct[96];
+	char u[16], st[96], ct[96], ft[96];
 
 	counters_of(e, &c);
 	if (l->json)
 		return 0;
 	state_text(e, st, sizeof(st));
+	fast_text(e, &c, ft, sizeof(ft));
 	counters_text(e, &c, ct, sizeof(ct));
-	printf("%-7s %-10s %04o %7u  %-36s %-28s ", type_name(e->type), user(e->uid, u, sizeof(u)),
-	       e->mode, e->handles, st, ct);
+	printf("%-7s %-10s %04o %7u  %-36s %-28s %-28s ", type_name(e->type),
+	       user(e->uid, u, sizeof(u)), e->mode, e->handles, st, ft, ct);
 	put_name(e->name, stdout);
 	putchar('\n');
 	l->shown++;
@@ -257,6 +309,15 @@ static void put_json(const struct ksync_list_entry *e, const struct counters *c)
 		       e->queue.state & KSYNC_QUEUE_STATE_BROKEN ? "true" : "false",
 		       e->queue.state & KSYNC_QUEUE_STATE_NOEOF ? "true" : "false");
 	}
+	printf(",\"fast_counters\":");
+	if (!c->fast_valid)
+		printf("null");
+	else if (e->type == KSYNC_TYPE_SEM)
+		printf("{\"acquires\":%llu,\"releases\":%llu}", c->fast[0], c->fast[1]);
+	else if (e->type == KSYNC_TYPE_BARRIER)
+		printf("{\"arrivals\":%llu}", c->fast[0]);
+	else
+		printf("{\"sent_all\":%llu,\"received_all\":%llu}", c->fast[0], c->fast[1]);
 	printf(",\"kernel_counters\":");
 	if (!c->valid) {
 		printf("null");
@@ -309,8 +370,8 @@ static int list_once(bool json)
 		ret = for_each_object(show_json, &l);
 		printf("%s]\n", l.shown ? "\n" : "");
 	} else {
-		printf("%-7s %-10s %-4s %7s  %-36s %-28s %s\n", "TYPE", "OWNER", "MODE", "HANDLES",
-		       "STATE", "KERNEL CALLS", "NAME");
+		printf("%-7s %-10s %-4s %7s  %-36s %-28s %-28s %s\n", "TYPE", "OWNER", "MODE",
+		       "HANDLES", "STATE", "FAST PATH", "KERNEL CALLS", "NAME");
 		ret = for_each_object(show_row, &l);
 	}
 	fflush(stdout);
@@ -472,6 +533,13 @@ static int info(int argc, char **argv)
 		printf("counters: (you may not open it)\n");
 		return 0;
 	}
+	if (c.fast_valid && e.type == KSYNC_TYPE_SEM)
+		printf("fast:     %llu acquires and %llu releases on the shared page alone\n",
+		       c.fast[0], c.fast[1]);
+	else if (c.fast_valid && e.type == KSYNC_TYPE_BARRIER)
+		printf("fast:     %llu arrivals on the shared page alone\n", c.fast[0]);
+	else if (c.fast_valid)
+		printf("messages: %llu sent and %llu received in all\n", c.fast[0], c.fast[1]);
 	if (e.type == KSYNC_TYPE_SEM)
 		printf("kernel:   %llu acquires and %llu releases entered the kernel, %llu woken\n",
 		       (unsigned long long)c.sem.wait_calls, (unsigned long long)c.sem.wake_calls,

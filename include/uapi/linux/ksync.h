@@ -229,6 +229,13 @@ struct ksync_sem_info {
  */
 struct ksync_sem_shared {
 	__aligned_u64 state;
+	/*
+	 * Counters for people (`ksync ls`): acquires and releases done on the
+	 * word alone.  libksync adds to them without atomicity, so increments
+	 * of racing processes may be lost; the module never reads them.
+	 */
+	__aligned_u64 fast_acquires;
+	__aligned_u64 fast_releases;
 };
 
 #define KSYNC_SEM_STATE_VALUE	0x00000000ffffffffULL
@@ -305,7 +312,14 @@ struct ksync_barrier_info {
  * a generation one higher means its round completed.  Anything else
  * (BROKEN, a larger step, or tiring of watching) goes to the module with
  * KSYNC_BARRIER_ARRIVED.  Resets add 2 to the generation, never 1.
+ * fast_arrivals counts arrivals on the word alone, as the semaphore's
+ * fast counters do (approximately; the module never reads it).
  */
+struct ksync_barrier_shared {
+	__aligned_u64 state;
+	__aligned_u64 fast_arrivals;
+};
+
 #define KSYNC_BARRIER_STATE_ARRIVED	0x000000000000ffffULL
 #define KSYNC_BARRIER_STATE_GEN		0x0000ffffffff0000ULL
 #define KSYNC_BARRIER_GEN_SHIFT		16
