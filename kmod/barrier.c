@@ -813,8 +813,10 @@ static void bar_who(struct ksync_obj *obj, struct ksync_who *w)
 	struct bar_waiter *bw;
 
 	spin_lock(&b->obj.lock);
+	w->total = b->nr_waiters;
 	list_for_each_entry(bw, &b->waiters, node)
-		ksync_who_add(w, bw->task, KSYNC_WHO_WAITS, 1, bw->since);
+		if (!ksync_who_add(w, bw->task, KSYNC_WHO_WAITS, 1, bw->since))
+			break;
 	spin_unlock(&b->obj.lock);
 }
 

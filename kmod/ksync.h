@@ -69,7 +69,10 @@ struct ksync_type {
 	void (*flush)(struct ksync_file *kf, struct file *file);
 	void (*fdinfo)(struct seq_file *m, struct ksync_file *kf);
 	/* the type's part of a listing entry (value, sleepers...) */
-	/* KSYNC_IOC_WHO: report holders and sleepers with ksync_who_add() */
+	/*
+	 * KSYNC_IOC_WHO: set w->total, then report holders and sleepers with
+	 * ksync_who_add() until it returns false
+	 */
 	void (*who)(struct ksync_obj *obj, struct ksync_who *w);
 	void (*summary)(struct ksync_obj *obj, struct ksync_list_entry *e);
 };
@@ -159,16 +162,16 @@ int ksync_party_release(struct ksync_file *kf,
 /* who.c: what KSYNC_IOC_WHO collects, under the type's lock */
 struct ksync_who {
 	struct ksync_who_entry *e;
-	u32 room;
-	u32 total;
+	u32 room;			/* entries e holds */
+	u32 n;				/* entries filled */
+	u32 total;			/* the type sets it: holders and sleepers */
 	u64 now;
 	kuid_t euid;
-	bool see_all;
 };
 
-void ksync_who_add(struct ksync_who *w, struct task_struct *task, u32 what,
+bool ksync_who_add(struct ksync_who *w, struct task_struct *task, u32 what,
 		   u64 count, u64 since);
-void ksync_who_add_pid(struct ksync_who *w, struct pid *tgid, u32 what, u64 count);
+bool ksync_who_add_pid(struct ksync_who *w, struct pid *tgid, u32 what, u64 count);
 long ksync_who(struct ksync_file *kf, void __user *uarg);
 
 /* limits.c */

@@ -1002,10 +1002,14 @@ static void q_who(struct ksync_obj *obj, struct ksync_who *w)
 	struct q_waiter *qw;
 
 	mutex_lock(&q->lock);
+	w->total = q->sleeping[Q_SEND] + q->sleeping[Q_RECV];
 	list_for_each_entry(qw, &q->waiters[Q_SEND], node)
-		ksync_who_add(w, qw->task, KSYNC_WHO_SENDS, 1, qw->since);
+		if (!ksync_who_add(w, qw->task, KSYNC_WHO_SENDS, 1, qw->since))
+			goto out;
 	list_for_each_entry(qw, &q->waiters[Q_RECV], node)
-		ksync_who_add(w, qw->task, KSYNC_WHO_RECEIVES, 1, qw->since);
+		if (!ksync_who_add(w, qw->task, KSYNC_WHO_RECEIVES, 1, qw->since))
+			break;
+out:
 	mutex_unlock(&q->lock);
 }
 

@@ -55,6 +55,7 @@ struct ksync_sem {
 	atomic64_t *state;		/* the word in that page */
 	struct list_head waiters;	/* struct ksync_sem_waiter, FIFO */
 	struct list_head holders;	/* UNDO files holding permits */
+	u32 nr_holders;
 	u32 nr_waiters;
 	bool poll_armed;		/* a poller saw zero: wake it */
 	u64 wait_calls;
@@ -319,8 +320,10 @@ static struct pid *sem_hold(struct ksync_sem *sem, struct ksync_file *kf, u32 co
 	struct pid *tgid = task_tgid(current), *old = NULL;
 
 	lockdep_assert_held(&sem->obj.lock);
-	if (!kf->sem.held)
+	if (!kf->sem.held) {
 		list_add_tail(&kf->sem.holding, &sem->holders);
+		sem->nr_holders++;
+	}
 	kf->sem.held += count;
 	if (kf->sem.by != tgid) {
 		old = kf->sem.by;
@@ -336,8 +339,10 @@ static void sem_unhold(struct ksync_sem *sem, struct ksync_file *kf, u64 count)
 	if (!kf->sem.held)
 		return;
 	kf->sem.held -= min(kf->sem.held, count);
-	if (!kf->sem.held)
+	if (!kf->sem.held) {
 		list_del(&kf->sem.holding);
+		sem->nr_holders--;
+	}
 }
 
 static long sem_acquire(struct ksync_file *kf, void __user *uarg)
@@ -506,10 +511,14 @@ static void sem_who(struct ksync_obj *obj, struct ksync_who *w)
 	struct ksync_file *kf;
 
 	spin_lock(&sem->obj.lock);
+	w->total = sem->nr_holders + sem->nr_waiters;
 	list_for_each_entry(kf, &sem->holders, sem.holding)
-		ksync_who_add_pid(w, kf->sem.by, KSYNC_WHO_HOLDS, kf->sem.held);
+		if (!ksync_who_add_pid(w, kf->sem.by, KSYNC_WHO_HOLDS, kf->sem.held))
+			goto out;
 	list_for_each_entry(sw, &sem->waiters, node)
-		ksync_who_add(w, sw->task, KSYNC_WHO_ACQUIRES, sw->count, sw->since);
+		if (!ksync_who_add(w, sw->task, KSYNC_WHO_ACQUIRES, sw->count, sw->since))
+			break;
+out:
 	spin_unlock(&sem->obj.lock);
 }
 

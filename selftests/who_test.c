@@ -249,7 +249,12 @@ TEST(arguments)
 	memset(e, 0xff, sizeof(e));
 	ASSERT_EQ(2, ioctl(fd, KSYNC_IOC_WHO, &a));
 	ASSERT_EQ(0u, e[1].what);
-	/* refused */
+	/* refused: more room than one call fills, a short entry, flags */
+	a.entry_size = sizeof(e[0]);
+	a.count = KSYNC_WHO_MAX + 1;
+	ASSERT_EQ(-1, ioctl(fd, KSYNC_IOC_WHO, &a));
+	ASSERT_EQ(EINVAL, errno);
+	a.count = 1;
 	a.entry_size = sizeof(e[0]) - 1;
 	ASSERT_EQ(-1, ioctl(fd, KSYNC_IOC_WHO, &a));
 	ASSERT_EQ(EINVAL, errno);
@@ -278,6 +283,16 @@ static int look_as_other(void *arg)
 											      : 1;
 }
 
+/* CAP_SYS_PTRACE in a user namespace of one's own sees no more (it did). */
+static int look_from_own_userns(void *arg)
+{
+	if (look_as_other(arg))
+		return 1;
+	if (unshare(CLONE_NEWUSER))
+		return 2;
+	return look_as_other(arg) ? 3 : 0;
+}
+
 static int look_from_new_pidns(void *arg)
 {
 	pid_t pid;
@@ -302,6 +317,7 @@ TEST(pids_only_for_those_who_may_see_them)
 	fd = ksync_sem_fd(s);
 	ASSERT_EQ(getpid(), (int)who(fd).e[0].pid);
 	ASSERT_EQ(0, as_user(4242, 4242, look_as_other, &fd));
+	ASSERT_EQ(0, as_user(4242, 4242, look_from_own_userns, &fd));
 	ASSERT_EQ(0, as_user(0, 0, look_from_new_pidns, &fd));
 	ksync_sem_close(u);
 	ksync_sem_close(s);

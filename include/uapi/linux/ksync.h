@@ -145,11 +145,13 @@ struct ksync_list_entry {
  * KSYNC_IOC_WHO on any object fd: who holds and who waits, as the module
  * knows it: semaphore permits held through KSYNC_OPEN_UNDO fds (by the
  * process that last took some), and every task asleep in an acquire, a
- * barrier wait, a queue send or receive.  Fills at most count entries,
- * in no particular order, and returns how many there are in all (more
- * than count: call again with more room).  A task's pid and tid are
- * those of the caller's pid namespace, and 0 when it is not in it or is
- * not the caller's to see (another effective uid, without CAP_SYS_PTRACE).
+ * barrier wait, a queue send or receive.  Fills at most count entries
+ * (count at most KSYNC_WHO_MAX, else -EINVAL), in no particular order,
+ * and returns how many there are in all (more than count: the rest were
+ * left out).  A task's pid and tid are those of the caller's pid
+ * namespace, and 0 when it is not in it or is not the caller's to see
+ * (its uids are not all the caller's euid, and the caller lacks
+ * CAP_SYS_PTRACE over the task's user namespace).
  */
 struct ksync_who_args {
 	__u32 size;		/* sizeof(struct ksync_who_args) */
@@ -158,6 +160,8 @@ struct ksync_who_args {
 	__u32 count;		/* room for this many; 0: just count */
 	__u32 entry_size;	/* sizeof(struct ksync_who_entry) */
 };
+
+#define KSYNC_WHO_MAX		4096	/* the most entries one call fills */
 
 #define KSYNC_WHO_HOLDS		1	/* sem: count permits held (UNDO) */
 #define KSYNC_WHO_ACQUIRES	2	/* sem: asleep, asking for count permits */
