@@ -284,7 +284,12 @@ struct sleepers {
 static void *sleeper(void *arg)
 {
 	struct sleepers *sl = arg;
-	struct timespec dl = ksync_deadline_ms(60000);
+	/*
+	 * Longer than starting 1,000 threads and waiting for quiet can take
+	 * on a busy debug guest (60 s did not always do), within the test's
+	 * 300 s: a sleeper must not leave before the releases it is counted in.
+	 */
+	struct timespec dl = ksync_deadline_ms(240000);
 	int me = atomic_fetch_add(&sl->started, 1);
 
 	sl->tid[me] = (pid_t)syscall(SYS_gettid);
