@@ -167,6 +167,7 @@ struct ksync_who {
 	u32 total;			/* the type sets it: holders and sleepers */
 	u64 now;
 	kuid_t euid;
+	kgid_t egid;
 };
 
 bool ksync_who_add(struct ksync_who *w, struct task_struct *task, u32 what,

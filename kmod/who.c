@@ -8,11 +8,11 @@
  * KSYNC_WHO_MAX, not by how many files or tasks a user piles up, and a
  * call that only counts walks nothing.  Nothing may sleep or allocate
  * under those locks, so the buffer is allocated first.  A pid is shown
- * only to a caller who could see the process under hidepid: its uids all
- * the caller's euid, or CAP_SYS_PTRACE over the task's user namespace
- * (not one the caller made for itself); else 0, as for a process outside
- * the caller's pid namespace.  Unlike ptrace_may_access(), dumpability
- * is not considered.
+ * only to a caller who could see the process under hidepid: its uids and
+ * gids all the caller's euid and egid, or CAP_SYS_PTRACE over the task's
+ * user namespace (not one the caller made for itself); else 0, as for a
+ * process outside the caller's pid namespace.  Unlike ptrace_may_access(),
+ * dumpability is not considered.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
@@ -32,8 +32,10 @@ static bool ksync_who_may_see(struct ksync_who *w, struct task_struct *task)
 
 	rcu_read_lock();
 	tcred = __task_cred(task);
+	/* __ptrace_may_access()'s test: the gids too (a setgid program) */
 	ok = (uid_eq(tcred->euid, w->euid) && uid_eq(tcred->uid, w->euid) &&
-	      uid_eq(tcred->suid, w->euid)) ||
+	      uid_eq(tcred->suid, w->euid) && gid_eq(tcred->egid, w->egid) &&
+	      gid_eq(tcred->gid, w->egid) && gid_eq(tcred->sgid, w->egid)) ||
 	     ns_capable_noaudit(tcred->user_ns, CAP_SYS_PTRACE);
 	rcu_read_unlock();
 	return ok;
@@ -104,6 +106,7 @@ long ksync_who(struct ksync_file *kf, void __user *uarg)
 			return -ENOMEM;
 	}
 	w.euid = current_euid();
+	w.egid = current_egid();
 	w.now = ktime_get_ns();
 	kf->obj->ops->who(kf->obj, &w);
 

@@ -6,6 +6,7 @@
  * refused.
  */
 #include <sched.h>
+#include <sys/prctl.h>
 
 #include "common.h"
 #include "kselftest_harness.h"
@@ -322,6 +323,45 @@ TEST(pids_only_for_those_who_may_see_them)
 	ksync_sem_close(u);
 	ksync_sem_close(s);
 	ksync_unlink(name);
+}
+
+/*
+ * A sleeper of the caller's uid but another gid (as a setgid program
+ * runs): /proc hides it from the caller under hidepid, and so must WHO
+ * (it showed the pid).
+ */
+static int look_at_other_gid(void *arg)
+{
+	struct who w = who(*(int *)arg);
+
+	return w.n == 1 && w.e[0].what == KSYNC_WHO_ACQUIRES && !w.e[0].pid ? 0 : 1;
+}
+
+TEST(another_gid_is_hidden_too)
+{
+	ksync_sem_t *s;
+	pid_t sleeper;
+	int fd;
+
+	ASSERT_EQ(0, ksync_sem_open(&s, NULL, 0, 0666, 0));
+	fd = ksync_sem_fd(s);
+	sleeper = fork();
+	if (sleeper == 0) {
+		struct timespec dl = ksync_deadline_ms(20000);
+
+		if (setgroups(0, NULL) || setresgid(4243, 4243, 4243) ||
+		    setresuid(4242, 4242, 4242))
+			_exit(99);
+		/* dumpable, so that only the gid differs */
+		prctl(PR_SET_DUMPABLE, 1);
+		_exit(ksync_sem_acquire(s, 1, &dl) ? 2 : 0);
+	}
+	ASSERT_TRUE(wait_waiters(s, 1, 20000));
+	ASSERT_EQ(sleeper, (int)who(fd).e[0].pid);
+	ASSERT_EQ(0, as_user(4242, 4242, look_at_other_gid, &fd));
+	ASSERT_EQ(0, ksync_sem_release(s, 1));
+	ASSERT_EQ(0, wait_child(sleeper, 20000));
+	ksync_sem_close(s);
 }
 
 TEST_HARNESS_MAIN

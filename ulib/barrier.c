@@ -201,6 +201,8 @@ int ksync_barrier_wait(ksync_barrier_t *b, const struct timespec *deadline)
 	if (atomic_load_explicit(&b->kernel_only, memory_order_relaxed))
 		return barrier_kernel(b, 0, 0, deadline);
 	w = atomic_load_explicit(b->word, memory_order_relaxed);
+	/* before the arrival, which may complete the round: ksync_count_fast() */
+	ksync_count_fast(&b->page->fast_arrivals, 1);
 	while (!(w & (KSYNC_BARRIER_STATE_KWAKE | KSYNC_BARRIER_STATE_BROKEN))) {
 		arrived = (uint32_t)(w & KSYNC_BARRIER_STATE_ARRIVED);
 		if (arrived + 1 >= b->parties)
@@ -211,13 +213,12 @@ int ksync_barrier_wait(ksync_barrier_t *b, const struct timespec *deadline)
 		 * party acquires what all the others released (pairs with the
 		 * acquire in barrier_watch() and bar_read() in kmod/barrier.c) */
 		if (atomic_compare_exchange_weak_explicit(b->word, &w, next, memory_order_acq_rel,
-							  memory_order_relaxed)) {
-			ksync_count_fast(&b->page->fast_arrivals);
+							  memory_order_relaxed))
 			return next & KSYNC_BARRIER_STATE_ARRIVED
 				       ? barrier_watch(b, GEN(w), deadline)
-				       : 1;
-		}
+				       : 1; /* b may be gone now */
 	}
+	ksync_count_fast(&b->page->fast_arrivals, -1);
 	return barrier_kernel(b, 0, 0, deadline);
 }
 

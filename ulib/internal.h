@@ -38,12 +38,19 @@ int ksync_unmap_close(void *page, size_t len, int fd);
  * line that the operation has just written, so this costs next to
  * nothing, and a count lost to a racing process only makes a statistic
  * a little low (the ABI says so).
+ *
+ * Whatever hands something over (a release, the arrival that completes a
+ * round) counts *before* its compare-and-swap, and takes the count back
+ * if it fails: once the permits or the round are handed over, the taker
+ * may close the handle and unmap the page (sem_post/sem_destroy), so
+ * neither may be touched after it.
  */
-static inline void ksync_count_fast(__u64 *field)
+static inline void ksync_count_fast(__u64 *field, int64_t add)
 {
 	_Atomic uint64_t *counter = (_Atomic uint64_t *)field;
 
-	atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + 1,
+	atomic_store_explicit(counter,
+			      atomic_load_explicit(counter, memory_order_relaxed) + (uint64_t)add,
 			      memory_order_relaxed);
 }
 

@@ -123,7 +123,7 @@ static __attribute__((noinline)) int sem_acquire_slow(ksync_sem_t *s, unsigned i
 int ksync_sem_acquire(ksync_sem_t *s, unsigned int n, const struct timespec *deadline)
 {
 	if (sem_fast_ok(s, n) && likely(ksync_fast_take(s->word, n))) {
-		ksync_count_fast(&s->page->fast_acquires);
+		ksync_count_fast(&s->page->fast_acquires, 1);
 		return 0;
 	}
 	return sem_acquire_slow(s, n, deadline);
@@ -134,7 +134,7 @@ int ksync_sem_try_acquire(ksync_sem_t *s, unsigned int n)
 	int ret;
 
 	if (sem_fast_ok(s, n) && likely(ksync_fast_take(s->word, n))) {
-		ksync_count_fast(&s->page->fast_acquires);
+		ksync_count_fast(&s->page->fast_acquires, 1);
 		return 0;
 	}
 	/* ask the kernel even so: a deadline in the past means "try once",
@@ -157,12 +157,14 @@ static __attribute__((noinline)) int sem_post_slow(ksync_sem_t *s, unsigned int 
 int ksync_sem_release(ksync_sem_t *s, unsigned int n)
 {
 	if (sem_fast_ok(s, n)) {
-		int ret = ksync_fast_give(s->word, n);
+		int ret;
 
-		if (likely(ret > 0)) {
-			ksync_count_fast(&s->page->fast_releases);
-			return 0;
-		}
+		/* before the give: see ksync_count_fast() */
+		ksync_count_fast(&s->page->fast_releases, 1);
+		ret = ksync_fast_give(s->word, n);
+		if (likely(ret > 0))
+			return 0; /* s and its page may be gone now */
+		ksync_count_fast(&s->page->fast_releases, -1);
 		if (ret < 0)
 			return ret;
 	}

@@ -150,7 +150,7 @@ struct ksync_list_entry {
  * and returns how many there are in all (more than count: the rest were
  * left out).  A task's pid and tid are those of the caller's pid
  * namespace, and 0 when it is not in it or is not the caller's to see
- * (its uids are not all the caller's euid, and the caller lacks
+ * (its uids and gids are not all the caller's euid and egid, and the caller lacks
  * CAP_SYS_PTRACE over the task's user namespace).
  */
 struct ksync_who_args {
@@ -218,7 +218,8 @@ struct ksync_sem_info {
 
 /*
  * The semaphore's shared page: mmap(NULL, page size, PROT_READ | PROT_WRITE,
- * MAP_SHARED, fd, 0).  Every process that maps it sees one 64-bit state word:
+ * MAP_SHARED, fd, 0; PROT_READ alone to watch).  Every process that maps it
+ * sees one 64-bit state word, then the fast counters below:
  *
  *   bits  0..31  the value: permits free now (at most KSYNC_SEM_VALUE_MAX)
  *   bits 32..63  the kernel's bits: while any is set, somebody sleeps or
@@ -227,7 +228,8 @@ struct ksync_sem_info {
  * While the kernel's bits are clear, a process may take n permits with a
  * compare-and-swap of the whole word from s to s - n when the value is at
  * least n, and give n back with a compare-and-swap from s to s + n when the
- * result stays within KSYNC_SEM_VALUE_MAX.  Nothing else may be written.
+ * result stays within KSYNC_SEM_VALUE_MAX.  Nothing else may be written to
+ * the word; the counters are statistics only.
  * The module never trusts the word: garbage there harms only the processes
  * that share this semaphore.  docs/design.md describes the protocol.
  */
@@ -303,7 +305,7 @@ struct ksync_barrier_info {
 };
 
 /*
- * The barrier's shared page holds one 64-bit state word:
+ * The barrier's shared page holds one 64-bit state word (then fast_arrivals):
  *
  *   bits  0..15  arrived: parties in the current round (< parties)
  *   bits 16..47  generation: the current round's number, mod 2^32
