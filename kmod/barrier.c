@@ -812,12 +812,14 @@ static void bar_who(struct ksync_obj *obj, struct ksync_who *w)
 	struct ksync_barrier *b = to_bar(obj);
 	struct bar_waiter *bw;
 
+	/* as the listing does: rounds the word completed are over first */
 	spin_lock(&b->obj.lock);
+	bar_sync(b, bar_read(b));
 	w->total = b->nr_waiters;
 	list_for_each_entry(bw, &b->waiters, node)
 		if (!ksync_who_add(w, bw->task, KSYNC_WHO_WAITS, 1, bw->since))
 			break;
-	spin_unlock(&b->obj.lock);
+	bar_unlock(b);
 }
 
 const struct ksync_type ksync_barrier_type = {

@@ -69,12 +69,12 @@ struct ksync_type {
 	void (*flush)(struct ksync_file *kf, struct file *file);
 	void (*fdinfo)(struct seq_file *m, struct ksync_file *kf);
 	/* the type's part of a listing entry (value, sleepers...) */
+	void (*summary)(struct ksync_obj *obj, struct ksync_list_entry *e);
 	/*
 	 * KSYNC_IOC_WHO: set w->total, then report holders and sleepers with
 	 * ksync_who_add() until it returns false
 	 */
 	void (*who)(struct ksync_obj *obj, struct ksync_who *w);
-	void (*summary)(struct ksync_obj *obj, struct ksync_list_entry *e);
 };
 
 /* The part every object type embeds. */
@@ -139,6 +139,8 @@ struct ksync_file {
 
 /* object.c */
 int ksync_copy_args(void *dst, size_t ksize, size_t min, const void __user *src);
+int ksync_copy_entries(void __user *dst, const void *buf, u32 n, size_t ksize,
+		       size_t usize);
 struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,
 				const struct ksync_open_args *args);
 void ksync_obj_put(struct ksync_obj *obj);

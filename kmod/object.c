@@ -93,6 +93,25 @@ int ksync_copy_args(void *dst, size_t ksize, size_t min, const void __user *src)
 }
 
 /*
+ * Copy n entries of ksize bytes from buf out to an array whose entries are
+ * usize bytes, as the caller knows them: a longer entry than ours gets
+ * zeros past what we know, a shorter one (an older caller's) what fits.
+ * For KSYNC_IOC_LIST and KSYNC_IOC_WHO, which check usize first.
+ */
+int ksync_copy_entries(void __user *dst, const void *buf, u32 n, size_t ksize,
+		       size_t usize)
+{
+	size_t copy = min(ksize, usize);
+	char __user *out = dst;
+	u32 i;
+
+	for (i = 0; i < n; i++, out += usize, buf += ksize)
+		if (copy_to_user(out, buf, copy) || clear_user(out + copy, usize - copy))
+			return -EFAULT;
+	return 0;
+}
+
+/*
  * Deadlines arrive as CLOCK_MONOTONIC in the caller's time namespace; the
  * hrtimer runs on the host's clock.  timens_ktime_to_host() is not
  * exported, but the offsets it applies are plain data in current's nsproxy.

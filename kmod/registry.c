@@ -544,8 +544,7 @@ long ksync_list(void __user *uarg)
 	struct ksync_list_args __user *uargs = uarg;
 	struct ksync_list_entry *buf;
 	struct ksync_list_args args;
-	unsigned int n, i, max;
-	char __user *out;
+	unsigned int n, max;
 	long ret;
 
 	ret = ksync_copy_args(&args, sizeof(args), sizeof(args), uarg);
@@ -559,13 +558,10 @@ long ksync_list(void __user *uarg)
 	if (!buf)
 		return -ENOMEM;
 	n = ksync_gather(buf, max, args.cursor);
-	out = u64_to_user_ptr(args.entries);
-	for (i = 0; i < n; i++, out += args.entry_size) {
-		if (copy_to_user(out, &buf[i], sizeof(*buf)) ||
-		    clear_user(out + sizeof(*buf), args.entry_size - sizeof(*buf))) {
-			ret = -EFAULT;
-			goto out;
-		}
+	if (ksync_copy_entries(u64_to_user_ptr(args.entries), buf, n, sizeof(*buf),
+			       args.entry_size)) {
+		ret = -EFAULT;
+		goto out;
 	}
 	if (n) {
 		args.cursor = buf[n - 1].id;

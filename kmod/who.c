@@ -85,10 +85,7 @@ long ksync_who(struct ksync_file *kf, void __user *uarg)
 {
 	struct ksync_who w = {};
 	struct ksync_who_args args;
-	char __user *out;
-	size_t copy;
 	long ret;
-	u32 i;
 
 	ret = ksync_copy_args(&args, sizeof(args), sizeof(args), uarg);
 	if (ret)
@@ -110,18 +107,10 @@ long ksync_who(struct ksync_file *kf, void __user *uarg)
 	w.now = ktime_get_ns();
 	kf->obj->ops->who(kf->obj, &w);
 
-	/* an older caller's shorter entry gets what it knows of */
-	copy = min_t(size_t, args.entry_size, sizeof(*w.e));
-	out = u64_to_user_ptr(args.entries);
-	for (i = 0; i < w.n; i++, out += args.entry_size) {
-		if (copy_to_user(out, &w.e[i], copy) ||
-		    clear_user(out + copy, args.entry_size - copy)) {
-			ret = -EFAULT;
-			goto out;
-		}
-	}
-	ret = min_t(u32, w.total, INT_MAX);
-out:
+	ret = ksync_copy_entries(u64_to_user_ptr(args.entries), w.e, w.n, sizeof(*w.e),
+				 args.entry_size);
+	if (!ret)
+		ret = min_t(u32, w.total, INT_MAX);
 	kvfree(w.e);
 	return ret;
 }

@@ -408,6 +408,27 @@ static int op_queue(const char *name)
 	return ret;
 }
 
+/* KSYNC_IOC_WHO: an UNDO holder (its pid reference), then the buffer. */
+static int op_who(const char *name)
+{
+	struct ksync_who_entry e[2];
+	struct ksync_who_args a = {
+		.size = sizeof(a), .entries = (uintptr_t)e, .count = 2, .entry_size = sizeof(e[0])
+	};
+	ksync_sem_t *s;
+	int ret = ksync_sem_open(&s, name, KSYNC_CREATE | KSYNC_UNDO, 0600, 1);
+
+	if (ret)
+		return ret;
+	ret = ksync_sem_acquire(s, 1, NULL);
+	if (!ret) {
+		ret = ioctl(ksync_sem_fd(s), KSYNC_IOC_WHO, &a);
+		ret = ret < 0 ? -errno : ret == 1 && e[0].what == KSYNC_WHO_HOLDS ? 0 : -EBADMSG;
+	}
+	ksync_sem_close(s);
+	return ret;
+}
+
 /*
  * Every allocation on each path fails in turn: each call fails cleanly
  * (-ENOMEM, or whatever the failing layer reports) or succeeds, nothing
@@ -416,9 +437,11 @@ static int op_queue(const char *name)
  */
 TEST_F_TIMEOUT(abi, allocation_failures, 180)
 {
-	int (*ops[])(const char *) = { op_open_named, op_open_anon, op_list, op_barrier, op_queue };
-	const char *opnames[] = { "open named", "open anonymous with UNDO", "list", "barrier",
-				  "queue" };
+	int (*ops[])(const char *) = { op_open_named, op_open_anon, op_list,
+				       op_barrier,    op_queue,	    op_who };
+	const char *opnames[] = { "open named", "open anonymous with UNDO",
+				  "list",	"barrier",
+				  "queue",	"who" };
 	char name[64], keepname[64];
 	ksync_sem_t *keep;
 

@@ -7,6 +7,7 @@
 #define KSYNC_SELFTEST_CLI_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <libgen.h>
 
 #include "common.h"
@@ -118,9 +119,9 @@ static inline int run_cmd(struct run *r, const char *path, const void *input, si
 
 	if (pid < 0)
 		return r->status = -1;
-	/* input is small: it fits the pipe */
-	if (len && write(in, input, len) != (ssize_t)len)
-		len = 0;
+	/* input is small: it fits the pipe (a short write fails the run) */
+	bool lost = len && write(in, input, len) != (ssize_t)len;
+
 	close(in);
 	/* stderr is short: read stdout to its end first, then stderr */
 	drain(out, r->out, sizeof(r->out), end);
@@ -128,6 +129,8 @@ static inline int run_cmd(struct run *r, const char *path, const void *input, si
 	close(out);
 	close(err);
 	r->status = wait_child(pid, (int)((end - now_ns()) / 1000000) + 1);
+	if (lost)
+		r->status = -1;
 	return r->status;
 }
 

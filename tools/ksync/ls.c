@@ -9,6 +9,8 @@
 #include <pwd.h>
 #include <grp.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,32 +50,32 @@ static int open_object(const struct ksync_list_entry *e)
 	return dev_ioctl(KSYNC_IOC_OPEN, &a);
 }
 
+/* A 64-bit field of a page others write: one relaxed atomic load. */
+static unsigned long long peek(const void *page, size_t offset)
+{
+	return atomic_load_explicit((_Atomic uint64_t *)((const char *)page + offset),
+				    memory_order_relaxed);
+}
+
 /* The counters on the shared page, mapped read-only for a moment. */
 static void read_fast(int fd, const struct ksync_list_entry *e, struct counters *c)
 {
 	size_t len = e->type == KSYNC_TYPE_QUEUE ? c->q.map_size : (size_t)sysconf(_SC_PAGESIZE);
-	const volatile uint64_t *p;
+	void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 
-	p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		return;
 	if (e->type == KSYNC_TYPE_SEM) {
-		const volatile struct ksync_sem_shared *sh = (const volatile void *)p;
-
-		c->fast[0] = sh->fast_acquires;
-		c->fast[1] = sh->fast_releases;
+		c->fast[0] = peek(p, offsetof(struct ksync_sem_shared, fast_acquires));
+		c->fast[1] = peek(p, offsetof(struct ksync_sem_shared, fast_releases));
 	} else if (e->type == KSYNC_TYPE_BARRIER) {
-		c->fast[0] =
-			((const volatile struct ksync_barrier_shared *)(const volatile void *)p)
-				->fast_arrivals;
+		c->fast[0] = peek(p, offsetof(struct ksync_barrier_shared, fast_arrivals));
 	} else {
-		const volatile struct ksync_queue_shared *hdr = (const volatile void *)p;
-
-		c->fast[0] = hdr->tail;
-		c->fast[1] = hdr->head;
+		c->fast[0] = peek(p, offsetof(struct ksync_queue_shared, tail));
+		c->fast[1] = peek(p, offsetof(struct ksync_queue_shared, head));
 	}
 	c->fast_valid = true;
-	munmap((void *)p, len);
+	munmap(p, len);
 }
 
 static void read_counters(int fd, const struct ksync_list_entry *e, struct counters *c)

@@ -150,8 +150,8 @@ struct ksync_list_entry {
  * and returns how many there are in all (more than count: the rest were
  * left out).  A task's pid and tid are those of the caller's pid
  * namespace, and 0 when it is not in it or is not the caller's to see
- * (its uids and gids are not all the caller's euid and egid, and the caller lacks
- * CAP_SYS_PTRACE over the task's user namespace).
+ * (its uids and gids are not all the caller's euid and egid, and the
+ * caller lacks CAP_SYS_PTRACE over the task's user namespace).
  */
 struct ksync_who_args {
 	__u32 size;		/* sizeof(struct ksync_who_args) */
