@@ -15,14 +15,15 @@ debian_kernel() {
 		sed -n 's/^ *Depends: linux-image-\(.*\)$/\1/p' | head -n 1
 }
 
-# The kernels the suite runs on: Debian's stock 6.1 and 6.12, and "debug".
+# The kernels the suite runs on: Debian's stock 6.1 and 6.12, and two of
+# our own from Debian's 6.1 source, "debug" and "kcsan" (scripts/*.config).
 stock_kernel() { debian_kernel linux-image-amd64; }
 newer_kernel() { debian_kernel linux-image-6.12-amd64; }
 
 # The build tree that modules for kernel $1 are built against.
 kernel_build_dir() {
-	if [ "$1" = debug ]; then
-		cat "$KSYNC_CACHE/debug/current" 2>/dev/null
+	if [ "$1" = debug ] || [ "$1" = kcsan ]; then
+		cat "$KSYNC_CACHE/$1/current" 2>/dev/null
 	elif [ -d "/lib/modules/$1/build" ]; then
 		echo "/lib/modules/$1/build"
 	else

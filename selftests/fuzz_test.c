@@ -1,0 +1,1060 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The fuzzer: every ioctl and mmap of the device and of each object type,
+ * with random and boundary arguments, from several threads at once.
+ *
+ * Arguments start sane (so that calls get past the checks and deep into
+ * the module) and are then mutated: boundary words in any field, sizes too
+ * small and too big, flags with unknown bits; pointers that are NULL,
+ * unmapped, read-only, straddle into an unmapped page, or point into the
+ * kernel; names of every length and byte; fds of the wrong type (eventfd,
+ * pipe, /dev/null, the device itself).  Meanwhile other threads close and
+ * unlink what is being waited on, a signaller interrupts sleepers, forked
+ * children use the objects and die of SIGKILL mid-call, mappings are
+ * scribbled, remapped and unmapped, and now and then one allocation in a
+ * call fails (fail-nth, on kernels with fault injection).
+ *
+ * What must hold: no call hangs (a signal or deadline ends every sleep),
+ * the kernel logs nothing (ksync-vm fails the run on any report, rmmod
+ * failure or leak), and afterwards every object is gone and the device
+ * works.  On a kernel with KCOV, the coverage of kmod/ is reported.
+ *
+ *   KSYNC_FUZZ_SECONDS  how long (default 10)
+ *   KSYNC_FUZZ_SEED     replay: each thread repeats its calls (the
+ *                       interleaving of threads differs run to run)
+ *   KSYNC_FUZZ_THREADS  callers (default 4; 1 makes a replay exact)
+ *   KSYNC_FUZZ_REPORT   write the coverage, site by site, to this file
+ *   KSYNC_MODULE        ksync.ko, for the coverage sites (ksync-vm sets it)
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+
+#include "common.h"
+#include "kcov.h"
+#include "rnd.h"
+#include "kselftest_harness.h"
+
+#define SLOTS 24
+#define MAPS 8
+#define NAMES 8
+#define MAX_THREADS 16
+#define SCRATCH (64 * 1024)
+
+enum op {
+	OP_OPEN,
+	OP_UNLINK,
+	OP_LIST,
+	OP_WHO,
+	OP_INFO,
+	OP_SEM_ACQUIRE,
+	OP_SEM_RELEASE,
+	OP_BAR_WAIT,
+	OP_BAR_CTL,
+	OP_Q_XFER,
+	OP_Q_SIMPLE,
+	OP_Q_JOIN,
+	OP_RAW,
+	OP_MMAP,
+	OP_MAP_OP,
+	OP_SCRIBBLE,
+	OP_CLOSE,
+	OP_DUP,
+	OP_OTHER_FD,
+	OP_POLL,
+	OP_FDINFO,
+	OP_FORK,
+	OP_NR,
+};
+
+static const char *const op_names[OP_NR] = {
+	"open",
+	"unlink",
+	"list",
+	"who",
+	"info",
+	"sem acquire",
+	"sem release",
+	"barrier wait",
+	"barrier ctl",
+	"queue xfer",
+	"queue wake/shutdown",
+	"queue join",
+	"raw ioctl",
+	"mmap",
+	"mremap/madvise/mprotect/munmap",
+	"scribble",
+	"close",
+	"dup",
+	"other fd",
+	"poll",
+	"fdinfo",
+	"fork",
+};
+
+/* How often each op is picked, out of the sum. */
+static const unsigned int op_weight[OP_NR] = {
+	[OP_OPEN] = 14,	  [OP_UNLINK] = 4,	[OP_LIST] = 3,	      [OP_WHO] = 3,
+	[OP_INFO] = 4,	  [OP_SEM_ACQUIRE] = 8, [OP_SEM_RELEASE] = 6, [OP_BAR_WAIT] = 8,
+	[OP_BAR_CTL] = 4, [OP_Q_XFER] = 12,	[OP_Q_SIMPLE] = 2,    [OP_Q_JOIN] = 3,
+	[OP_RAW] = 4,	  [OP_MMAP] = 5,	[OP_MAP_OP] = 2,      [OP_SCRIBBLE] = 6,
+	[OP_CLOSE] = 6,	  [OP_DUP] = 1,		[OP_OTHER_FD] = 1,    [OP_POLL] = 2,
+	[OP_FDINFO] = 1,  [OP_FORK] = 1,
+};
+
+struct mapping {
+	void *addr;
+	size_t len;
+	int writable;
+};
+
+/* What all callers share; the fd table is racy on purpose. */
+struct fuzz {
+	uint64_t seed;
+	int64_t end;
+	int threads;
+	int dev;
+	char prefix[32];
+	/* fd | type << 32; -1: empty.  Type 0: not a ksync object */
+	_Atomic int64_t slot[SLOTS];
+	pthread_mutex_t map_lock;
+	struct mapping map[MAPS];
+	/* [read-only][none][read-write][none], and a page that is gone */
+	char *bad;
+	char *gone;
+	long page;
+	struct pcset cov;
+	atomic_long calls[OP_NR];
+	atomic_long ok[OP_NR];
+	atomic_long faults, forks, kills, crashed, signals, fresh;
+	atomic_int stop;
+	pthread_t tid[MAX_THREADS];
+	atomic_int done[MAX_THREADS];
+};
+
+struct caller {
+	struct fuzz *f;
+	int idx;
+	uint64_t x;
+	int failfd;
+	struct kcov kcov;
+	char *scratch;
+	/* names made of random bytes that were created: unlinked at the end */
+	char made[16][KSYNC_NAME_MAX + 16];
+	unsigned int nmade;
+};
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+/* ------------------------------------------------------------------ */
+/* Arguments */
+
+static int64_t pick_slot(struct caller *c, uint32_t want_type, uint32_t *type)
+{
+	struct fuzz *f = c->f;
+	int64_t v = -1;
+
+	/* mostly an fd of the wanted type, so calls get past the type check */
+	for (int tries = 0; tries < 8; tries++) {
+		v = atomic_load(&f->slot[rnd_below(&c->x, SLOTS)]);
+		if (v >= 0 &&
+		    (!want_type || (uint32_t)(v >> 32) == want_type || rnd_one_in(&c->x, 8)))
+			break;
+	}
+	if (v < 0)
+		return rnd_one_in(&c->x, 2) ? f->dev : (int)rnd_nasty(&c->x);
+	if (type)
+		*type = (uint32_t)(v >> 32);
+	return (int)(v & 0xffffffff);
+}
+
+static int pick_fd(struct caller *c, uint32_t want_type)
+{
+	return (int)pick_slot(c, want_type, NULL);
+}
+
+static void put_slot(struct caller *c, int fd, uint32_t type)
+{
+	int64_t old, v = (int64_t)fd | (int64_t)type << 32;
+	unsigned int i = rnd_below(&c->x, SLOTS);
+
+	old = atomic_exchange(&c->f->slot[i], v);
+	/* the table is full of fds: the one pushed out is closed */
+	if (old >= 0)
+		close((int)(old & 0xffffffff));
+}
+
+/* A pointer for the kernel to read len bytes from or write them to. */
+static void *pick_ptr(struct caller *c, const void *content, size_t len)
+{
+	struct fuzz *f = c->f;
+	char *p;
+
+	switch (rnd_below(&c->x, 40)) {
+	case 0:
+		return NULL;
+	case 1: /* no access */
+		return f->bad + f->page;
+	case 2: /* unmapped */
+		return f->gone;
+	case 3: /* read-only: fine to read from, not to write to */
+		return f->bad + (rnd_below(&c->x, (uint32_t)f->page) & ~7L);
+	case 4: /* the last bytes before an inaccessible page */
+		p = f->bad + 3 * f->page - (len > 64 ? 64 : len);
+		memcpy(p, content, len > 64 ? 64 : len);
+		return p;
+	case 5:
+		return (void *)0xffff888000000000UL; /* the kernel's direct map */
+	case 6:
+		return (void *)(uintptr_t)rnd_nasty(&c->x);
+	default:
+		p = c->scratch + (rnd_one_in(&c->x, 8) ? rnd_below(&c->x, 8) : 0);
+		memcpy(p, content, len);
+		return p;
+	}
+}
+
+/* Flip a few words of a struct, or not (half of all calls stay sane). */
+static void mutate(struct caller *c, void *arg, size_t len)
+{
+	uint32_t *w = arg;
+	unsigned int n;
+
+	if (rnd_one_in(&c->x, 2))
+		return;
+	n = 1 + rnd_below(&c->x, 3);
+	while (n--) {
+		size_t i = rnd_below(&c->x, (uint32_t)(len / 4));
+
+		if (rnd_one_in(&c->x, 4) && i + 1 < len / 4) {
+			uint64_t v = rnd_nasty(&c->x);
+
+			memcpy(&w[i], &v, 8);
+		} else {
+			w[i] = (uint32_t)rnd_nasty(&c->x);
+		}
+	}
+}
+
+/* The size word of a sized struct: right, short, long, or absurd. */
+static uint32_t pick_size(struct caller *c, uint32_t size)
+{
+	switch (rnd_below(&c->x, 16)) {
+	case 0:
+		return 0;
+	case 1:
+		return size - 4;
+	case 2:
+		return size + 8; /* a newer caller's struct: the tail must be zero */
+	case 3:
+		return (uint32_t)rnd_nasty(&c->x);
+	default:
+		return size;
+	}
+}
+
+/* An absolute CLOCK_MONOTONIC deadline: soon, past, far, or nonsense. */
+static uint64_t pick_deadline(struct caller *c)
+{
+	switch (rnd_below(&c->x, 8)) {
+	case 0:
+		return 0;
+	case 1:
+		return (uint64_t)rnd_nasty(&c->x);
+	case 2:
+		return ~0ULL; /* forever: the signaller ends it */
+	default:
+		return (uint64_t)now_ns() + rnd_below(&c->x, 3000000);
+	}
+}
+
+static uint32_t pick_wait_flags(struct caller *c)
+{
+	if (rnd_one_in(&c->x, 16))
+		return (uint32_t)rnd_nasty(&c->x);
+	return rnd_one_in(&c->x, 8) ? 0 : KSYNC_WAIT_DEADLINE;
+}
+
+/* A name: pooled (so that callers collide), absent, bad, or any bytes. */
+static void *pick_name(struct caller *c, char *buf, size_t room)
+{
+	struct fuzz *f = c->f;
+	size_t len;
+
+	switch (rnd_below(&c->x, 16)) {
+	case 0:
+		return NULL;
+	case 1:
+		return f->gone;
+	case 2: /* read-only, or running into an inaccessible page */
+		if (rnd_one_in(&c->x, 2))
+			return f->bad;
+		return f->bad + f->page - 1 - rnd_below(&c->x, 300);
+	case 3: /* any bytes, any length up to past the limit */
+		len = rnd_below(&c->x, KSYNC_NAME_MAX + 8);
+		if (len + 1 > room)
+			len = room - 1;
+		for (size_t i = 0; i < len; i++)
+			buf[i] = (char)rnd(&c->x);
+		buf[0] = rnd_one_in(&c->x, 4) ? buf[0] : '/';
+		buf[len] = 0;
+		return buf;
+	case 4: /* a valid name of the maximum length, or one more */
+		len = KSYNC_NAME_MAX + rnd_below(&c->x, 2);
+		memset(buf, 'n', len + 1);
+		buf[0] = '/';
+		buf[len + 1] = 0;
+		return buf;
+	case 5:
+		snprintf(buf, room, "%s/%u", f->prefix, rnd_below(&c->x, NAMES));
+		return buf; /* a slash inside */
+	default:
+		snprintf(buf, room, "%s-%u", f->prefix, rnd_below(&c->x, NAMES));
+		return buf;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The calls */
+
+static int do_open(struct caller *c)
+{
+	struct ksync_open_args a = { .size = sizeof(a) };
+	char name[KSYNC_NAME_MAX + 16];
+	int fd;
+
+	a.type = 1 + rnd_below(&c->x, 3);
+	a.flags = rnd_below(&c->x, KSYNC_OPEN_FLAGS + 1) | KSYNC_OPEN_CLOEXEC;
+	a.mode = rnd_one_in(&c->x, 4) ? (uint32_t)rnd_nasty(&c->x) : 0600;
+	a.name = (uintptr_t)pick_name(c, name, sizeof(name));
+	switch (a.type) {
+	case KSYNC_TYPE_SEM:
+		a.sem.value = rnd_below(&c->x, 4);
+		break;
+	case KSYNC_TYPE_BARRIER:
+		a.barrier.parties = 1 + rnd_below(&c->x, 4);
+		break;
+	default:
+		a.queue.capacity = 1 + rnd_below(&c->x, 8);
+		a.queue.msg_size = rnd_below(&c->x, 200);
+		break;
+	}
+	a.size = pick_size(c, sizeof(a));
+	mutate(c, &a, sizeof(a));
+	fd = ioctl(c->f->dev, KSYNC_IOC_OPEN, pick_ptr(c, &a, sizeof(a)));
+	if (fd < 0)
+		return -errno;
+	put_slot(c, fd, a.type);
+	/* remember the name, to leave nothing behind */
+	if (a.name == (uintptr_t)name) {
+		char *slot = c->made[c->nmade++ % 16];
+
+		if (c->nmade > 16)
+			ksync_unlink(slot);
+		snprintf(slot, sizeof(c->made[0]), "%s", name);
+	}
+	return 0;
+}
+
+static int do_unlink(struct caller *c)
+{
+	struct ksync_unlink_args a = { .size = sizeof(a) };
+	char name[KSYNC_NAME_MAX + 16];
+
+	a.name = (uintptr_t)pick_name(c, name, sizeof(name));
+	a.size = pick_size(c, sizeof(a));
+	mutate(c, &a, sizeof(a));
+	return ioctl(c->f->dev, KSYNC_IOC_UNLINK, pick_ptr(c, &a, sizeof(a)));
+}
+
+/* LIST on the device, WHO on an object: cursor, buffer, count, entry size. */
+static int do_listing(struct caller *c, int who)
+{
+	struct ksync_list_args l = { .size = sizeof(l) };
+	struct ksync_who_args w = { .size = sizeof(w) };
+	uint32_t count = rnd_below(&c->x, 8);
+	uint32_t esize = who ? sizeof(struct ksync_who_entry) : sizeof(struct ksync_list_entry);
+	void *entries;
+
+	if (rnd_one_in(&c->x, 4))
+		esize = (uint32_t)rnd_nasty(&c->x);
+	else if (rnd_one_in(&c->x, 4))
+		esize += 8 * rnd_below(&c->x, 4);
+	if (rnd_one_in(&c->x, 8))
+		count = (uint32_t)rnd_nasty(&c->x);
+	/* room for what was promised, unless the pointer is a bad one */
+	if ((uint64_t)count * esize <= SCRATCH / 2)
+		entries = rnd_one_in(&c->x, 6) ? pick_ptr(c, "", 0) : c->scratch + SCRATCH / 2;
+	else
+		entries = pick_ptr(c, "", 0);
+	if (who) {
+		w.entries = (uintptr_t)entries;
+		w.count = count;
+		w.entry_size = esize;
+		w.size = pick_size(c, sizeof(w));
+		mutate(c, &w, sizeof(w));
+		return ioctl(pick_fd(c, 0), KSYNC_IOC_WHO, pick_ptr(c, &w, sizeof(w)));
+	}
+	l.entries = (uintptr_t)entries;
+	l.count = count;
+	l.entry_size = esize;
+	l.cursor = rnd_one_in(&c->x, 2) ? 0 : rnd_nasty(&c->x);
+	l.size = pick_size(c, sizeof(l));
+	mutate(c, &l, sizeof(l));
+	return ioctl(c->f->dev, KSYNC_IOC_LIST, pick_ptr(c, &l, sizeof(l)));
+}
+
+static int do_info(struct caller *c)
+{
+	static const unsigned long cmds[] = { KSYNC_IOC_INFO, KSYNC_IOC_SEM_INFO,
+					      KSYNC_IOC_BARRIER_INFO, KSYNC_IOC_QUEUE_INFO };
+	uint32_t i = rnd_below(&c->x, 4);
+
+	return ioctl(pick_fd(c, i), cmds[i], pick_ptr(c, "", 0));
+}
+
+static int do_sem_acquire(struct caller *c)
+{
+	struct ksync_sem_wait w = { .size = sizeof(w) };
+
+	w.count = rnd_one_in(&c->x, 8) ? (uint32_t)rnd_nasty(&c->x) : 1 + rnd_below(&c->x, 3);
+	w.flags = pick_wait_flags(c);
+	w.deadline = pick_deadline(c);
+	w.size = pick_size(c, sizeof(w));
+	mutate(c, &w, sizeof(w));
+	return ioctl(pick_fd(c, KSYNC_TYPE_SEM), KSYNC_IOC_SEM_ACQUIRE, pick_ptr(c, &w, sizeof(w)));
+}
+
+static int do_sem_release(struct caller *c)
+{
+	struct ksync_sem_post p = { .size = sizeof(p) };
+
+	p.count = rnd_one_in(&c->x, 8) ? (uint32_t)rnd_nasty(&c->x) : 1 + rnd_below(&c->x, 3);
+	p.size = pick_size(c, sizeof(p));
+	mutate(c, &p, sizeof(p));
+	return ioctl(pick_fd(c, KSYNC_TYPE_SEM), KSYNC_IOC_SEM_RELEASE, pick_ptr(c, &p, sizeof(p)));
+}
+
+static int do_bar_wait(struct caller *c)
+{
+	struct ksync_barrier_wait w = { .size = sizeof(w) };
+
+	w.flags = pick_wait_flags(c) | (rnd_below(&c->x, 4) << 1);
+	w.generation = rnd_one_in(&c->x, 2) ? rnd_below(&c->x, 4) : (uint32_t)rnd_nasty(&c->x);
+	w.deadline = pick_deadline(c);
+	w.size = pick_size(c, sizeof(w));
+	mutate(c, &w, sizeof(w));
+	return ioctl(pick_fd(c, KSYNC_TYPE_BARRIER), KSYNC_IOC_BARRIER_WAIT,
+		     pick_ptr(c, &w, sizeof(w)));
+}
+
+static int do_bar_ctl(struct caller *c)
+{
+	static const unsigned long cmds[] = { KSYNC_IOC_BARRIER_BREAK, KSYNC_IOC_BARRIER_RESET,
+					      KSYNC_IOC_BARRIER_JOIN };
+	struct ksync_barrier_ctl b = { .size = sizeof(b) };
+
+	b.generation = rnd_one_in(&c->x, 2) ? rnd_below(&c->x, 4) : (uint32_t)rnd_nasty(&c->x);
+	b.size = pick_size(c, sizeof(b));
+	mutate(c, &b, sizeof(b));
+	return ioctl(pick_fd(c, KSYNC_TYPE_BARRIER), cmds[rnd_below(&c->x, 3)],
+		     pick_ptr(c, &b, sizeof(b)));
+}
+
+static int do_q_xfer(struct caller *c)
+{
+	struct ksync_queue_xfer x = { .size = sizeof(x) };
+	struct ksync_queue_msg m[4];
+	uint32_t n = 1 + rnd_below(&c->x, 4);
+	char *data = c->scratch + SCRATCH / 4;
+
+	for (uint32_t i = 0; i < n; i++) {
+		m[i].base = (uintptr_t)(data + 512 * i);
+		m[i].len = rnd_below(&c->x, 256);
+		if (rnd_one_in(&c->x, 8))
+			m[i].base = (uintptr_t)pick_ptr(c, "", 0);
+		if (rnd_one_in(&c->x, 8))
+			m[i].len = rnd_nasty(&c->x);
+	}
+	x.count = rnd_one_in(&c->x, 8) ? (uint32_t)rnd_nasty(&c->x) : n;
+	x.done = rnd_one_in(&c->x, 8) ? (uint32_t)rnd_nasty(&c->x) : 0;
+	x.flags = pick_wait_flags(c);
+	x.deadline = pick_deadline(c);
+	x.msgs = (uintptr_t)pick_ptr(c, m, sizeof(m));
+	if (x.msgs == (uintptr_t)c->scratch || x.msgs == (uintptr_t)c->scratch + 1)
+		x.msgs = (uintptr_t)memcpy(c->scratch + SCRATCH - sizeof(m), m, sizeof(m));
+	x.size = pick_size(c, sizeof(x));
+	mutate(c, &x, sizeof(x));
+	return ioctl(pick_fd(c, KSYNC_TYPE_QUEUE),
+		     rnd_one_in(&c->x, 2) ? KSYNC_IOC_QUEUE_SEND : KSYNC_IOC_QUEUE_RECV,
+		     pick_ptr(c, &x, sizeof(x)));
+}
+
+static int do_q_simple(struct caller *c)
+{
+	int fd = pick_fd(c, KSYNC_TYPE_QUEUE);
+
+	/* a shutdown is for good: rarely, or the queues would all be closed */
+	if (rnd_one_in(&c->x, 8))
+		return ioctl(fd, KSYNC_IOC_QUEUE_SHUTDOWN, rnd_nasty(&c->x));
+	return ioctl(fd, KSYNC_IOC_QUEUE_WAKE, rnd_nasty(&c->x));
+}
+
+static int do_q_join(struct caller *c)
+{
+	struct ksync_queue_join j = { .size = sizeof(j) };
+
+	j.size = pick_size(c, sizeof(j));
+	mutate(c, &j, sizeof(j));
+	return ioctl(pick_fd(c, KSYNC_TYPE_QUEUE), KSYNC_IOC_QUEUE_JOIN,
+		     pick_ptr(c, &j, sizeof(j)));
+}
+
+/* Any command number of ksync's, any direction and size bits. */
+static int do_raw(struct caller *c)
+{
+	unsigned long cmd = _IOC(rnd_below(&c->x, 4), KSYNC_IOC_MAGIC, rnd_below(&c->x, 0x40),
+				 rnd_below(&c->x, 256));
+
+	memset(c->scratch, 0, 256);
+	return ioctl(rnd_one_in(&c->x, 2) ? c->f->dev : pick_fd(c, 0), cmd,
+		     pick_ptr(c, c->scratch, 256));
+}
+
+static int do_mmap(struct caller *c)
+{
+	struct fuzz *f = c->f;
+	static const int prots[] = { PROT_READ | PROT_WRITE, PROT_READ, PROT_WRITE, PROT_NONE,
+				     PROT_READ | PROT_EXEC };
+	size_t len = f->page * (rnd_one_in(&c->x, 4) ? rnd_below(&c->x, 4) : 1);
+	off_t off = rnd_one_in(&c->x, 8) ? (off_t)(rnd_nasty(&c->x) & ~0xfffULL) : 0;
+	int prot = prots[rnd_below(&c->x, 5)];
+	int flags = rnd_one_in(&c->x, 8) ? MAP_PRIVATE : MAP_SHARED;
+	struct ksync_queue_info qi;
+	uint32_t type = 0;
+	int fd = (int)pick_slot(c, 0, &type);
+	void *p;
+
+	/* the right length for the type, mostly */
+	if (type == KSYNC_TYPE_QUEUE && !rnd_one_in(&c->x, 4) &&
+	    !ioctl(fd, KSYNC_IOC_QUEUE_INFO, &qi))
+		len = qi.map_size;
+	if (rnd_one_in(&c->x, 16))
+		len = rnd_nasty(&c->x);
+	p = mmap(NULL, len, prot, flags, fd, off);
+	if (p == MAP_FAILED)
+		return -errno;
+	pthread_mutex_lock(&f->map_lock);
+	unsigned int i = rnd_below(&c->x, MAPS);
+
+	if (f->map[i].addr)
+		munmap(f->map[i].addr, f->map[i].len);
+	f->map[i].addr = p;
+	f->map[i].len = len;
+	f->map[i].writable = !!(prot & PROT_WRITE);
+	pthread_mutex_unlock(&f->map_lock);
+	return 0;
+}
+
+/* What a process may do to a mapping: all of it must be safe. */
+static int do_map_op(struct caller *c)
+{
+	struct fuzz *f = c->f;
+	struct mapping *m = &f->map[rnd_below(&c->x, MAPS)];
+	int ret = 0;
+	size_t len;
+	void *p;
+
+	pthread_mutex_lock(&f->map_lock);
+	if (!m->addr)
+		goto out;
+	switch (rnd_below(&c->x, 5)) {
+	case 0: /* grow (VM_DONTEXPAND says no) or shrink or move */
+		len = f->page * (1 + rnd_below(&c->x, 3));
+		p = mremap(m->addr, m->len, len, MREMAP_MAYMOVE);
+		if (p == MAP_FAILED) {
+			ret = -errno;
+		} else {
+			m->addr = p;
+			m->len = len;
+		}
+		break;
+	case 1:
+		ret = madvise(m->addr, m->len, MADV_DONTNEED);
+		break;
+	case 2:
+		ret = mprotect(m->addr, m->len, PROT_READ | PROT_EXEC); /* must fail */
+		if (!ret)
+			ret = -EBADE;
+		break;
+	case 3:
+		ret = mprotect(m->addr, m->len, PROT_READ);
+		if (!ret)
+			m->writable = 0;
+		break;
+	default:
+		munmap(m->addr, m->len);
+		m->addr = NULL;
+		break;
+	}
+out:
+	pthread_mutex_unlock(&f->map_lock);
+	return ret;
+}
+
+/* Any word of a writable mapping: the shared page is user memory. */
+static int do_scribble(struct caller *c)
+{
+	struct fuzz *f = c->f;
+	struct mapping *m = &f->map[rnd_below(&c->x, MAPS)];
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&f->map_lock);
+	if (m->addr && m->writable && m->len >= 8) {
+		unsigned int n = 1 + rnd_below(&c->x, 8);
+
+		while (n--) {
+			size_t at = rnd_below(&c->x, (uint32_t)(m->len / 8)) * 8;
+
+			/* mostly where the state words live */
+			if (rnd_one_in(&c->x, 2))
+				at = rnd_below(&c->x, 64) * 8 % m->len;
+			__atomic_store_n((uint64_t *)((char *)m->addr + at), rnd_nasty(&c->x),
+					 __ATOMIC_RELAXED);
+		}
+		ret = 0;
+	}
+	pthread_mutex_unlock(&f->map_lock);
+	return ret;
+}
+
+static int do_close(struct caller *c)
+{
+	int64_t v = atomic_exchange(&c->f->slot[rnd_below(&c->x, SLOTS)], -1);
+
+	return v < 0 ? -EBADF : close((int)(v & 0xffffffff));
+}
+
+static int do_dup(struct caller *c)
+{
+	uint32_t type = 0;
+	int fd = dup((int)pick_slot(c, 0, &type));
+
+	if (fd < 0)
+		return -errno;
+	put_slot(c, fd, type);
+	return 0;
+}
+
+static int do_other_fd(struct caller *c)
+{
+	int fd, p[2];
+
+	switch (rnd_below(&c->x, 4)) {
+	case 0:
+		fd = eventfd(0, EFD_CLOEXEC);
+		break;
+	case 1:
+		if (pipe2(p, O_CLOEXEC))
+			return -errno;
+		close(p[1]);
+		fd = p[0];
+		break;
+	case 2:
+		fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+		break;
+	default:
+		fd = open("/dev/ksync", O_RDWR | O_CLOEXEC);
+		break;
+	}
+	if (fd < 0)
+		return -errno;
+	put_slot(c, fd, 0);
+	return 0;
+}
+
+static int do_poll(struct caller *c)
+{
+	struct pollfd p[3];
+
+	for (int i = 0; i < 3; i++) {
+		p[i].fd = pick_fd(c, 0);
+		p[i].events = (short)rnd(&c->x);
+	}
+	return poll(p, 3, (int)rnd_below(&c->x, 3));
+}
+
+static int do_fdinfo(struct caller *c)
+{
+	char buf[512];
+
+	return read_fdinfo(pick_fd(c, 0), buf, sizeof(buf)) < 0 ? -1 : 0;
+}
+
+/*
+ * A child that uses the objects and dies: of its own accord or of SIGKILL
+ * in the middle of whatever it was doing.  Only system calls in the child
+ * (its parent has threads: no locks, no malloc).
+ */
+static int do_fork(struct caller *c)
+{
+	uint64_t budget = rnd_below(&c->x, 20000000); /* up to 20 ms */
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		c->kcov.area = NULL; /* the buffer traces the parent only */
+		for (int i = 0; i < 64; i++) {
+			switch (rnd_below(&c->x, 5)) {
+			case 0:
+				do_sem_acquire(c);
+				break;
+			case 1:
+				do_sem_release(c);
+				break;
+			case 2:
+				do_bar_wait(c);
+				break;
+			case 3:
+				do_q_join(c);
+				break;
+			default:
+				do_q_xfer(c);
+				break;
+			}
+		}
+		_exit(0);
+	}
+	atomic_fetch_add(&c->f->forks, 1);
+	pause_us((long)(budget / 1000));
+	if (kill(pid, SIGKILL) == 0)
+		atomic_fetch_add(&c->f->kills, 1);
+	/* SIGKILL ends any sleep in the module: waitpid cannot hang */
+	if (waitpid(pid, &status, 0) != pid)
+		return -errno;
+	if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
+		atomic_fetch_add(&c->f->crashed, 1);
+	return 0;
+}
+
+static int (*const ops[OP_NR])(struct caller *) = {
+	[OP_OPEN] = do_open,
+	[OP_UNLINK] = do_unlink,
+	[OP_INFO] = do_info,
+	[OP_SEM_ACQUIRE] = do_sem_acquire,
+	[OP_SEM_RELEASE] = do_sem_release,
+	[OP_BAR_WAIT] = do_bar_wait,
+	[OP_BAR_CTL] = do_bar_ctl,
+	[OP_Q_XFER] = do_q_xfer,
+	[OP_Q_SIMPLE] = do_q_simple,
+	[OP_Q_JOIN] = do_q_join,
+	[OP_RAW] = do_raw,
+	[OP_MMAP] = do_mmap,
+	[OP_MAP_OP] = do_map_op,
+	[OP_SCRIBBLE] = do_scribble,
+	[OP_CLOSE] = do_close,
+	[OP_DUP] = do_dup,
+	[OP_OTHER_FD] = do_other_fd,
+	[OP_POLL] = do_poll,
+	[OP_FDINFO] = do_fdinfo,
+	[OP_FORK] = do_fork,
+};
+
+static enum op pick_op(struct caller *c)
+{
+	static unsigned int total;
+	unsigned int r;
+
+	if (!total)
+		for (int i = 0; i < OP_NR; i++)
+			total += op_weight[i];
+	r = rnd_below(&c->x, total);
+	for (int i = 0; i < OP_NR; i++) {
+		if (r < op_weight[i])
+			return (enum op)i;
+		r -= op_weight[i];
+	}
+	return OP_OPEN;
+}
+
+/* Arm fail-nth for the next call: its n-th allocation fails. */
+static int arm_fault(struct caller *c)
+{
+	char v[8];
+	int n;
+
+	if (c->failfd < 0 || !rnd_one_in(&c->x, 16))
+		return 0;
+	n = 1 + (int)rnd_below(&c->x, 6);
+	snprintf(v, sizeof(v), "%d", n);
+	return pwrite(c->failfd, v, strlen(v), 0) > 0;
+}
+
+/* Disarm it; 1 if the fault was injected (the counter ran out). */
+static int disarm_fault(struct caller *c)
+{
+	char v[16] = "";
+	int left;
+
+	if (pread(c->failfd, v, sizeof(v) - 1, 0) <= 0)
+		return 0;
+	left = atoi(v);
+	if (left)
+		pwrite(c->failfd, "0", 1, 0);
+	return left == 0;
+}
+
+static void *caller_main(void *arg)
+{
+	struct caller *c = arg;
+	struct fuzz *f = c->f;
+
+	while (!atomic_load(&f->stop) && now_ns() < f->end) {
+		enum op op = pick_op(c);
+		int armed, ret;
+
+		if (op == OP_LIST || op == OP_WHO)
+			armed = arm_fault(c), kcov_reset(&c->kcov),
+			ret = do_listing(c, op == OP_WHO);
+		else
+			armed = arm_fault(c), kcov_reset(&c->kcov), ret = ops[op](c);
+		atomic_fetch_add(&f->fresh, kcov_collect(&c->kcov, &f->cov));
+		if (armed && disarm_fault(c))
+			atomic_fetch_add(&f->faults, 1);
+		atomic_fetch_add(&f->calls[op], 1);
+		if (ret >= 0)
+			atomic_fetch_add(&f->ok[op], 1);
+	}
+	atomic_store(&f->done[c->idx], 1);
+	return NULL;
+}
+
+static void *caller_start(void *arg)
+{
+	struct caller *c = arg;
+
+	/* both per thread: fail-nth counts this thread's allocations */
+	c->failfd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	kcov_open(&c->kcov);
+	caller_main(c);
+	kcov_close(&c->kcov);
+	if (c->failfd >= 0)
+		close(c->failfd);
+	return NULL;
+}
+
+/* Interrupts the callers' sleeps, so that waits without an end end. */
+static void *signaller_main(void *arg)
+{
+	struct fuzz *f = arg;
+	uint64_t x = f->seed ^ 0x5151;
+
+	while (!atomic_load(&f->stop)) {
+		int i = (int)rnd_below(&x, (uint32_t)f->threads);
+
+		if (!atomic_load(&f->done[i]) && !pthread_kill(f->tid[i], SIGUSR1))
+			atomic_fetch_add(&f->signals, 1);
+		pause_us(1000 + rnd_below(&x, 4000));
+	}
+	return NULL;
+}
+
+static long env_long(const char *name, long def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtol(v, NULL, 0) : def;
+}
+
+static int setup_bad_memory(struct fuzz *f)
+{
+	f->page = sysconf(_SC_PAGESIZE);
+	f->bad =
+		mmap(NULL, 4 * f->page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	f->gone = mmap(NULL, f->page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (f->bad == MAP_FAILED || f->gone == MAP_FAILED)
+		return -1;
+	memset(f->bad, '/', f->page);
+	snprintf(f->bad, f->page, "%s-ro", f->prefix);
+	munmap(f->gone, f->page);
+	return mprotect(f->bad, f->page, PROT_READ) ||
+	       mprotect(f->bad + f->page, f->page, PROT_NONE) ||
+	       mprotect(f->bad + 3 * f->page, f->page, PROT_NONE);
+}
+
+/* The coverage of kmod/: printed, and site by site to a file if asked. */
+static void report_coverage(struct __test_metadata *_metadata, struct fuzz *f)
+{
+	const char *ko = getenv("KSYNC_MODULE");
+	const char *out = getenv("KSYNC_FUZZ_REPORT");
+	struct kcov_site *v;
+	unsigned char *hit;
+	long n, reached;
+
+	if (!f->cov.n) {
+		TH_LOG("no coverage: this kernel has no KCOV (the debug kernel has)");
+		return;
+	}
+	n = ko ? kcov_sites(ko, &v) : -ENOENT;
+	if (n <= 0) {
+		TH_LOG("coverage: %zu distinct PCs (no ksync.ko to count the sites: %ld)", f->cov.n,
+		       n);
+		return;
+	}
+	hit = calloc((size_t)n, 1);
+	reached = kcov_reached(v, n, &f->cov, hit);
+	TH_LOG("coverage of kmod/: %ld of %ld sites (%.1f%%)", reached, n,
+	       100.0 * (double)reached / (double)n);
+	if (out && hit) {
+		FILE *o = fopen(out, "w");
+
+		for (long i = 0; o && i < n; i++)
+			fprintf(o, "%s %s+0x%llx %d\n", v[i].section, v[i].func,
+				(unsigned long long)v[i].off, hit[i]);
+		if (o)
+			fclose(o);
+	}
+	free(hit);
+	free(v);
+}
+
+static void log_entry(const struct ksync_list_entry *e, void *arg)
+{
+	struct __test_metadata *_metadata = arg;
+
+	TH_LOG("left behind: type %u, %u handles, name \"%.40s\"", e->type, e->handles, e->name);
+}
+
+FIXTURE(fuzz)
+{
+	int base;
+};
+
+FIXTURE_SETUP(fuzz)
+{
+	self->base = ksync_objects();
+	ASSERT_GE(self->base, 0);
+}
+
+FIXTURE_TEARDOWN(fuzz)
+{
+}
+
+TEST_F_TIMEOUT(fuzz, everything, 86400)
+{
+	struct caller callers[MAX_THREADS];
+	long seconds = env_long("KSYNC_FUZZ_SECONDS", 10);
+	struct sigaction sa = { .sa_handler = on_signal };
+	pthread_t signaller;
+	ksync_sem_t *s;
+	struct fuzz *f;
+	long total = 0, ok = 0;
+	int i;
+
+	f = calloc(1, sizeof(*f));
+	ASSERT_NE(NULL, f);
+	f->seed = rnd_seed("KSYNC_FUZZ_SEED");
+	f->threads = (int)env_long("KSYNC_FUZZ_THREADS", 4);
+	ASSERT_TRUE(f->threads >= 1 && f->threads <= MAX_THREADS);
+	/* the seed first: whatever happens next, it can be replayed */
+	TH_LOG("seed %llu (replay: KSYNC_FUZZ_SEED=%llu KSYNC_FUZZ_THREADS=%d), %ld s",
+	       (unsigned long long)f->seed, (unsigned long long)f->seed, f->threads, seconds);
+	snprintf(f->prefix, sizeof(f->prefix), "/kst-fuzz-%d", (int)getpid());
+	ASSERT_EQ(0, setup_bad_memory(f));
+	ASSERT_EQ(0, pcset_init(&f->cov, 1 << 16));
+	pthread_mutex_init(&f->map_lock, NULL);
+	for (i = 0; i < SLOTS; i++)
+		f->slot[i] = -1;
+	f->dev = open("/dev/ksync", O_RDWR | O_CLOEXEC);
+	ASSERT_GE(f->dev, 0);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL)); /* no SA_RESTART: sleeps end */
+	f->end = now_ns() + seconds * 1000000000LL;
+
+	for (i = 0; i < f->threads; i++) {
+		struct caller *c = &callers[i];
+
+		c->f = f;
+		c->idx = i;
+		c->x = f->seed * (2 * (uint64_t)i + 1) + (uint64_t)i;
+		c->x = c->x ? c->x : 1;
+		c->scratch = malloc(SCRATCH);
+		ASSERT_NE(NULL, c->scratch);
+		memset(c->scratch, 0, SCRATCH);
+		c->failfd = -1;
+		c->nmade = 0;
+		c->kcov.area = NULL;
+		c->kcov.fd = -1;
+	}
+	for (i = 0; i < f->threads; i++)
+		ASSERT_EQ(0, pthread_create(&f->tid[i], NULL, caller_start, &callers[i]));
+	ASSERT_EQ(0, pthread_create(&signaller, NULL, signaller_main, f));
+
+	/* every caller must come back soon after the end: none may hang */
+	for (i = 0; i < f->threads; i++) {
+		while (!atomic_load(&f->done[i]) && now_ns() < f->end + 30000000000LL)
+			pause_us(20000);
+		EXPECT_TRUE(atomic_load(&f->done[i]))
+		{
+			TH_LOG("caller %d still in a call 30 s after the end (%s)", i,
+			       "see the guest's hung-task report");
+		}
+	}
+	atomic_store(&f->stop, 1);
+	pthread_join(signaller, NULL);
+	for (i = 0; i < f->threads; i++)
+		if (atomic_load(&f->done[i]))
+			pthread_join(f->tid[i], NULL);
+	ASSERT_FALSE(_metadata->passed == 0);
+
+	for (i = 0; i < OP_NR; i++) {
+		total += f->calls[i];
+		ok += f->ok[i];
+		TH_LOG("%-32s %8ld calls, %8ld succeeded", op_names[i], (long)f->calls[i],
+		       (long)f->ok[i]);
+	}
+	TH_LOG("%ld calls (%ld succeeded), %ld faults injected, %ld children forked,"
+	       " %ld killed, %ld signals",
+	       total, ok, (long)f->faults, (long)f->forks, (long)f->kills, (long)f->signals);
+	report_coverage(_metadata, f);
+	EXPECT_EQ(0, (long)f->crashed)
+	{
+		TH_LOG("a forked child died of a signal other than SIGKILL");
+	}
+
+	/* afterwards: nothing left behind, and the device still works */
+	for (i = 0; i < SLOTS; i++)
+		if (f->slot[i] >= 0)
+			close((int)(f->slot[i] & 0xffffffff));
+	for (i = 0; i < MAPS; i++)
+		if (f->map[i].addr)
+			munmap(f->map[i].addr, f->map[i].len);
+	for (i = 0; i < f->threads; i++)
+		for (unsigned int j = 0; j < 16 && j < callers[i].nmade; j++)
+			ksync_unlink(callers[i].made[j]);
+	for (i = 0; i <= NAMES; i++) {
+		char name[64];
+
+		/* the pool's names, and the one in read-only memory */
+		snprintf(name, sizeof(name), i < NAMES ? "%s-%d" : "%s-ro", f->prefix, i);
+		ksync_unlink(name);
+	}
+	EXPECT_EQ(self->base, ksync_objects())
+	{
+		list_names("", 64, log_entry, _metadata);
+	}
+	ASSERT_EQ(0, ksync_sem_open(&s, NULL, 0, 0600, 1));
+	ASSERT_EQ(0, ksync_sem_try_acquire(s, 1));
+	ASSERT_EQ(-EAGAIN, ksync_sem_try_acquire(s, 1));
+	ksync_sem_close(s);
+	close(f->dev);
+	for (i = 0; i < f->threads; i++)
+		free(callers[i].scratch);
+}
+
+TEST_HARNESS_MAIN
