@@ -6,6 +6,8 @@
 #   make check-host      the selftests against the running kernel's /dev/ksync
 #   make exercise N=n    check your answer to exercise n of docs/teaching.md, in a guest
 #   make demo            a worker pool survives two SIGKILLed workers, in a guest
+#   make fuzz            the fuzzer for DURATION seconds (default 600) on the debug and KCSAN kernels
+#   make storm           the kill storm for DURATION seconds (default 600), likewise
 #   make bench           ksync against sem_t, SysV, eventfd, pipes, pthread barriers, POSIX mq,
 #                        SysV msg, liburcu; name lookup; in a guest
 #   make install         the ksync command, library, header, ksync.pc, man pages (DESTDIR, PREFIX)
@@ -45,7 +47,7 @@ CLI         := $(B)/tools/ksync
 CLI_SRCS    := $(wildcard tools/ksync/*.c)
 KMOD_SRCS   := Kbuild $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/ksync.h
 
-.PHONY: all lib cli tests examples exercises exercise tools bench module maybe-module maybe-tests check check-host check-native demo \
+.PHONY: all lib cli tests examples exercises exercise tools bench fuzz storm module maybe-module maybe-tests check check-host check-native demo \
 	install uninstall modules_install lint clean
 
 all: lib cli examples tools maybe-tests maybe-module
@@ -156,6 +158,13 @@ bench:
 exercise:
 	scripts/setup-host
 	scripts/exercise check $(N)
+
+# Long runs (docs/reliability.md): make fuzz DURATION=3600
+DURATION    ?= 600
+fuzz storm:
+	scripts/setup-host
+	$(MAKE) --no-print-directory tests
+	scripts/long-run $@ $(DURATION)
 
 # setup-host first: on a fresh machine even the compiler may be missing
 demo:

@@ -23,6 +23,7 @@
  *   KSYNC_FUZZ_SEED     replay: each thread repeats its calls (the
  *                       interleaving of threads differs run to run)
  *   KSYNC_FUZZ_THREADS  callers (default 4; 1 makes a replay exact)
+ *   KSYNC_FUZZ_GUIDE    0: no steering by coverage (default 1)
  *   KSYNC_FUZZ_REPORT   write the coverage, site by site, to this file
  *   KSYNC_MODULE        ksync.ko, for the coverage sites (ksync-vm sets it)
  */
@@ -114,6 +115,7 @@ struct fuzz {
 	uint64_t seed;
 	int64_t end;
 	int threads;
+	int guide; /* KCOV steers the choice of op */
 	int dev;
 	char prefix[32];
 	/* fd | type << 32; -1: empty.  Type 0: not a ksync object */
@@ -143,6 +145,8 @@ struct caller {
 	/* names made of random bytes that were created: unlinked at the end */
 	char made[16][KSYNC_NAME_MAX + 16];
 	unsigned int nmade;
+	unsigned int gain[OP_NR]; /* new sites found, this window */
+	unsigned long ncalls;
 };
 
 static void on_signal(int sig)
@@ -279,8 +283,11 @@ static uint32_t pick_wait_flags(struct caller *c)
 	return rnd_one_in(&c->x, 8) ? 0 : KSYNC_WAIT_DEADLINE;
 }
 
-/* A name: pooled (so that callers collide), absent, bad, or any bytes. */
-static void *pick_name(struct caller *c, char *buf, size_t room)
+/*
+ * A name: pooled (so that callers collide), absent, bad, or any bytes.
+ * type: the type the caller will ask for.
+ */
+static void *pick_name(struct caller *c, char *buf, size_t room, uint32_t type)
 {
 	struct fuzz *f = c->f;
 	size_t len;
@@ -312,8 +319,15 @@ static void *pick_name(struct caller *c, char *buf, size_t room)
 	case 5:
 		snprintf(buf, room, "%s/%u", f->prefix, rnd_below(&c->x, NAMES));
 		return buf; /* a slash inside */
+	case 6:
+	case 7:
+	case 8:
+		return NULL; /* anonymous: a fresh object */
 	default:
-		snprintf(buf, room, "%s-%u", f->prefix, rnd_below(&c->x, NAMES));
+		/* a name per type, mostly: opens find an object they can use */
+		snprintf(buf, room, "%s-%u-%u", f->prefix,
+			 rnd_one_in(&c->x, 8) ? 1 + rnd_below(&c->x, 3) : type,
+			 rnd_below(&c->x, NAMES));
 		return buf;
 	}
 }
@@ -330,7 +344,7 @@ static int do_open(struct caller *c)
 	a.type = 1 + rnd_below(&c->x, 3);
 	a.flags = rnd_below(&c->x, KSYNC_OPEN_FLAGS + 1) | KSYNC_OPEN_CLOEXEC;
 	a.mode = rnd_one_in(&c->x, 4) ? (uint32_t)rnd_nasty(&c->x) : 0600;
-	a.name = (uintptr_t)pick_name(c, name, sizeof(name));
+	a.name = (uintptr_t)pick_name(c, name, sizeof(name), a.type);
 	switch (a.type) {
 	case KSYNC_TYPE_SEM:
 		a.sem.value = rnd_below(&c->x, 4);
@@ -365,7 +379,7 @@ static int do_unlink(struct caller *c)
 	struct ksync_unlink_args a = { .size = sizeof(a) };
 	char name[KSYNC_NAME_MAX + 16];
 
-	a.name = (uintptr_t)pick_name(c, name, sizeof(name));
+	a.name = (uintptr_t)pick_name(c, name, sizeof(name), 1 + rnd_below(&c->x, 3));
 	a.size = pick_size(c, sizeof(a));
 	mutate(c, &a, sizeof(a));
 	return ioctl(c->f->dev, KSYNC_IOC_UNLINK, pick_ptr(c, &a, sizeof(a)));
@@ -766,32 +780,59 @@ static int (*const ops[OP_NR])(struct caller *) = {
 	[OP_FORK] = do_fork,
 };
 
+/*
+ * The op to call next, by weight.  Guided by KCOV, an op's weight grows
+ * with the new sites it found in the caller's last GUIDE_WINDOW calls.
+ */
+#define GUIDE_WINDOW 512
+
 static enum op pick_op(struct caller *c)
 {
-	static unsigned int total;
-	unsigned int r;
+	unsigned int w[OP_NR], total = 0, r;
 
-	if (!total)
-		for (int i = 0; i < OP_NR; i++)
-			total += op_weight[i];
+	for (int i = 0; i < OP_NR; i++) {
+		w[i] = op_weight[i];
+		if (c->f->guide)
+			w[i] += op_weight[i] * (c->gain[i] > 16 ? 16 : c->gain[i]);
+		total += w[i];
+	}
 	r = rnd_below(&c->x, total);
 	for (int i = 0; i < OP_NR; i++) {
-		if (r < op_weight[i])
+		if (r < w[i])
 			return (enum op)i;
-		r -= op_weight[i];
+		r -= w[i];
 	}
 	return OP_OPEN;
 }
 
+/* What may allocate on behalf of the module: where faults are worth it. */
+static int allocates(enum op op)
+{
+	switch (op) {
+	case OP_OPEN:
+	case OP_LIST:
+	case OP_WHO:
+	case OP_MMAP:
+	case OP_SEM_ACQUIRE:
+	case OP_BAR_WAIT:
+	case OP_BAR_CTL:
+	case OP_Q_XFER:
+	case OP_Q_JOIN:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* Arm fail-nth for the next call: its n-th allocation fails. */
-static int arm_fault(struct caller *c)
+static int arm_fault(struct caller *c, enum op op)
 {
 	char v[8];
 	int n;
 
-	if (c->failfd < 0 || !rnd_one_in(&c->x, 16))
+	if (c->failfd < 0 || !allocates(op) || !rnd_one_in(&c->x, 4))
 		return 0;
-	n = 1 + (int)rnd_below(&c->x, 6);
+	n = 1 + (int)rnd_below(&c->x, 4);
 	snprintf(v, sizeof(v), "%d", n);
 	return pwrite(c->failfd, v, strlen(v), 0) > 0;
 }
@@ -817,14 +858,19 @@ static void *caller_main(void *arg)
 
 	while (!atomic_load(&f->stop) && now_ns() < f->end) {
 		enum op op = pick_op(c);
-		int armed, ret;
+		int armed, ret, fresh;
 
+		armed = arm_fault(c, op);
+		kcov_reset(&c->kcov);
 		if (op == OP_LIST || op == OP_WHO)
-			armed = arm_fault(c), kcov_reset(&c->kcov),
 			ret = do_listing(c, op == OP_WHO);
 		else
-			armed = arm_fault(c), kcov_reset(&c->kcov), ret = ops[op](c);
-		atomic_fetch_add(&f->fresh, kcov_collect(&c->kcov, &f->cov));
+			ret = ops[op](c);
+		fresh = kcov_collect(&c->kcov, &f->cov);
+		atomic_fetch_add(&f->fresh, fresh);
+		c->gain[op] += (unsigned int)fresh;
+		if (++c->ncalls % GUIDE_WINDOW == 0)
+			memset(c->gain, 0, sizeof(c->gain));
 		if (armed && disarm_fault(c))
 			atomic_fetch_add(&f->faults, 1);
 		atomic_fetch_add(&f->calls[op], 1);
@@ -895,7 +941,7 @@ static void report_coverage(struct __test_metadata *_metadata, struct fuzz *f)
 	const char *out = getenv("KSYNC_FUZZ_REPORT");
 	struct kcov_site *v;
 	unsigned char *hit;
-	long n, reached;
+	long n, reached, live;
 
 	if (!f->cov.n) {
 		TH_LOG("no coverage: this kernel has no KCOV (the debug kernel has)");
@@ -908,15 +954,20 @@ static void report_coverage(struct __test_metadata *_metadata, struct fuzz *f)
 		return;
 	}
 	hit = calloc((size_t)n, 1);
-	reached = kcov_reached(v, n, &f->cov, hit);
-	TH_LOG("coverage of kmod/: %ld of %ld sites (%.1f%%)", reached, n,
-	       100.0 * (double)reached / (double)n);
-	if (out && hit) {
+	if (!hit)
+		return;
+	reached = kcov_reached(v, n, &f->cov, hit, &live);
+	TH_LOG("coverage of kmod/: %ld of %ld sites (%.1f%%; %ld more in init and exit code)",
+	       reached, live, 100.0 * (double)reached / (double)live, n - live);
+	if (out) {
 		FILE *o = fopen(out, "w");
 
 		for (long i = 0; o && i < n; i++)
-			fprintf(o, "%s %s+0x%llx %d\n", v[i].section, v[i].func,
-				(unsigned long long)v[i].off, hit[i]);
+			fprintf(o, "%s %s+0x%llx %s\n", v[i].section, v[i].func,
+				(unsigned long long)v[i].off,
+				hit[i] == 2 ? "gone"
+				: hit[i]    ? "reached"
+					    : "missed");
 		if (o)
 			fclose(o);
 	}
@@ -961,6 +1012,7 @@ TEST_F_TIMEOUT(fuzz, everything, 86400)
 	ASSERT_NE(NULL, f);
 	f->seed = rnd_seed("KSYNC_FUZZ_SEED");
 	f->threads = (int)env_long("KSYNC_FUZZ_THREADS", 4);
+	f->guide = (int)env_long("KSYNC_FUZZ_GUIDE", 1);
 	ASSERT_TRUE(f->threads >= 1 && f->threads <= MAX_THREADS);
 	/* the seed first: whatever happens next, it can be replayed */
 	TH_LOG("seed %llu (replay: KSYNC_FUZZ_SEED=%llu KSYNC_FUZZ_THREADS=%d), %ld s",
@@ -988,6 +1040,8 @@ TEST_F_TIMEOUT(fuzz, everything, 86400)
 		memset(c->scratch, 0, SCRATCH);
 		c->failfd = -1;
 		c->nmade = 0;
+		c->ncalls = 0;
+		memset(c->gain, 0, sizeof(c->gain));
 		c->kcov.area = NULL;
 		c->kcov.fd = -1;
 	}
@@ -1037,11 +1091,15 @@ TEST_F_TIMEOUT(fuzz, everything, 86400)
 	for (i = 0; i < f->threads; i++)
 		for (unsigned int j = 0; j < 16 && j < callers[i].nmade; j++)
 			ksync_unlink(callers[i].made[j]);
-	for (i = 0; i <= NAMES; i++) {
+	for (i = 0; i <= 3 * NAMES; i++) {
 		char name[64];
 
 		/* the pool's names, and the one in read-only memory */
-		snprintf(name, sizeof(name), i < NAMES ? "%s-%d" : "%s-ro", f->prefix, i);
+		if (i < 3 * NAMES)
+			snprintf(name, sizeof(name), "%s-%d-%d", f->prefix, 1 + i / NAMES,
+				 i % NAMES);
+		else
+			snprintf(name, sizeof(name), "%s-ro", f->prefix);
 		ksync_unlink(name);
 	}
 	EXPECT_EQ(self->base, ksync_objects())

@@ -260,16 +260,18 @@ static inline uint64_t kcov_section_base(const char *section)
 }
 
 /*
- * How many of the n sites s reached; marks each site's reach in hit[]
- * (n bytes) if hit is not NULL.
+ * How many of the n sites s reached, and in *live how many could be: the
+ * sites in sections still loaded (.init.text is gone after the module's
+ * init).  Marks each site in hit[] (n bytes): 1 reached, 0 not, 2 gone.
  */
 static inline long kcov_reached(const struct kcov_site *v, long n, struct pcset *s,
-				unsigned char *hit)
+				unsigned char *hit, long *live)
 {
 	const char *last = NULL;
 	uint64_t base = 0;
 	long reached = 0;
 
+	*live = 0;
 	for (long i = 0; i < n; i++) {
 		int h;
 
@@ -277,11 +279,10 @@ static inline long kcov_reached(const struct kcov_site *v, long n, struct pcset 
 			last = v[i].section;
 			base = kcov_section_base(last);
 		}
-		h = base && pcset_has(s, base + v[i].off);
-
-		reached += h;
-		if (hit)
-			hit[i] = (unsigned char)h;
+		h = base ? pcset_has(s, base + v[i].off) : 2;
+		*live += base != 0;
+		reached += h == 1;
+		hit[i] = (unsigned char)h;
 	}
 	return reached;
 }

@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SIGKILL storms over every type at once.  Processes use an UNDO
+ * semaphore, a plain semaphore, a barrier, a queue on the ring and a
+ * queue through kernel-only handles, all at the same time, and the test
+ * kills one of them at random every few milliseconds for
+ * KSYNC_STORM_SECONDS (default 4), replacing each.  Then the survivors
+ * are told to stop, and every one of them must be able to: nothing hangs.
+ *
+ * What users rely on afterwards:
+ * - UNDO semaphore: every permit back, nobody listed as a holder.
+ * - plain semaphore: no permit made up; the permits of a holder killed
+ *   before its release are lost (that is what UNDO is for), at most the
+ *   most one acquire takes per kill.
+ * - barrier: a party's death breaks the round the others wait in, so they
+ *   never hang; at the end the parties leave one by one and their exits
+ *   break the rounds of those still waiting.
+ * - queues: a message is received once at most, each sender's in order.
+ *   Through kernel-only handles nothing is lost: every message whose send
+ *   returned is received (a message being sent when its sender died, at
+ *   most once).  On the ring, a consumer killed in a receive may take its
+ *   message with it (docs/design.md): at most one per consumer killed.
+ *   When the producers are gone the queue's automatic EOF reaches every
+ *   consumer.
+ * ksync-vm then checks that the kernel logged nothing, rmmod succeeds and
+ * kmemleak finds no leak.
+ *
+ * A consumer receives into a buffer in shared memory, so that a message
+ * the kernel delivered to a consumer that died before logging it is still
+ * counted.
+ */
+#include <stdatomic.h>
+#include <sys/mman.h>
+
+#include "queue.h"
+#include "rnd.h"
+#include "kselftest_harness.h"
+
+#define PERMITS 4
+#define MOST_PER_ACQUIRE 3
+#define PARTIES 3
+#define PRODUCERS 2 /* per queue */
+#define CONSUMERS 2
+#define MAXP 256 /* producers per queue over the whole storm */
+#define PER 4000 /* messages per producer at most */
+#define NONE UINT32_MAX
+
+enum role { UNDO, PLAIN, BARRIER, PRODUCER, CONSUMER, ROLES };
+
+static const char *const role_names[ROLES] = { "UNDO semaphore", "plain semaphore", "barrier party",
+					       "producer", "consumer" };
+
+/* One queue's bookkeeping, in memory shared with every process. */
+struct qbook {
+	_Atomic uint32_t sent[MAXP]; /* sends that returned */
+	_Atomic uint32_t attempt[MAXP]; /* 1 + the one being sent, or 0 */
+	struct qmsg buf[CONSUMERS]; /* each consumer's receive buffer */
+	_Atomic uint16_t owner[MAXP][PER]; /* which consumer got it */
+	_Atomic uint32_t dups, disorder;
+};
+
+struct board {
+	atomic_int stop;
+	atomic_long acquired[2]; /* acquires that returned: UNDO, plain */
+	atomic_long rounds, broken; /* barrier waits that passed, that broke */
+	struct qbook q[2]; /* on the ring, kernel-only */
+};
+
+struct proc {
+	enum role role;
+	int q; /* producers and consumers: which queue */
+	int slot; /* consumers: which receive buffer */
+	uint32_t id; /* producers: their number; consumers: their cid */
+	pid_t pid;
+};
+
+struct world {
+	struct board *b;
+	char sem_name[2][64];
+	ksync_barrier_t *bar;
+	ksync_queue_t *q[2];
+	uint64_t seed;
+};
+
+/* Acquire, hold a moment, release, until told to stop. */
+static int sem_user(struct world *w, int undo, uint64_t x)
+{
+	ksync_sem_t *s;
+
+	/* UNDO belongs to an open file: each process opens its own */
+	if (ksync_sem_open(&s, w->sem_name[undo ? 0 : 1], undo ? KSYNC_UNDO : 0, 0, 0))
+		return 10;
+	while (!atomic_load(&w->b->stop)) {
+		unsigned int n = 1 + rnd_below(&x, MOST_PER_ACQUIRE);
+		struct timespec dl = in_ms(50);
+		int ret = ksync_sem_acquire(s, n, &dl);
+
+		if (ret == -ETIMEDOUT)
+			continue;
+		if (ret)
+			return 11;
+		atomic_fetch_add(&w->b->acquired[undo ? 0 : 1], 1);
+		if (rnd_one_in(&x, 2))
+			pause_us(rnd_below(&x, 300));
+		if (ksync_sem_release(s, n))
+			return 12;
+	}
+	return 0;
+}
+
+/*
+ * Rounds until told to stop.  A party killed breaks the round (-EPIPE);
+ * the party in slot 0 resets the barrier, the others wait for that.  No
+ * deadline: a death that did not break the round would hang us, and the
+ * test would see it.
+ */
+static int party(struct world *w, int slot)
+{
+	while (!atomic_load(&w->b->stop)) {
+		int ret = ksync_barrier_wait(w->bar, NULL);
+
+		if (ret == 0 || ret == 1) {
+			atomic_fetch_add(&w->b->rounds, 1);
+			continue;
+		}
+		if (ret != -EPIPE)
+			return 20;
+		atomic_fetch_add(&w->b->broken, 1);
+		if (slot == 0 && ksync_barrier_reset(w->bar))
+			return 21;
+		if (slot != 0)
+			pause_us(500);
+	}
+	return 0;
+}
+
+static int producer(struct qbook *s, ksync_queue_t *q, uint32_t id)
+{
+	for (uint32_t seq = 0; seq < PER; seq++) {
+		struct qmsg m = { id, seq };
+		struct timespec dl = in_ms(30000);
+		int ret;
+
+		atomic_store(&s->attempt[id], seq + 1);
+		ret = ksync_queue_send(q, &m, sizeof(m), &dl);
+		if (ret)
+			return ret == -EPIPE ? 0 : 30;
+		atomic_store(&s->sent[id], seq + 1);
+		atomic_store(&s->attempt[id], 0);
+	}
+	pause(); /* done: wait to be killed, still a sender */
+	return 0;
+}
+
+/* Record that consumer cid got m; a second consumer is a duplicate. */
+static void take(struct qbook *s, const struct qmsg *m, uint16_t cid)
+{
+	uint16_t none = 0;
+
+	if (m->sender >= MAXP || m->seq >= PER)
+		return;
+	if (!atomic_compare_exchange_strong(&s->owner[m->sender][m->seq], &none, cid) &&
+	    none != cid)
+		atomic_fetch_add(&s->dups, 1);
+}
+
+static int consumer(struct qbook *s, ksync_queue_t *q, int slot, uint16_t cid)
+{
+	uint32_t last[MAXP];
+
+	memset(last, 0xff, sizeof(last));
+	for (;;) {
+		struct timespec dl = in_ms(60000);
+		ssize_t n;
+
+		s->buf[slot].sender = NONE;
+		n = ksync_queue_recv(q, &s->buf[slot], sizeof(s->buf[slot]), &dl);
+		if (n == -EPIPE)
+			return 0;
+		if (n != sizeof(struct qmsg))
+			return 40;
+		struct qmsg m = s->buf[slot];
+
+		if (m.sender >= MAXP)
+			return 41;
+		if (last[m.sender] != NONE && m.seq <= last[m.sender])
+			atomic_fetch_add(&s->disorder, 1);
+		last[m.sender] = m.seq;
+		take(s, &m, cid);
+	}
+}
+
+static void start(struct world *w, struct proc *p)
+{
+	uint64_t x = w->seed ^ ((uint64_t)p->role << 32) ^ p->id ^ (uint64_t)now_ns();
+
+	p->pid = fork();
+	if (p->pid)
+		return;
+	switch (p->role) {
+	case UNDO:
+	case PLAIN:
+		_exit(sem_user(w, p->role == UNDO, x ? x : 1));
+	case BARRIER:
+		_exit(party(w, p->slot));
+	case PRODUCER:
+		_exit(producer(&w->b->q[p->q], w->q[p->q], p->id));
+	default:
+		_exit(consumer(&w->b->q[p->q], w->q[p->q], p->slot, (uint16_t)p->id));
+	}
+}
+
+/* Check one queue's books: what was lost, duplicated, reordered. */
+static int audit(struct __test_metadata *_metadata, struct qbook *s, uint32_t producers, int kernel,
+		 int consumer_kills)
+{
+	uint32_t lost = 0, ambiguous = 0;
+
+	for (uint32_t id = 0; id < producers; id++) {
+		uint32_t sent = atomic_load(&s->sent[id]);
+		uint32_t attempt = atomic_load(&s->attempt[id]);
+
+		for (uint32_t seq = 0; seq < PER; seq++) {
+			int got = atomic_load(&s->owner[id][seq]) != 0;
+
+			if (seq < sent) {
+				lost += !got;
+			} else if (attempt && seq == attempt - 1) {
+				ambiguous += got;
+			} else if (got) {
+				TH_LOG("sender %u seq %u was never sent", id, seq);
+				return -1;
+			}
+		}
+	}
+	TH_LOG("queue %s: %u producers, %d consumers killed, %u lost, %u in flight delivered,"
+	       " %u duplicates, %u out of order",
+	       kernel ? "kernel-only" : "on the ring", producers, consumer_kills, lost, ambiguous,
+	       atomic_load(&s->dups), atomic_load(&s->disorder));
+	if (atomic_load(&s->dups) || atomic_load(&s->disorder))
+		return -1;
+	return kernel ? (lost ? -1 : 0) : ((int)lost > consumer_kills ? -1 : 0);
+}
+
+FIXTURE(storm)
+{
+	struct world w;
+	struct proc p[3 + 2 + PARTIES + 2 * (PRODUCERS + CONSUMERS)];
+	int n;
+};
+
+FIXTURE_SETUP(storm)
+{
+	struct ksync_queue_join j = { .size = sizeof(j) };
+	struct world *w = &self->w;
+	ksync_queue_t *creator;
+	char qname[64];
+
+	w->b = mmap(NULL, sizeof(*w->b), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, w->b);
+	for (int i = 0; i < 2; i++) {
+		ksync_sem_t *s;
+
+		snprintf(w->sem_name[i], sizeof(w->sem_name[i]), "%s", test_name("storm-sem"));
+		ASSERT_EQ(0, ksync_sem_open(&s, w->sem_name[i], KSYNC_CREATE | KSYNC_EXCL, 0600,
+					    PERMITS));
+		ksync_sem_close(s); /* the name keeps it */
+	}
+	ASSERT_EQ(0, ksync_barrier_open(&w->bar, NULL, 0, 0600, PARTIES));
+	for (int k = 0; k < 2; k++) {
+		snprintf(qname, sizeof(qname), "%s", test_name("storm-q"));
+		ASSERT_EQ(0, ksync_queue_open(&creator, qname, KSYNC_CREATE, 0600, 16,
+					      sizeof(struct qmsg)));
+		ASSERT_EQ(0,
+			  ksync_queue_open(&w->q[k], qname, k ? KSYNC_QUEUE_KERNEL : 0, 0, 0, 0));
+		ASSERT_EQ(0, ksync_unlink(qname));
+		ASSERT_EQ(0, ksync_queue_close(creator));
+		/* we count as a sender until the storm is over: no early EOF */
+		j.token = 0;
+		ASSERT_EQ(0, ioctl(ksync_queue_fd(w->q[k]), KSYNC_IOC_QUEUE_JOIN, &j));
+	}
+}
+
+FIXTURE_TEARDOWN(storm)
+{
+	for (int i = 0; i < self->n; i++)
+		if (self->p[i].pid > 0)
+			wait_child(self->p[i].pid, 0);
+	ksync_unlink(self->w.sem_name[0]);
+	ksync_unlink(self->w.sem_name[1]);
+	munmap(self->w.b, sizeof(*self->w.b));
+}
+
+static void add(FIXTURE_DATA(storm) * self, enum role role, int q, int slot, uint32_t id)
+{
+	struct proc *p = &self->p[self->n++];
+
+	p->role = role;
+	p->q = q;
+	p->slot = slot;
+	p->id = id;
+	start(&self->w, p);
+}
+
+TEST_F_TIMEOUT(storm, every_type_at_once, 86400)
+{
+	struct world *w = &self->w;
+	struct board *b = w->b;
+	long seconds = getenv("KSYNC_STORM_SECONDS") ? atol(getenv("KSYNC_STORM_SECONDS")) : 4;
+	int64_t end = now_ns() + seconds * 1000000000LL;
+	uint32_t next_id[2] = { 0, 0 }, next_cid = 1;
+	int kills[ROLES] = { 0 }, consumer_kills[2] = { 0, 0 }, total = 0;
+	struct ksync_who_args who = { .size = sizeof(who) };
+	struct ksync_barrier_stats bst;
+	ksync_sem_t *s;
+	uint64_t x;
+	int i;
+
+	w->seed = rnd_seed("KSYNC_STORM_SEED");
+	x = w->seed;
+	TH_LOG("seed %llu (KSYNC_STORM_SEED replays the killer's choices), %ld s",
+	       (unsigned long long)w->seed, seconds);
+	for (i = 0; i < 3; i++)
+		add(self, UNDO, 0, i, (uint32_t)i);
+	for (i = 0; i < 2; i++)
+		add(self, PLAIN, 0, i, (uint32_t)i);
+	for (i = 0; i < PARTIES; i++)
+		add(self, BARRIER, 0, i, (uint32_t)i);
+	for (int k = 0; k < 2; k++) {
+		for (i = 0; i < CONSUMERS; i++)
+			add(self, CONSUMER, k, i, next_cid++);
+		for (i = 0; i < PRODUCERS; i++)
+			add(self, PRODUCER, k, i, next_id[k]++);
+	}
+	for (i = 0; i < self->n; i++)
+		ASSERT_LT(0, self->p[i].pid);
+
+	while (now_ns() < end) {
+		struct proc *p = &self->p[rnd_below(&x, (uint32_t)self->n)];
+		int code;
+
+		pause_us(rnd_below(&x, 10000));
+		if (p->role == PRODUCER && next_id[p->q] >= MAXP)
+			continue;
+		kill(p->pid, SIGKILL);
+		code = wait_child(p->pid, 30000);
+		/* anything but SIGKILL: the process failed (its code says where) */
+		ASSERT_EQ(128 + SIGKILL, code)
+		{
+			TH_LOG("a %s exited %d", role_names[p->role], code);
+		}
+		kills[p->role]++;
+		total++;
+		if (p->role == PRODUCER) {
+			p->id = next_id[p->q]++;
+		} else if (p->role == CONSUMER) {
+			struct qbook *s = &b->q[p->q];
+
+			consumer_kills[p->q]++;
+			/*
+			 * What the kernel delivered to it before it died.  (A
+			 * receiver on the ring copies before it takes, so its
+			 * buffer may hold a message another one took.)
+			 */
+			if (p->q == 1 && s->buf[p->slot].sender != NONE)
+				take(s, &s->buf[p->slot], (uint16_t)p->id);
+			s->buf[p->slot].sender = NONE; /* its successor may die before it runs */
+			p->id = next_cid++;
+		}
+		start(w, p);
+		ASSERT_LT(0, p->pid);
+	}
+
+	/* the end: producers die, the rest are told to stop and must */
+	atomic_store(&b->stop, 1);
+	for (i = 0; i < self->n; i++) {
+		if (self->p[i].role != PRODUCER)
+			continue;
+		kill(self->p[i].pid, SIGKILL);
+		ASSERT_EQ(128 + SIGKILL, wait_child(self->p[i].pid, 30000));
+		self->p[i].pid = 0;
+	}
+	ASSERT_EQ(0, ksync_queue_close(w->q[0]));
+	ASSERT_EQ(0, ksync_queue_close(w->q[1]));
+	for (i = 0; i < self->n; i++) {
+		if (!self->p[i].pid)
+			continue;
+		/* a minute: the debug kernel is slow, a hang is forever */
+		ASSERT_EQ(0, wait_child(self->p[i].pid, 60000))
+		{
+			TH_LOG("a %s did not stop cleanly", role_names[self->p[i].role]);
+		}
+		self->p[i].pid = 0;
+	}
+
+	TH_LOG("%d processes killed: %d UNDO, %d plain, %d parties, %d producers, %d consumers",
+	       total, kills[UNDO], kills[PLAIN], kills[BARRIER], kills[PRODUCER], kills[CONSUMER]);
+	TH_LOG("%ld UNDO and %ld plain acquires, %ld barrier rounds passed and %ld broken",
+	       (long)b->acquired[0], (long)b->acquired[1], (long)b->rounds, (long)b->broken);
+
+	/* UNDO: every permit back, no holder left */
+	ASSERT_EQ(0, ksync_sem_open(&s, w->sem_name[0], 0, 0, 0));
+	ASSERT_EQ(PERMITS, ksync_sem_value(s));
+	ASSERT_EQ(0, ioctl(ksync_sem_fd(s), KSYNC_IOC_WHO, &who));
+	ksync_sem_close(s);
+	/* plain: nothing made up, no more lost than the dead could hold */
+	ASSERT_EQ(0, ksync_sem_open(&s, w->sem_name[1], 0, 0, 0));
+	ASSERT_LE(ksync_sem_value(s), PERMITS);
+	ASSERT_LE(PERMITS - ksync_sem_value(s), MOST_PER_ACQUIRE * kills[PLAIN]);
+	ksync_sem_close(s);
+	/* the barrier: nobody left asleep in it */
+	ASSERT_EQ(0, ksync_barrier_stats(w->bar, &bst));
+	ASSERT_EQ(0, (int)bst.sleepers);
+	ksync_barrier_close(w->bar);
+	/* the queues' books */
+	ASSERT_EQ(0, audit(_metadata, &b->q[0], next_id[0], 0, consumer_kills[0]));
+	ASSERT_EQ(0, audit(_metadata, &b->q[1], next_id[1], 1, consumer_kills[1]));
+}
+
+TEST_HARNESS_MAIN
