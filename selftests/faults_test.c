@@ -1,0 +1,454 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Every operation of every type, with each of its allocations failing in
+ * turn (fail-nth: the n-th slab or page allocation of this thread fails,
+ * failslab and fail_page_alloc alike; the debug kernel has it).
+ *
+ * For each operation and each n: the call fails cleanly (an allocation
+ * error, nothing else) or succeeds; no object is left behind (the module's
+ * count; kmemleak checks the memory after rmmod); and the objects that
+ * existed before still work, every one of them, with their state intact.
+ * The sweep ends when an operation runs with fewer than n allocations.
+ */
+#include <sys/mman.h>
+
+#include "common.h"
+#include "kselftest_harness.h"
+
+/* Objects that live through the whole sweep: each op may use them. */
+struct world {
+	const char *name; /* for ops that create, open and unlink */
+	ksync_sem_t *sem; /* value 2, UNDO */
+	ksync_barrier_t *bar; /* 1 party: every wait is a round */
+	ksync_queue_t *q; /* on the ring, empty */
+	ksync_queue_t *qk; /* the same queue, kernel-only */
+	char keepname[64]; /* the queue's name */
+};
+
+static int ok_or(int ret)
+{
+	return ret < 0 ? ret : 0;
+}
+
+static int op_sem_create(struct world *w)
+{
+	ksync_sem_t *s;
+	int ret = ksync_sem_open(&s, w->name, KSYNC_CREATE, 0600, 1);
+
+	if (ret == 0) {
+		ret = ksync_sem_value(s) == 1 ? 0 : -EBADMSG;
+		ksync_sem_close(s);
+	}
+	return ret; /* the caller unlinks, with fault injection off */
+}
+
+static int op_sem_open_existing(struct world *w)
+{
+	ksync_sem_t *s;
+	int ret = ksync_sem_open(&s, w->keepname, 0, 0, 0);
+
+	if (ret == 0)
+		ksync_sem_close(s);
+	/* the name is the queue's: the type check must still come first */
+	return ret == -EPROTOTYPE ? 0 : ret ? ret : -EBADMSG;
+}
+
+static int op_sem_anon_undo(struct world *w)
+{
+	ksync_sem_t *s;
+	int ret = ksync_sem_open(&s, NULL, KSYNC_UNDO, 0600, 1);
+
+	(void)w;
+	if (ret == 0) {
+		ret = ksync_sem_acquire(s, 1, NULL);
+		ksync_sem_close(s);
+	}
+	return ret;
+}
+
+/* An UNDO holder's record is allocated on its first acquire. */
+static int op_sem_acquire_release(struct world *w)
+{
+	struct timespec dl = ksync_deadline_ms(1000);
+	int ret = ksync_sem_acquire(w->sem, 2, &dl);
+
+	if (ret == 0)
+		ret = ksync_sem_release(w->sem, 2);
+	return ret;
+}
+
+static int op_sem_info(struct world *w)
+{
+	struct ksync_sem_stats st;
+
+	return ksync_sem_stats(w->sem, &st);
+}
+
+static int op_unlink(struct world *w)
+{
+	ksync_sem_t *s;
+	int ret = ksync_sem_open(&s, w->name, KSYNC_CREATE, 0600, 1);
+
+	if (ret)
+		return ret;
+	ksync_sem_close(s);
+	return ksync_unlink(w->name);
+}
+
+static int op_barrier_create_round(struct world *w)
+{
+	ksync_barrier_t *b;
+	int ret = ksync_barrier_open(&b, w->name, KSYNC_CREATE, 0600, 2);
+
+	if (ret == 0) {
+		ret = ksync_barrier_arrive(b);
+		if (ret == 0)
+			ret = ksync_barrier_wait(b, NULL) == 1 ? 0 : -EBADMSG;
+		ksync_barrier_close(b);
+	}
+	return ret;
+}
+
+static int op_barrier_round(struct world *w)
+{
+	struct timespec dl = ksync_deadline_ms(1000);
+	int ret = ksync_barrier_wait(w->bar, &dl);
+
+	return ret == 1 ? 0 : ret;
+}
+
+static int bar_ctl(struct world *w, unsigned long cmd)
+{
+	struct ksync_barrier_ctl c = { .size = sizeof(c) };
+
+	return ioctl(ksync_barrier_fd(w->bar), cmd, &c) < 0 ? -errno : 0;
+}
+
+static int op_barrier_break_reset(struct world *w)
+{
+	int ret = bar_ctl(w, KSYNC_IOC_BARRIER_BREAK);
+
+	/* a barrier of one party has no round in progress to break */
+	if (ret && ret != -EPIPE && ret != -EAGAIN && ret != -ENOENT)
+		return ret;
+	return ksync_barrier_reset(w->bar);
+}
+
+static int op_barrier_join_info(struct world *w)
+{
+	struct ksync_barrier_stats st;
+	int ret = bar_ctl(w, KSYNC_IOC_BARRIER_JOIN);
+
+	return ret ? ret : ksync_barrier_stats(w->bar, &st);
+}
+
+static int op_queue_create(struct world *w)
+{
+	ksync_queue_t *q;
+	int ret = ksync_queue_open(&q, w->name, KSYNC_CREATE, 0600, 4, 8);
+
+	if (ret == 0)
+		ksync_queue_close(q);
+	return ret;
+}
+
+/* Through the ring (a party entry, a claim token), then the kernel. */
+static int op_queue_send_recv(struct world *w)
+{
+	char buf[8];
+	int ret = ksync_queue_send(w->q, "a", 1, NULL);
+
+	if (!ret)
+		ret = ksync_queue_send(w->qk, "b", 1, NULL);
+	if (!ret)
+		ret = ksync_queue_recv(w->qk, buf, sizeof(buf), NULL) == 1 ? 0 : -EBADMSG;
+	if (!ret)
+		ret = ksync_queue_recv(w->q, buf, sizeof(buf), NULL) == 1 ? 0 : -EBADMSG;
+	return ret;
+}
+
+static int op_queue_join_wake_info(struct world *w)
+{
+	struct ksync_queue_stats st;
+	int ret = ksync_queue_join(w->q);
+
+	if (!ret)
+		ret = ok_or(ioctl(ksync_queue_fd(w->qk), KSYNC_IOC_QUEUE_WAKE, 0) < 0 ? -errno : 0);
+	return ret ? ret : ksync_queue_stats(w->q, &st);
+}
+
+static int op_queue_shutdown(struct world *w)
+{
+	ksync_queue_t *q;
+	int ret = ksync_queue_open(&q, NULL, 0, 0600, 2, 8);
+
+	(void)w;
+	if (ret)
+		return ret;
+	ret = ksync_queue_shutdown(q);
+	if (!ret) {
+		/* the send's own allocations come before its check */
+		ret = ksync_queue_try_send(q, "x", 1);
+		ret = ret == -EPIPE ? 0 : ret == -ENOMEM ? ret : -EBADMSG;
+	}
+	ksync_queue_close(q);
+	return ret;
+}
+
+/* A fresh mapping of each type's pages (the library maps at open). */
+static int op_mmap(struct world *w)
+{
+	int fds[3] = { ksync_sem_fd(w->sem), ksync_barrier_fd(w->bar), ksync_queue_fd(w->q) };
+	struct ksync_queue_info qi;
+	size_t len[3] = { 4096, 4096, 0 };
+
+	if (ioctl(fds[2], KSYNC_IOC_QUEUE_INFO, &qi))
+		return -errno;
+	len[2] = qi.map_size;
+	for (int i = 0; i < 3; i++) {
+		volatile uint64_t *p =
+			mmap(NULL, len[i], PROT_READ | PROT_WRITE, MAP_SHARED, fds[i], 0);
+
+		if (p == MAP_FAILED)
+			return -errno;
+		(void)p[0]; /* the page is inserted on the first touch */
+		munmap((void *)p, len[i]);
+	}
+	return 0;
+}
+
+static int op_list(struct world *w)
+{
+	struct ksync_list_entry e[4];
+	struct ksync_list_args a = {
+		.size = sizeof(a), .entries = (uintptr_t)e, .count = 4, .entry_size = sizeof(e[0])
+	};
+
+	(void)w;
+	return ok_or(ksync_dev_ioctl(KSYNC_IOC_LIST, &a));
+}
+
+static int op_who(struct world *w)
+{
+	struct ksync_who_entry e[2];
+	struct ksync_who_args a = {
+		.size = sizeof(a), .entries = (uintptr_t)e, .count = 2, .entry_size = sizeof(e[0])
+	};
+	int ret = ksync_sem_acquire(w->sem, 1, NULL);
+
+	if (ret)
+		return ret;
+	ret = ioctl(ksync_sem_fd(w->sem), KSYNC_IOC_WHO, &a);
+	ret = ret < 0 ? -errno : ret == 1 && e[0].what == KSYNC_WHO_HOLDS ? 0 : -EBADMSG;
+	ksync_sem_release(w->sem, 1);
+	return ret;
+}
+
+/* What the system calls every fd gets do: poll, fdinfo, dup and close. */
+static int op_poll_fdinfo_dup(struct world *w)
+{
+	struct pollfd p[3] = { { .fd = ksync_sem_fd(w->sem), .events = POLLIN },
+			       { .fd = ksync_barrier_fd(w->bar), .events = POLLIN },
+			       { .fd = ksync_queue_fd(w->q), .events = POLLIN | POLLOUT } };
+	char buf[512];
+
+	if (poll(p, 3, 0) < 0)
+		return -errno;
+	for (int i = 0; i < 3; i++) {
+		int fd = dup(p[i].fd);
+
+		if (fd < 0)
+			return -errno;
+		if (read_fdinfo(fd, buf, sizeof(buf)) < 0) {
+			close(fd);
+			return -ENOMEM; /* seq_file's buffer */
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+/*
+ * The persistent objects must all still work, their state intact.  An op
+ * that failed half-way may have left its messages in the queue: they are
+ * taken out first, and must be the op's.
+ */
+static int healthy(struct world *w)
+{
+	struct ksync_barrier_stats bs;
+	char buf[8];
+	ssize_t n;
+
+	while ((n = ksync_queue_try_recv(w->qk, buf, sizeof(buf))) > 0)
+		if (n != 1 || (buf[0] != 'a' && buf[0] != 'b'))
+			return 6;
+	if (n != -EAGAIN)
+		return 7;
+
+	if (ksync_sem_value(w->sem) != 2 || ksync_sem_try_acquire(w->sem, 2) ||
+	    ksync_sem_release(w->sem, 2))
+		return 1;
+	if (ksync_barrier_reset(w->bar) || ksync_barrier_wait(w->bar, NULL) != 1 ||
+	    ksync_barrier_stats(w->bar, &bs) || bs.broken)
+		return 2;
+	if (ksync_queue_len(w->q) != 0)
+		return 3;
+	if (ksync_queue_try_send(w->q, "h", 1))
+		return 4;
+	if (ksync_queue_try_recv(w->qk, buf, sizeof(buf)) != 1 || buf[0] != 'h')
+		return 5;
+	return 0;
+}
+
+/* This thread's fail-nth, open all along: opening it allocates. */
+static int failfd = -1;
+
+static int fail_nth_left(void)
+{
+	char buf[32] = "";
+
+	if (pread(failfd, buf, sizeof(buf) - 1, 0) < 0)
+		return -1;
+	return atoi(buf);
+}
+
+/* Arm fault injection so that the n-th allocation of this thread fails. */
+static int fail_nth(int n)
+{
+	char v[16];
+
+	snprintf(v, sizeof(v), "%d", n);
+	return pwrite(failfd, v, strlen(v), 0) == (ssize_t)strlen(v) ? 0 : -1;
+}
+
+static int setup_fault_injection(void)
+{
+	const char *knobs[][2] = {
+		{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
+		{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N" },
+		{ "/sys/kernel/debug/fail_page_alloc/min-order", "0" },
+		{ "/sys/kernel/debug/failslab/verbose", "0" },
+		{ "/sys/kernel/debug/fail_page_alloc/verbose", "0" },
+	};
+	unsigned int i;
+
+	if (failfd < 0)
+		failfd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	if (failfd < 0)
+		return -1;
+	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++)
+		if (write_text(knobs[i][0], knobs[i][1]))
+			return -1;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(struct world *w);
+} ops[] = {
+	{ "sem: create", op_sem_create },
+	{ "sem: open, wrong type", op_sem_open_existing },
+	{ "sem: anonymous, UNDO, acquire", op_sem_anon_undo },
+	{ "sem: acquire and release (UNDO)", op_sem_acquire_release },
+	{ "sem: info", op_sem_info },
+	{ "unlink", op_unlink },
+	{ "barrier: create and a round", op_barrier_create_round },
+	{ "barrier: a round", op_barrier_round },
+	{ "barrier: break and reset", op_barrier_break_reset },
+	{ "barrier: join and info", op_barrier_join_info },
+	{ "queue: create", op_queue_create },
+	{ "queue: send and receive, ring and kernel", op_queue_send_recv },
+	{ "queue: join, wake, info", op_queue_join_wake_info },
+	{ "queue: shutdown", op_queue_shutdown },
+	{ "mmap of each type", op_mmap },
+	{ "list", op_list },
+	{ "who", op_who },
+	{ "poll, fdinfo, dup and close", op_poll_fdinfo_dup },
+};
+
+FIXTURE(faults)
+{
+	struct world w;
+	int base;
+};
+
+FIXTURE_SETUP(faults)
+{
+	struct world *w = &self->w;
+
+	if (setup_fault_injection())
+		SKIP(return, "this kernel has no fault injection (the debug kernel has)");
+	w->name = strdup(test_name("fault"));
+	snprintf(w->keepname, sizeof(w->keepname), "%s", test_name("fault-keep"));
+	ASSERT_EQ(0, ksync_sem_open(&w->sem, NULL, KSYNC_UNDO, 0600, 2));
+	ASSERT_EQ(0, ksync_barrier_open(&w->bar, NULL, 0, 0600, 1));
+	ASSERT_EQ(0, ksync_queue_open(&w->q, w->keepname, KSYNC_CREATE | KSYNC_EXCL, 0600, 4, 8));
+	ASSERT_EQ(0, ksync_queue_open(&w->qk, w->keepname, KSYNC_QUEUE_KERNEL, 0, 0, 0));
+	self->base = ksync_objects();
+}
+
+FIXTURE_TEARDOWN(faults)
+{
+	struct world *w = &self->w;
+
+	if (!w->sem)
+		return;
+	fail_nth(0);
+	ksync_unlink(w->keepname);
+	ksync_queue_close(w->qk);
+	ksync_queue_close(w->q);
+	ksync_barrier_close(w->bar);
+	ksync_sem_close(w->sem);
+}
+
+TEST_F_TIMEOUT(faults, every_allocation_of_every_op, 600)
+{
+	struct world *w = &self->w;
+	int sites_total = 0, failed_total = 0;
+
+	for (unsigned int o = 0; o < sizeof(ops) / sizeof(ops[0]); o++) {
+		int n, ret, failed = 0;
+
+		for (n = 1; n < 200; n++) {
+			ASSERT_EQ(0, fail_nth(n));
+			ret = ops[o].fn(w);
+			if (fail_nth_left() > 0) {
+				/* fewer than n allocations: we have been through them all */
+				fail_nth(0);
+				ksync_unlink(w->name);
+				break;
+			}
+			fail_nth(0);
+			ksync_unlink(w->name);
+			if (ret) {
+				ASSERT_TRUE(ret == -ENOMEM || ret == -ENFILE || ret == -EMFILE ||
+					    ret == -ENOSPC || ret == -EAGAIN)
+				{
+					TH_LOG("%s, allocation %d failing: %d", ops[o].name, n,
+					       ret);
+				}
+				failed++;
+			}
+			ASSERT_EQ(self->base, ksync_objects())
+			{
+				TH_LOG("%s, allocation %d failing: objects left", ops[o].name, n);
+			}
+			ASSERT_EQ(0, healthy(w))
+			{
+				TH_LOG("%s, allocation %d failing: the objects broke", ops[o].name,
+				       n);
+			}
+		}
+		ASSERT_LT(n, 200);
+		TH_LOG("%-42s %3d allocations, %3d calls failed cleanly", ops[o].name, n - 1,
+		       failed);
+		sites_total += n - 1;
+		failed_total += failed;
+	}
+	TH_LOG("%d allocations failed in turn, %d calls failed cleanly, the rest recovered",
+	       sites_total, failed_total);
+	/* (a sweep that failed nothing would test nothing) */
+	ASSERT_GT(failed_total, 0);
+}
+
+TEST_HARNESS_MAIN
