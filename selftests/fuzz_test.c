@@ -31,6 +31,7 @@
 #include <stdatomic.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 
 #include "common.h"
 #include "kcov.h"
@@ -164,13 +165,16 @@ static __thread uint64_t current_x;
  */
 static void on_crash(int sig, siginfo_t *si, void *uc)
 {
-	char msg[160];
+	const ucontext_t *u = uc;
+	char msg[200];
 	int n;
 
-	(void)uc;
 	n = snprintf(msg, sizeof(msg),
-		     "# fuzz_test: signal %d at address %p in op %d (%s), x=%llu\n", sig,
-		     si->si_addr, current_op, current_op >= 0 ? "see op_names" : "none",
+		     "# fuzz_test: pid %d: signal %d (code %d) at address %p, ip %#llx,"
+		     " in op %d (%s), x=%llu\n",
+		     (int)getpid(), sig, si->si_code, si->si_addr,
+		     (unsigned long long)u->uc_mcontext.gregs[REG_RIP], current_op,
+		     current_op >= 0 ? op_names[current_op] : "none",
 		     (unsigned long long)current_x);
 	if (write(2, msg, (size_t)n) < 0)
 		n = 0;
