@@ -42,7 +42,18 @@
 #define MAPS 8
 #define NAMES 8
 #define MAX_THREADS 16
+/*
+ * Each caller's scratch memory, where everything it hands the kernel
+ * lives (never its stack: a struct misread as another, say as an array
+ * of messages to receive into, must point the kernel at scratch only).
+ * After it, inaccessible memory (arena()).
+ */
 #define SCRATCH (64 * 1024)
+#define SCRATCH_MSGS 4096 /* a queue transfer's array of messages */
+#define SCRATCH_NAME 8192 /* names */
+#define NAME_ROOM (KSYNC_NAME_MAX + 16)
+#define SCRATCH_DATA 16384 /* the messages */
+#define SCRATCH_ENTRIES 32768 /* what LIST and WHO fill */
 
 enum op {
 	OP_OPEN,
@@ -123,7 +134,7 @@ struct fuzz {
 	_Atomic int64_t slot[SLOTS];
 	pthread_mutex_t map_lock;
 	struct mapping map[MAPS];
-	/* [read-only][none][read-write][none], and a page that is gone */
+	/* [read-only][none], and an address that is never mapped */
 	char *bad;
 	char *gone;
 	long page;
@@ -137,6 +148,7 @@ struct fuzz {
 };
 
 struct caller {
+	struct caller *self0; /* callers[0], to say which one this is */
 	struct fuzz *f;
 	int idx;
 	uint64_t x;
@@ -236,7 +248,7 @@ static void *pick_ptr(struct caller *c, const void *content, size_t len)
 	case 3: /* read-only: fine to read from, not to write to */
 		return f->bad + (rnd_below(&c->x, (uint32_t)f->page) & ~7L);
 	case 4: /* the last bytes before an inaccessible page */
-		p = f->bad + 3 * f->page - (len > 64 ? 64 : len);
+		p = c->scratch + SCRATCH - (len > 64 ? 64 : len);
 		memcpy(p, content, len > 64 ? 64 : len);
 		return p;
 	case 5:
@@ -366,13 +378,13 @@ static void *pick_name(struct caller *c, char *buf, size_t room, uint32_t type)
 static int do_open(struct caller *c)
 {
 	struct ksync_open_args a = { .size = sizeof(a) };
-	char name[KSYNC_NAME_MAX + 16];
+	char *name = c->scratch + SCRATCH_NAME;
 	int fd;
 
 	a.type = 1 + rnd_below(&c->x, 3);
 	a.flags = rnd_below(&c->x, KSYNC_OPEN_FLAGS + 1) | KSYNC_OPEN_CLOEXEC;
 	a.mode = rnd_one_in(&c->x, 4) ? (uint32_t)rnd_nasty(&c->x) : 0600;
-	a.name = (uintptr_t)pick_name(c, name, sizeof(name), a.type);
+	a.name = (uintptr_t)pick_name(c, name, NAME_ROOM, a.type);
 	switch (a.type) {
 	case KSYNC_TYPE_SEM:
 		a.sem.value = rnd_below(&c->x, 4);
@@ -405,9 +417,9 @@ static int do_open(struct caller *c)
 static int do_unlink(struct caller *c)
 {
 	struct ksync_unlink_args a = { .size = sizeof(a) };
-	char name[KSYNC_NAME_MAX + 16];
+	char *name = c->scratch + SCRATCH_NAME;
 
-	a.name = (uintptr_t)pick_name(c, name, sizeof(name), 1 + rnd_below(&c->x, 3));
+	a.name = (uintptr_t)pick_name(c, name, NAME_ROOM, 1 + rnd_below(&c->x, 3));
 	a.size = pick_size(c, sizeof(a));
 	mutate(c, &a, sizeof(a));
 	return ioctl(c->f->dev, KSYNC_IOC_UNLINK, pick_ptr(c, &a, sizeof(a)));
@@ -429,8 +441,8 @@ static int do_listing(struct caller *c, int who)
 	if (rnd_one_in(&c->x, 8))
 		count = (uint32_t)rnd_nasty(&c->x);
 	/* room for what was promised, unless the pointer is a bad one */
-	if ((uint64_t)count * esize <= SCRATCH / 2)
-		entries = rnd_one_in(&c->x, 6) ? pick_ptr(c, "", 0) : c->scratch + SCRATCH / 2;
+	if ((uint64_t)count * esize <= SCRATCH - SCRATCH_ENTRIES)
+		entries = rnd_one_in(&c->x, 6) ? pick_ptr(c, "", 0) : c->scratch + SCRATCH_ENTRIES;
 	else
 		entries = pick_ptr(c, "", 0);
 	if (who) {
@@ -512,7 +524,7 @@ static int do_q_xfer(struct caller *c)
 	struct ksync_queue_xfer x = { .size = sizeof(x) };
 	struct ksync_queue_msg m[4];
 	uint32_t n = 1 + rnd_below(&c->x, 4);
-	char *data = c->scratch + SCRATCH / 4;
+	char *data = c->scratch + SCRATCH_DATA;
 
 	for (uint32_t i = 0; i < n; i++) {
 		m[i].base = (uintptr_t)(data + 512 * i);
@@ -528,7 +540,7 @@ static int do_q_xfer(struct caller *c)
 	x.deadline = pick_deadline(c);
 	x.msgs = (uintptr_t)pick_ptr(c, m, sizeof(m));
 	if (x.msgs == (uintptr_t)c->scratch || x.msgs == (uintptr_t)c->scratch + 1)
-		x.msgs = (uintptr_t)memcpy(c->scratch + SCRATCH - sizeof(m), m, sizeof(m));
+		x.msgs = (uintptr_t)memcpy(c->scratch + SCRATCH_MSGS, m, sizeof(m));
 	x.size = pick_size(c, sizeof(x));
 	mutate(c, &x, sizeof(x));
 	return ioctl(pick_fd(c, KSYNC_TYPE_QUEUE),
@@ -903,6 +915,15 @@ static void *caller_main(void *arg)
 			memset(c->gain, 0, sizeof(c->gain));
 		if (armed && disarm_fault(c))
 			atomic_fetch_add(&f->faults, 1);
+		/* our own memory must be as we left it: the kernel writes only where asked */
+		if (c->f != f || c->idx < 0 || c->idx >= MAX_THREADS) {
+			fprintf(stderr,
+				"# fuzz_test: caller %d's memory changed under it in or "
+				"after op %d (%s), x=%llu: f %p, idx %d\n",
+				(int)(c - c->self0), (int)op, op_names[op],
+				(unsigned long long)current_x, (void *)c->f, c->idx);
+			abort();
+		}
 		atomic_fetch_add(&f->calls[op], 1);
 		if (ret >= 0)
 			atomic_fetch_add(&f->ok[op], 1);
@@ -972,7 +993,7 @@ static char *arena(size_t writable)
 static int setup_bad_memory(struct fuzz *f)
 {
 	f->page = sysconf(_SC_PAGESIZE);
-	f->bad = arena(4 * f->page);
+	f->bad = arena(2 * f->page);
 	/* below mmap_min_addr: never mapped, now or later */
 	f->gone = (char *)0x2000;
 	if (!f->bad)
@@ -980,8 +1001,7 @@ static int setup_bad_memory(struct fuzz *f)
 	memset(f->bad, '/', f->page);
 	snprintf(f->bad, f->page, "%s-ro", f->prefix);
 	return mprotect(f->bad, f->page, PROT_READ) ||
-	       mprotect(f->bad + f->page, f->page, PROT_NONE) ||
-	       mprotect(f->bad + 3 * f->page, f->page, PROT_NONE);
+	       mprotect(f->bad + f->page, f->page, PROT_NONE);
 }
 
 /* The coverage of kmod/: printed, and site by site to a file if asked. */
@@ -1086,6 +1106,7 @@ TEST_F_TIMEOUT(fuzz, everything, 86400)
 	for (i = 0; i < f->threads; i++) {
 		struct caller *c = &callers[i];
 
+		c->self0 = callers;
 		c->f = f;
 		c->idx = i;
 		c->x = f->seed * (2 * (uint64_t)i + 1) + (uint64_t)i;
