@@ -522,7 +522,9 @@ static int do_bar_ctl(struct caller *c)
 static int do_q_xfer(struct caller *c)
 {
 	struct ksync_queue_xfer x = { .size = sizeof(x) };
-	struct ksync_queue_msg m[4];
+	/* all four set: an uninitialised one held stale stack words, a pointer
+	 * into the caller table among them, which a receive then wrote over */
+	struct ksync_queue_msg m[4] = { { 0, 0 } };
 	uint32_t n = 1 + rnd_below(&c->x, 4);
 	char *data = c->scratch + SCRATCH_DATA;
 
@@ -895,6 +897,7 @@ static void *caller_main(void *arg)
 {
 	struct caller *c = arg;
 	struct fuzz *f = c->f;
+	char *scratch = c->scratch;
 
 	while (!atomic_load(&f->stop) && now_ns() < f->end) {
 		enum op op = pick_op(c);
@@ -916,7 +919,7 @@ static void *caller_main(void *arg)
 		if (armed && disarm_fault(c))
 			atomic_fetch_add(&f->faults, 1);
 		/* our own memory must be as we left it: the kernel writes only where asked */
-		if (c->f != f || c->idx < 0 || c->idx >= MAX_THREADS) {
+		if (c->f != f || c->idx < 0 || c->idx >= MAX_THREADS || c->scratch != scratch) {
 			fprintf(stderr,
 				"# fuzz_test: caller %d's memory changed under it in or "
 				"after op %d (%s), x=%llu: f %p, idx %d\n",
