@@ -406,6 +406,10 @@ TEST_F_TIMEOUT(faults, every_allocation_of_every_op, 600)
 	struct world *w = &self->w;
 	int sites_total = 0, failed_total = 0;
 
+	/* (a SKIP in the setup does not keep the harness from running this) */
+	if (failfd < 0)
+		SKIP(return, "this kernel has no fault injection (the debug kernel has)");
+
 	for (unsigned int o = 0; o < sizeof(ops) / sizeof(ops[0]); o++) {
 		int n, ret, failed = 0;
 
