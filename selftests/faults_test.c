@@ -13,7 +13,11 @@
 #include <sys/mman.h>
 
 #include "common.h"
+#include "faults.h"
 #include "kselftest_harness.h"
+
+/* Every wait has one: a module bug must fail the test, not hang it. */
+#define DEADLINE_MS 5000
 
 /* Objects that live through the whole sweep: each op may use them. */
 struct world {
@@ -55,12 +59,13 @@ static int op_sem_open_existing(struct world *w)
 
 static int op_sem_anon_undo(struct world *w)
 {
+	struct timespec dl = ksync_deadline_ms(DEADLINE_MS);
 	ksync_sem_t *s;
 	int ret = ksync_sem_open(&s, NULL, KSYNC_UNDO, 0600, 1);
 
 	(void)w;
 	if (ret == 0) {
-		ret = ksync_sem_acquire(s, 1, NULL);
+		ret = ksync_sem_acquire(s, 1, &dl);
 		ksync_sem_close(s);
 	}
 	return ret;
@@ -74,6 +79,35 @@ static int op_sem_acquire_release(struct world *w)
 
 	if (ret == 0)
 		ret = ksync_sem_release(w->sem, 2);
+	return ret;
+}
+
+/* The sleeping paths: waits that end at their deadline. */
+static int op_sleeps(struct world *w)
+{
+	struct timespec dl = ksync_deadline_ms(5);
+	struct ksync_barrier_stats bs;
+	ksync_barrier_t *b;
+	char buf[8];
+	int ret;
+
+	ret = ksync_sem_acquire(w->sem, 3, &dl); /* it has 2 */
+	if (ret != -ETIMEDOUT)
+		return ret ? ret : -EBADMSG;
+	dl = ksync_deadline_ms(5);
+	ret = (int)ksync_queue_recv(w->qk, buf, sizeof(buf), &dl);
+	if (ret != -ETIMEDOUT)
+		return ret < 0 ? ret : -EBADMSG;
+	ret = ksync_barrier_open(&b, NULL, 0, 0600, 2);
+	if (ret)
+		return ret;
+	dl = ksync_deadline_ms(5);
+	ret = ksync_barrier_wait(b, &dl);
+	if (ret == -ETIMEDOUT)
+		ret = ksync_barrier_stats(b, &bs) || !bs.broken ? -EBADMSG : 0;
+	else if (!ret)
+		ret = -EBADMSG;
+	ksync_barrier_close(b);
 	return ret;
 }
 
@@ -97,13 +131,14 @@ static int op_unlink(struct world *w)
 
 static int op_barrier_create_round(struct world *w)
 {
+	struct timespec dl = ksync_deadline_ms(DEADLINE_MS);
 	ksync_barrier_t *b;
 	int ret = ksync_barrier_open(&b, w->name, KSYNC_CREATE, 0600, 2);
 
 	if (ret == 0) {
 		ret = ksync_barrier_arrive(b);
 		if (ret == 0)
-			ret = ksync_barrier_wait(b, NULL) == 1 ? 0 : -EBADMSG;
+			ret = ksync_barrier_wait(b, &dl) == 1 ? 0 : -EBADMSG;
 		ksync_barrier_close(b);
 	}
 	return ret;
@@ -156,14 +191,15 @@ static int op_queue_create(struct world *w)
 static int op_queue_send_recv(struct world *w)
 {
 	char buf[8];
-	int ret = ksync_queue_send(w->q, "a", 1, NULL);
+	struct timespec dl = ksync_deadline_ms(DEADLINE_MS);
+	int ret = ksync_queue_send(w->q, "a", 1, &dl);
 
 	if (!ret)
-		ret = ksync_queue_send(w->qk, "b", 1, NULL);
+		ret = ksync_queue_send(w->qk, "b", 1, &dl);
 	if (!ret)
-		ret = ksync_queue_recv(w->qk, buf, sizeof(buf), NULL) == 1 ? 0 : -EBADMSG;
+		ret = ksync_queue_recv(w->qk, buf, sizeof(buf), &dl) == 1 ? 0 : -EBADMSG;
 	if (!ret)
-		ret = ksync_queue_recv(w->q, buf, sizeof(buf), NULL) == 1 ? 0 : -EBADMSG;
+		ret = ksync_queue_recv(w->q, buf, sizeof(buf), &dl) == 1 ? 0 : -EBADMSG;
 	return ret;
 }
 
@@ -234,7 +270,8 @@ static int op_who(struct world *w)
 	struct ksync_who_args a = {
 		.size = sizeof(a), .entries = (uintptr_t)e, .count = 2, .entry_size = sizeof(e[0])
 	};
-	int ret = ksync_sem_acquire(w->sem, 1, NULL);
+	struct timespec dl = ksync_deadline_ms(DEADLINE_MS);
+	int ret = ksync_sem_acquire(w->sem, 1, &dl);
 
 	if (ret)
 		return ret;
@@ -275,71 +312,52 @@ static int op_poll_fdinfo_dup(struct world *w)
  */
 static int healthy(struct world *w)
 {
+	struct timespec dl = ksync_deadline_ms(DEADLINE_MS);
 	struct ksync_barrier_stats bs;
-	char buf[8];
+	struct ksync_sem_info si;
+	char buf[8], got[8] = "";
+	unsigned int ngot = 0;
 	ssize_t n;
 
+	/* what an op that failed half-way left in the queue: its own, in order */
 	while ((n = ksync_queue_try_recv(w->qk, buf, sizeof(buf))) > 0)
-		if (n != 1 || (buf[0] != 'a' && buf[0] != 'b'))
+		if (n != 1 || ngot + 1 >= sizeof(got))
 			return 6;
+		else
+			got[ngot++] = buf[0];
 	if (n != -EAGAIN)
 		return 7;
-
-	if (ksync_sem_value(w->sem) != 2 || ksync_sem_try_acquire(w->sem, 2) ||
-	    ksync_sem_release(w->sem, 2))
+	if (strcmp(got, "") && strcmp(got, "a") && strcmp(got, "ab") && strcmp(got, "b"))
+		return 8;
+	/* the semaphore: its permits, none held by the UNDO handle */
+	if (ksync_sem_value(w->sem) != 2 || ioctl(ksync_sem_fd(w->sem), KSYNC_IOC_SEM_INFO, &si) ||
+	    si.held)
 		return 1;
-	if (ksync_barrier_reset(w->bar) || ksync_barrier_wait(w->bar, NULL) != 1 ||
-	    ksync_barrier_stats(w->bar, &bs) || bs.broken)
+	if (ksync_sem_try_acquire(w->sem, 2) || ksync_sem_release(w->sem, 2))
 		return 2;
-	if (ksync_queue_len(w->q) != 0)
+	/* the barrier: not broken (nothing here is allowed to), and a round */
+	if (ksync_barrier_stats(w->bar, &bs) || bs.broken)
 		return 3;
-	if (ksync_queue_try_send(w->q, "h", 1))
+	if (ksync_barrier_wait(w->bar, &dl) != 1)
 		return 4;
-	if (ksync_queue_try_recv(w->qk, buf, sizeof(buf)) != 1 || buf[0] != 'h')
+	if (ksync_queue_len(w->q) != 0 || ksync_queue_try_send(w->q, "h", 1))
 		return 5;
+	if (ksync_queue_try_recv(w->qk, buf, sizeof(buf)) != 1 || buf[0] != 'h')
+		return 9;
 	return 0;
 }
 
 /* This thread's fail-nth, open all along: opening it allocates. */
 static int failfd = -1;
 
-static int fail_nth_left(void)
-{
-	char buf[32] = "";
-
-	if (pread(failfd, buf, sizeof(buf) - 1, 0) < 0)
-		return -1;
-	return atoi(buf);
-}
-
-/* Arm fault injection so that the n-th allocation of this thread fails. */
 static int fail_nth(int n)
 {
-	char v[16];
-
-	snprintf(v, sizeof(v), "%d", n);
-	return pwrite(failfd, v, strlen(v), 0) == (ssize_t)strlen(v) ? 0 : -1;
+	return fault_arm(failfd, n);
 }
 
-static int setup_fault_injection(void)
+static int fail_nth_left(void)
 {
-	const char *knobs[][2] = {
-		{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
-		{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N" },
-		{ "/sys/kernel/debug/fail_page_alloc/min-order", "0" },
-		{ "/sys/kernel/debug/failslab/verbose", "0" },
-		{ "/sys/kernel/debug/fail_page_alloc/verbose", "0" },
-	};
-	unsigned int i;
-
-	if (failfd < 0)
-		failfd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
-	if (failfd < 0)
-		return -1;
-	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++)
-		if (write_text(knobs[i][0], knobs[i][1]))
-			return -1;
-	return 0;
+	return fault_left(failfd);
 }
 
 static const struct {
@@ -351,6 +369,7 @@ static const struct {
 	{ "sem: anonymous, UNDO, acquire", op_sem_anon_undo },
 	{ "sem: acquire and release (UNDO)", op_sem_acquire_release },
 	{ "sem: info", op_sem_info },
+	{ "waits until their deadlines (sem, queue, barrier)", op_sleeps },
 	{ "unlink", op_unlink },
 	{ "barrier: create and a round", op_barrier_create_round },
 	{ "barrier: a round", op_barrier_round },
@@ -376,7 +395,7 @@ FIXTURE_SETUP(faults)
 {
 	struct world *w = &self->w;
 
-	if (setup_fault_injection())
+	if (fault_setup() || (failfd < 0 && (failfd = fault_open()) < 0))
 		SKIP(return, "this kernel has no fault injection (the debug kernel has)");
 	w->name = strdup(test_name("fault"));
 	snprintf(w->keepname, sizeof(w->keepname), "%s", test_name("fault-keep"));
@@ -411,17 +430,23 @@ TEST_F_TIMEOUT(faults, every_allocation_of_every_op, 600)
 		SKIP(return, "this kernel has no fault injection (the debug kernel has)");
 
 	for (unsigned int o = 0; o < sizeof(ops) / sizeof(ops[0]); o++) {
-		int n, ret, failed = 0;
+		int n, ret, failed = 0, spare = 0;
 
 		for (n = 1; n < 200; n++) {
 			ASSERT_EQ(0, fail_nth(n));
 			ret = ops[o].fn(w);
-			if (fail_nth_left() > 0) {
-				/* fewer than n allocations: we have been through them all */
+			/*
+			 * Fewer than n allocations: we have been through them
+			 * all.  (Three times running: the debug kernel's own
+			 * bookkeeping allocates more on some calls than others.)
+			 */
+			if (fail_nth_left() > 0 && ++spare == 3) {
 				fail_nth(0);
 				ksync_unlink(w->name);
 				break;
 			}
+			if (fail_nth_left() == 0)
+				spare = 0;
 			fail_nth(0);
 			ksync_unlink(w->name);
 			if (ret) {
@@ -444,9 +469,9 @@ TEST_F_TIMEOUT(faults, every_allocation_of_every_op, 600)
 			}
 		}
 		ASSERT_LT(n, 200);
-		TH_LOG("%-42s %3d allocations, %3d calls failed cleanly", ops[o].name, n - 1,
+		TH_LOG("%-42s %3d allocations, %3d calls failed cleanly", ops[o].name, n - 3,
 		       failed);
-		sites_total += n - 1;
+		sites_total += n - 3;
 		failed_total += failed;
 	}
 	TH_LOG("%d allocations failed in turn, %d calls failed cleanly, the rest recovered",

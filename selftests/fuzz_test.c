@@ -22,7 +22,9 @@
  *   KSYNC_FUZZ_SECONDS  how long (default 10)
  *   KSYNC_FUZZ_SEED     replay: each thread repeats its calls (the
  *                       interleaving of threads differs run to run)
- *   KSYNC_FUZZ_THREADS  callers (default 4; 1 makes a replay exact)
+ *   KSYNC_FUZZ_THREADS  callers (default 4; 1 replays closest: the same
+ *                       calls, though signals and deadlines still land
+ *                       differently, and with them the coverage steering)
  *   KSYNC_FUZZ_GUIDE    0: no steering by coverage (default 1)
  *   KSYNC_FUZZ_REPORT   write the coverage, site by site, to this file
  *   KSYNC_MODULE        ksync.ko, for the coverage sites (ksync-vm sets it)
@@ -34,6 +36,7 @@
 #include <ucontext.h>
 
 #include "common.h"
+#include "faults.h"
 #include "kcov.h"
 #include "rnd.h"
 #include "kselftest_harness.h"
@@ -120,6 +123,7 @@ struct mapping {
 	void *addr;
 	size_t len;
 	int writable;
+	int ksync; /* an object's pages (else some other fd's) */
 };
 
 /* What all callers share; the fd table is racy on purpose. */
@@ -128,6 +132,7 @@ struct fuzz {
 	int64_t end;
 	int threads;
 	int guide; /* KCOV steers the choice of op */
+	int faulty; /* the kernel has fault injection, set up */
 	int dev;
 	char prefix[32];
 	/* fd | type << 32; -1: empty.  Type 0: not a ksync object */
@@ -141,7 +146,7 @@ struct fuzz {
 	struct pcset cov;
 	atomic_long calls[OP_NR];
 	atomic_long ok[OP_NR];
-	atomic_long faults, forks, kills, crashed, signals, fresh;
+	atomic_long faults, forks, kills, crashed, signals, fresh, violations;
 	atomic_int stop;
 	pthread_t tid[MAX_THREADS];
 	atomic_int done[MAX_THREADS];
@@ -541,7 +546,8 @@ static int do_q_xfer(struct caller *c)
 	x.flags = pick_wait_flags(c);
 	x.deadline = pick_deadline(c);
 	x.msgs = (uintptr_t)pick_ptr(c, m, sizeof(m));
-	if (x.msgs == (uintptr_t)c->scratch || x.msgs == (uintptr_t)c->scratch + 1)
+	/* (the struct itself goes there next) */
+	if (x.msgs >= (uintptr_t)c->scratch && x.msgs < (uintptr_t)c->scratch + 8)
 		x.msgs = (uintptr_t)memcpy(c->scratch + SCRATCH_MSGS, m, sizeof(m));
 	x.size = pick_size(c, sizeof(x));
 	mutate(c, &x, sizeof(x));
@@ -576,9 +582,10 @@ static int do_raw(struct caller *c)
 	unsigned long cmd = _IOC(rnd_below(&c->x, 4), KSYNC_IOC_MAGIC, rnd_below(&c->x, 0x40),
 				 rnd_below(&c->x, 256));
 
-	memset(c->scratch, 0, 256);
+	static const char zeros[256];
+
 	return ioctl(rnd_one_in(&c->x, 2) ? c->f->dev : pick_fd(c, 0), cmd,
-		     pick_ptr(c, c->scratch, 256));
+		     pick_ptr(c, zeros, sizeof(zeros)));
 }
 
 static int do_mmap(struct caller *c)
@@ -591,8 +598,10 @@ static int do_mmap(struct caller *c)
 	int prot = prots[rnd_below(&c->x, 5)];
 	int flags = rnd_one_in(&c->x, 8) ? MAP_PRIVATE : MAP_SHARED;
 	struct ksync_queue_info qi;
+	struct ksync_info info;
 	uint32_t type = 0;
 	int fd = (int)pick_slot(c, 0, &type);
+	int ksync = ioctl(fd, KSYNC_IOC_INFO, &info) == 0;
 	void *p;
 
 	/* the right length for the type, mostly */
@@ -604,6 +613,9 @@ static int do_mmap(struct caller *c)
 	p = mmap(NULL, len, prot, flags, fd, off);
 	if (p == MAP_FAILED)
 		return -errno;
+	/* an object's pages: shared, at 0, never executable (docs/abi.md) */
+	if (ksync && ((prot & PROT_EXEC) || flags != MAP_SHARED || off))
+		atomic_fetch_add(&f->violations, 1);
 	pthread_mutex_lock(&f->map_lock);
 	unsigned int i = rnd_below(&c->x, MAPS);
 
@@ -612,6 +624,7 @@ static int do_mmap(struct caller *c)
 	f->map[i].addr = p;
 	f->map[i].len = len;
 	f->map[i].writable = !!(prot & PROT_WRITE);
+	f->map[i].ksync = ksync;
 	pthread_mutex_unlock(&f->map_lock);
 	return 0;
 }
@@ -643,9 +656,10 @@ static int do_map_op(struct caller *c)
 		ret = madvise(m->addr, m->len, MADV_DONTNEED);
 		break;
 	case 2:
-		ret = mprotect(m->addr, m->len, PROT_READ | PROT_EXEC); /* must fail */
-		if (!ret)
-			ret = -EBADE;
+		/* never executable (a mapping of ours: an object's, or kcov's) */
+		ret = mprotect(m->addr, m->len, PROT_READ | PROT_EXEC);
+		if (!ret && m->ksync)
+			atomic_fetch_add(&f->violations, 1);
 		break;
 	case 3:
 		ret = mprotect(m->addr, m->len, PROT_READ);
@@ -791,9 +805,11 @@ static int do_fork(struct caller *c)
 	pause_us((long)(budget / 1000));
 	if (kill(pid, SIGKILL) == 0)
 		atomic_fetch_add(&c->f->kills, 1);
-	/* SIGKILL ends any sleep in the module: waitpid cannot hang */
-	if (waitpid(pid, &status, 0) != pid)
-		return -errno;
+	/* SIGKILL ends any sleep in the module: waitpid cannot hang (but
+	 * the signaller's SIGUSR1 interrupts it) */
+	while (waitpid(pid, &status, 0) != pid)
+		if (errno != EINTR)
+			return -errno;
 	if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
 		atomic_store(&c->f->crashed, WTERMSIG(status));
 	return 0;
@@ -869,27 +885,18 @@ static int allocates(enum op op)
 /* Arm fail-nth for the next call: its n-th allocation fails. */
 static int arm_fault(struct caller *c, enum op op)
 {
-	char v[8];
-	int n;
-
 	if (c->failfd < 0 || !allocates(op) || !rnd_one_in(&c->x, 4))
 		return 0;
-	n = 1 + (int)rnd_below(&c->x, 4);
-	snprintf(v, sizeof(v), "%d", n);
-	return pwrite(c->failfd, v, strlen(v), 0) > 0;
+	return fault_arm(c->failfd, 1 + (int)rnd_below(&c->x, 4)) == 0;
 }
 
 /* Disarm it; 1 if the fault was injected (the counter ran out). */
 static int disarm_fault(struct caller *c)
 {
-	char v[16] = "";
-	int left;
+	int left = fault_left(c->failfd);
 
-	if (pread(c->failfd, v, sizeof(v) - 1, 0) <= 0)
-		return 0;
-	left = atoi(v);
 	if (left)
-		pwrite(c->failfd, "0", 1, 0);
+		fault_arm(c->failfd, 0);
 	return left == 0;
 }
 
@@ -940,7 +947,7 @@ static void *caller_start(void *arg)
 	struct caller *c = arg;
 
 	/* both per thread: fail-nth counts this thread's allocations */
-	c->failfd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	c->failfd = c->f->faulty ? fault_open() : -1;
 	kcov_open(&c->kcov);
 	caller_main(c);
 	kcov_close(&c->kcov);
@@ -1086,10 +1093,15 @@ TEST_F_TIMEOUT(fuzz, everything, 86400)
 	f->seed = rnd_seed("KSYNC_FUZZ_SEED");
 	f->threads = (int)env_long("KSYNC_FUZZ_THREADS", 4);
 	f->guide = (int)env_long("KSYNC_FUZZ_GUIDE", 1);
+	f->faulty = fault_setup() == 0;
 	ASSERT_TRUE(f->threads >= 1 && f->threads <= MAX_THREADS);
 	/* the seed first: whatever happens next, it can be replayed */
-	TH_LOG("seed %llu (replay: KSYNC_FUZZ_SEED=%llu KSYNC_FUZZ_THREADS=%d), %ld s",
-	       (unsigned long long)f->seed, (unsigned long long)f->seed, f->threads, seconds);
+	TH_LOG("seed %llu (replay: KSYNC_FUZZ_SEED=%llu KSYNC_FUZZ_THREADS=%d "
+	       "KSYNC_FUZZ_GUIDE=%d), %ld s",
+	       (unsigned long long)f->seed, (unsigned long long)f->seed, f->threads, f->guide,
+	       seconds);
+	/* the harness's own timeout is a day (long runs): a hang ends here */
+	alarm((unsigned int)seconds + 600);
 	snprintf(f->prefix, sizeof(f->prefix), "/kst-fuzz-%d", (int)getpid());
 	ASSERT_EQ(0, setup_bad_memory(f));
 	ASSERT_EQ(0, pcset_init(&f->cov, 1 << 16));
@@ -1154,6 +1166,13 @@ TEST_F_TIMEOUT(fuzz, everything, 86400)
 	       " %ld killed, %ld signals",
 	       total, ok, (long)f->faults, (long)f->forks, (long)f->kills, (long)f->signals);
 	report_coverage(_metadata, f);
+	EXPECT_EQ(0, (long)f->violations)
+	{
+		TH_LOG("an object's pages were mapped or made executable, private or at an offset");
+	}
+	/* on a kernel with fault injection, faults were injected */
+	if (f->faulty && seconds >= 5)
+		EXPECT_LT(0, (long)f->faults);
 	EXPECT_EQ(0, (long)f->crashed)
 	{
 		TH_LOG("a forked child died of signal %ld", (long)f->crashed);

@@ -116,6 +116,7 @@ FIXTURE(iso)
 {
 	char name[64];
 	int base;
+	long quota; /* max_objects_per_user to put back, or 0 */
 };
 
 FIXTURE_VARIANT(iso)
@@ -146,7 +147,13 @@ FIXTURE_SETUP(iso)
 
 FIXTURE_TEARDOWN(iso)
 {
+	char v[32];
+
 	ksync_unlink(self->name);
+	if (self->quota > 0) {
+		snprintf(v, sizeof(v), "%ld", self->quota);
+		write_text(KSYNC_PARAM("max_objects_per_user"), v);
+	}
 }
 
 /* (a SKIP in the setup does not keep the harness from running the test) */
@@ -358,15 +365,25 @@ TEST_F(iso, deadlines_follow_the_time_namespace)
 	close(fd);
 }
 
-/* A user's objects of any type count against one quota. */
+static int create_one(void *type)
+{
+	int fd = open_obj((unsigned int)(uintptr_t)type, NULL, 0, 0600);
+
+	return fd >= 0 ? 0 : 1;
+}
+
+/* A user's objects of any type count against one quota; others' do not. */
 TEST_F(iso, the_quota_holds_for_every_type)
 {
-	NEED_ROOT();
-	long saved = read_number(KSYNC_PARAM("max_objects_per_user"));
+	int ready[2], go[2];
 	char v[32];
 	pid_t pid;
 
-	ASSERT_LT(0, saved);
+	NEED_ROOT();
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	self->quota = read_number(KSYNC_PARAM("max_objects_per_user"));
+	ASSERT_LT(0, self->quota);
 	snprintf(v, sizeof(v), "%d", LIMIT);
 	ASSERT_EQ(0, write_text(KSYNC_PARAM("max_objects_per_user"), v));
 	pid = fork();
@@ -380,12 +397,21 @@ TEST_F(iso, the_quota_holds_for_every_type)
 		STEP(4, open_obj(variant->type, self->name, KSYNC_OPEN_CREATE, 0600) == -EDQUOT);
 		/* whatever the type: one quota */
 		STEP(5, open_obj(variant->type % 3 + 1, NULL, 0, 0600) == -EDQUOT);
+		/* hold them while another user tries */
+		STEP(6, write(ready[1], "r", 1) == 1 && read(go[0], v, 1) == 1);
 		_exit(0);
 	}
+	/* our ends closed: a child that dies early is an EOF, not a hang */
+	close(ready[1]);
+	close(go[0]);
+	ASSERT_EQ(1, read(ready[0], v, 1));
+	/* another user, meanwhile, has a quota of its own */
+	ASSERT_EQ(0, as_user(USER_B, USER_B, create_one, (void *)(uintptr_t)variant->type));
+	ASSERT_EQ(1, write(go[1], "g", 1));
 	ASSERT_EQ(0, wait_child(pid, 20000));
-	snprintf(v, sizeof(v), "%ld", saved);
-	ASSERT_EQ(0, write_text(KSYNC_PARAM("max_objects_per_user"), v));
-	/* others are not affected, and the user's objects went with it */
+	close(ready[0]);
+	close(go[1]);
+	/* the user's objects went with it */
 	ASSERT_EQ(self->base, ksync_objects());
 }
 
