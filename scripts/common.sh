@@ -20,9 +20,12 @@ debian_kernel() {
 stock_kernel() { debian_kernel linux-image-amd64; }
 newer_kernel() { debian_kernel linux-image-6.12-amd64; }
 
+# True for the kernels we build ourselves (scripts/kernel-debug-build).
+own_kernel() { [ "$1" = debug ] || [ "$1" = kcsan ]; }
+
 # The build tree that modules for kernel $1 are built against.
 kernel_build_dir() {
-	if [ "$1" = debug ] || [ "$1" = kcsan ]; then
+	if own_kernel "$1"; then
 		cat "$KSYNC_CACHE/$1/current" 2>/dev/null
 	elif [ -d "/lib/modules/$1/build" ]; then
 		echo "/lib/modules/$1/build"

@@ -226,6 +226,12 @@ static inline ssize_t read_fdinfo(int fd, char *buf, size_t len)
 	return n;
 }
 
+/* Drop to these ids, for good (no supplementary groups); 0 or -1. */
+static inline int become(uid_t uid, gid_t gid)
+{
+	return setgroups(0, NULL) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid) ? -1 : 0;
+}
+
 /* Run fn(arg) in a child with these ids; its exit code, or -1. */
 static inline int as_user(uid_t uid, gid_t gid, int (*fn)(void *), void *arg)
 {
@@ -234,7 +240,7 @@ static inline int as_user(uid_t uid, gid_t gid, int (*fn)(void *), void *arg)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		if (setgroups(0, NULL) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid))
+		if (become(uid, gid))
 			_exit(99);
 		_exit(fn(arg));
 	}
@@ -380,6 +386,14 @@ out:
 	umount2(dir, MNT_DETACH);
 	rmdir(dir);
 	return ret;
+}
+
+/* A number from the environment (decimal, 0x... or 0...), or def. */
+static inline long env_long(const char *name, long def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtol(v, NULL, 0) : def;
 }
 
 #define KSYNC_PARAM(p) "/sys/module/ksync/parameters/" p

@@ -44,6 +44,9 @@
 #include "rnd.h"
 #include "kselftest_harness.h"
 
+/* Below mmap_min_addr: never mapped, now or later. */
+#define UNMAPPED ((void *)0x2000)
+
 #define SLOTS 24
 #define MAPS 8
 #define NAMES 8
@@ -143,21 +146,19 @@ struct fuzz {
 	_Atomic int64_t slot[SLOTS];
 	pthread_mutex_t map_lock;
 	struct mapping map[MAPS];
-	/* [read-only][none], and an address that is never mapped */
+	/* [read-only][none] */
 	char *bad;
-	char *gone;
 	long page;
 	struct pcset cov;
 	atomic_long calls[OP_NR];
 	atomic_long ok[OP_NR];
-	atomic_long faults, forks, kills, crashed, signals, fresh, violations;
+	atomic_long faults, forks, kills, crashed, signals, violations;
 	atomic_int stop;
 	pthread_t tid[MAX_THREADS];
 	atomic_int done[MAX_THREADS];
 };
 
 struct caller {
-	struct caller *self0; /* callers[0], to say which one this is */
 	struct fuzz *f;
 	int idx;
 	uint64_t x;
@@ -256,7 +257,7 @@ static void *pick_ptr(struct caller *c, const void *content, size_t len)
 	case 1: /* no access */
 		return f->bad + f->page;
 	case 2: /* unmapped */
-		return f->gone;
+		return UNMAPPED;
 	case 3: /* read-only: fine to read from, not to write to */
 		return f->bad + (rnd_below(&c->x, (uint32_t)f->page) & ~7L);
 	case 4: /* the last bytes before an inaccessible page */
@@ -346,9 +347,12 @@ static void *pick_name(struct caller *c, char *buf, size_t room, uint32_t type)
 
 	switch (rnd_below(&c->x, 16)) {
 	case 0:
-		return NULL;
+	case 6:
+	case 7:
+	case 8:
+		return NULL; /* anonymous: a fresh object */
 	case 1:
-		return f->gone;
+		return UNMAPPED;
 	case 2: /* read-only, or running into an inaccessible page */
 		if (rnd_one_in(&c->x, 2))
 			return f->bad;
@@ -371,10 +375,6 @@ static void *pick_name(struct caller *c, char *buf, size_t room, uint32_t type)
 	case 5:
 		snprintf(buf, room, "%s/%u", f->prefix, rnd_below(&c->x, NAMES));
 		return buf; /* a slash inside */
-	case 6:
-	case 7:
-	case 8:
-		return NULL; /* anonymous: a fresh object */
 	default:
 		/* a name per type, mostly: opens find an object they can use */
 		snprintf(buf, room, "%s-%u-%u", f->prefix,
@@ -473,6 +473,16 @@ static int do_listing(struct caller *c, int who)
 	l.size = pick_size(c, sizeof(l));
 	mutate(c, &l, sizeof(l));
 	return ioctl(c->f->dev, KSYNC_IOC_LIST, pick_ptr(c, &l, sizeof(l)));
+}
+
+static int do_list(struct caller *c)
+{
+	return do_listing(c, 0);
+}
+
+static int do_who(struct caller *c)
+{
+	return do_listing(c, 1);
 }
 
 static int do_info(struct caller *c)
@@ -607,13 +617,12 @@ static int do_mmap(struct caller *c)
 	int flags = rnd_one_in(&c->x, 8) ? MAP_PRIVATE : MAP_SHARED;
 	struct ksync_queue_info qi;
 	struct ksync_info info;
-	uint32_t type = 0;
-	int fd = (int)pick_slot(c, 0, &type);
+	int fd = pick_fd(c, 0);
 	int ksync = ioctl(fd, KSYNC_IOC_INFO, &info) == 0;
 	void *p;
 
 	/* the right length for the type, mostly */
-	if (type == KSYNC_TYPE_QUEUE && !rnd_one_in(&c->x, 4) &&
+	if (ksync && info.type == KSYNC_TYPE_QUEUE && !rnd_one_in(&c->x, 4) &&
 	    !ioctl(fd, KSYNC_IOC_QUEUE_INFO, &qi))
 		len = qi.map_size;
 	if (rnd_one_in(&c->x, 16))
@@ -779,6 +788,8 @@ static int do_fdinfo(struct caller *c)
  * in the middle of whatever it was doing.  Only system calls in the child
  * (its parent has threads: no locks, no malloc).
  */
+static int (*const ops[OP_NR])(struct caller *);
+
 static int do_fork(struct caller *c)
 {
 	uint64_t budget = rnd_below(&c->x, 20000000); /* up to 20 ms */
@@ -788,26 +799,12 @@ static int do_fork(struct caller *c)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
+		static const enum op mid_call[] = { OP_SEM_ACQUIRE, OP_SEM_RELEASE, OP_BAR_WAIT,
+						    OP_Q_JOIN, OP_Q_XFER };
+
 		c->kcov.area = NULL; /* the buffer traces the parent only */
-		for (int i = 0; i < 64; i++) {
-			switch (rnd_below(&c->x, 5)) {
-			case 0:
-				do_sem_acquire(c);
-				break;
-			case 1:
-				do_sem_release(c);
-				break;
-			case 2:
-				do_bar_wait(c);
-				break;
-			case 3:
-				do_q_join(c);
-				break;
-			default:
-				do_q_xfer(c);
-				break;
-			}
-		}
+		for (int i = 0; i < 64; i++)
+			ops[mid_call[rnd_below(&c->x, 5)]](c);
 		_exit(0);
 	}
 	atomic_fetch_add(&c->f->forks, 1);
@@ -827,6 +824,8 @@ static int do_fork(struct caller *c)
 static int (*const ops[OP_NR])(struct caller *) = {
 	[OP_OPEN] = do_open,
 	[OP_UNLINK] = do_unlink,
+	[OP_LIST] = do_list,
+	[OP_WHO] = do_who,
 	[OP_INFO] = do_info,
 	[OP_SEM_ACQUIRE] = do_sem_acquire,
 	[OP_SEM_RELEASE] = do_sem_release,
@@ -924,39 +923,35 @@ static void *caller_main(void *arg)
 	struct caller *c = arg;
 	struct fuzz *f = c->f;
 	char *scratch = c->scratch;
+	int idx = c->idx;
 
 	while (!atomic_load(&f->stop) && now_ns() < f->end) {
 		enum op op = pick_op(c);
-		int ret, fresh;
+		int ret;
 
 		current_op = (int)op;
 		current_x = c->x;
 		arm_fault(c, op);
 		kcov_reset(&c->kcov);
-		if (op == OP_LIST || op == OP_WHO)
-			ret = do_listing(c, op == OP_WHO);
-		else
-			ret = ops[op](c);
-		fresh = kcov_collect(&c->kcov, &f->cov);
-		atomic_fetch_add(&f->fresh, fresh);
-		c->gain[op] += (unsigned int)fresh;
+		ret = ops[op](c);
+		c->gain[op] += (unsigned int)kcov_collect(&c->kcov, &f->cov);
 		if (++c->ncalls % GUIDE_WINDOW == 0)
 			memset(c->gain, 0, sizeof(c->gain));
 		fault_done(c);
 		/* our own memory must be as we left it: the kernel writes only where asked */
-		if (c->f != f || c->idx < 0 || c->idx >= MAX_THREADS || c->scratch != scratch) {
+		if (c->f != f || c->idx != idx || c->scratch != scratch) {
 			fprintf(stderr,
 				"# fuzz_test: caller %d's memory changed under it in or "
 				"after op %d (%s), x=%llu: f %p, idx %d\n",
-				(int)(c - c->self0), (int)op, op_names[op],
-				(unsigned long long)current_x, (void *)c->f, c->idx);
+				idx, (int)op, op_names[op], (unsigned long long)current_x,
+				(void *)c->f, c->idx);
 			abort();
 		}
 		atomic_fetch_add(&f->calls[op], 1);
 		if (ret >= 0)
 			atomic_fetch_add(&f->ok[op], 1);
 	}
-	atomic_store(&f->done[c->idx], 1);
+	atomic_store(&f->done[idx], 1);
 	return NULL;
 }
 
@@ -990,13 +985,6 @@ static void *signaller_main(void *arg)
 	return NULL;
 }
 
-static long env_long(const char *name, long def)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? strtol(v, NULL, 0) : def;
-}
-
 /*
  * Memory the kernel may write to: a few pages at a 4 GiB boundary inside a
  * 2 TiB reservation that is otherwise inaccessible.  A mutated length,
@@ -1022,8 +1010,6 @@ static int setup_bad_memory(struct fuzz *f)
 {
 	f->page = sysconf(_SC_PAGESIZE);
 	f->bad = arena(2 * f->page);
-	/* below mmap_min_addr: never mapped, now or later */
-	f->gone = (char *)0x2000;
 	if (!f->bad)
 		return -1;
 	memset(f->bad, '/', f->page);
@@ -1175,7 +1161,6 @@ TEST_F_TIMEOUT(fuzz, everything, 86400)
 	for (i = 0; i < f->threads; i++) {
 		struct caller *c = &callers[i];
 
-		c->self0 = callers;
 		c->f = f;
 		c->idx = i;
 		c->x = f->seed * (2 * (uint64_t)i + 1) + (uint64_t)i;

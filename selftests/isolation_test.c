@@ -107,12 +107,6 @@ static int map_obj(unsigned int type, int fd)
 	return 0;
 }
 
-/* Drop to uid = gid = id, for good. */
-static int become(uid_t id)
-{
-	return setgroups(0, NULL) || setresgid(id, id, id) || setresuid(id, id, id) ? -1 : 0;
-}
-
 static long visible(const char *name)
 {
 	return list_names(name, 16, NULL, NULL);
@@ -187,7 +181,7 @@ TEST_F(iso, other_user_is_kept_out)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		STEP(1, become(USER_A) == 0);
+		STEP(1, become(USER_A, USER_A) == 0);
 		STEP(2, open_obj(variant->type, self->name, 0, 0) == -EACCES);
 		STEP(3, open_obj(variant->type, self->name, KSYNC_OPEN_CREATE, 0600) == -EACCES);
 		STEP(4, open_obj(variant->type, self->name, KSYNC_OPEN_CREATE | KSYNC_OPEN_EXCL,
@@ -216,7 +210,7 @@ TEST_F(iso, mode_grants_use_not_removal)
 	if (pid == 0) {
 		int ofd;
 
-		STEP(1, become(USER_A) == 0);
+		STEP(1, become(USER_A, USER_A) == 0);
 		ofd = open_obj(variant->type, self->name, 0, 0);
 		STEP(2, ofd >= 0);
 		STEP(3, use_obj(variant->type, ofd, 0) == 0);
@@ -235,7 +229,7 @@ TEST_F(iso, mode_grants_use_not_removal)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		STEP(1, become(USER_B) == 0);
+		STEP(1, become(USER_B, USER_B) == 0);
 		STEP(2, open_obj(variant->type, self->name, 0, 0) == -EACCES);
 		STEP(3, visible(self->name) == 1);
 		_exit(0);
@@ -291,7 +285,7 @@ TEST_F(iso, user_namespace_root_is_not_root)
 
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		STEP(1, become(USER_B) == 0);
+		STEP(1, become(USER_B, USER_B) == 0);
 		fd = open_obj(variant->type, self->name, KSYNC_OPEN_CREATE | KSYNC_OPEN_EXCL, 0600);
 		_exit(fd >= 0 ? 0 : 9);
 	}
@@ -391,7 +385,7 @@ TEST_F(iso, the_quota_holds_for_every_type)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		STEP(1, become(USER_A) == 0);
+		STEP(1, become(USER_A, USER_A) == 0);
 		for (int i = 0; i < LIMIT; i++)
 			STEP(2, open_obj(variant->type, NULL, 0, 0600) >= 0);
 		STEP(3, open_obj(variant->type, NULL, 0, 0600) == -EDQUOT);

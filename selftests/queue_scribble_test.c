@@ -13,20 +13,13 @@
 #include <sys/mman.h>
 
 #include "queue.h"
+#include "rnd.h"
 #include "kselftest_harness.h"
 
 #define WORKERS 6
 #define SECONDS 5
 #define CAP 8
 #define MSG 24
-
-static uint64_t rnd(uint64_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
 
 static void *map_ring(ksync_queue_t *q, struct ksync_queue_info *info)
 {

@@ -10,18 +10,11 @@
 #include <sys/mman.h>
 
 #include "common.h"
+#include "rnd.h"
 #include "kselftest_harness.h"
 
 #define WORKERS 6
 #define SECONDS 5
-
-static uint64_t rnd(uint64_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
 
 /* Words a scribbler would pick to hurt: limits, kernel bits, garbage. */
 static uint64_t nasty(uint64_t *x)
