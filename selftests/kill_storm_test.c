@@ -225,7 +225,6 @@ static void start(struct world *w, struct proc *p)
 	case UNDO:
 		_exit(sem_user(w, 1, -1, x ? x : 1));
 	case PLAIN:
-		atomic_store(&w->b->plain[p->slot], SEM_STATE(IDLE, 0));
 		_exit(sem_user(w, 0, p->slot, x ? x : 1));
 	case BARRIER:
 		_exit(party(w, p->slot));
@@ -393,6 +392,12 @@ TEST_F_TIMEOUT(storm, every_type_at_once, 86400)
 				/* taken or not, given back or not: one or the other */
 				in_doubt += st & 0xff;
 			}
+			/*
+			 * Cleared here, not by its successor: one killed before
+			 * it ran a line would be charged the dead one's permits
+			 * again (and the killer would make permits up).
+			 */
+			atomic_store(&b->plain[p->slot], SEM_STATE(IDLE, 0));
 		} else if (p->role == PRODUCER) {
 			p->id = next_id[p->q]++;
 		} else if (p->role == CONSUMER) {
