@@ -54,7 +54,8 @@ static inline const char *test_name(const char *tag)
 /* Short pause for polling loops that watch a condition under a deadline. */
 static inline void pause_us(long us)
 {
-	struct timespec ts = { 0, us * 1000 };
+	/* (nanosleep refuses a tv_nsec of a second or more) */
+	struct timespec ts = { us / 1000000, us % 1000000 * 1000 };
 
 	nanosleep(&ts, NULL);
 }
