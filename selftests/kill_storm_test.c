@@ -60,6 +60,9 @@ struct qbook {
 	struct qmsg buf[CONSUMERS]; /* each consumer's receive buffer */
 	_Atomic uint32_t owner[MAXP][PER]; /* which consumer got it */
 	_Atomic uint32_t dups, disorder;
+	struct {
+		uint32_t sender, seq, first, second;
+	} dup[4]; /* the first few, for the log */
 };
 
 /*
@@ -184,8 +187,16 @@ static void take(struct qbook *s, const struct qmsg *m, uint32_t cid)
 	if (m->sender >= MAXP || m->seq >= PER)
 		return;
 	if (!atomic_compare_exchange_strong(&s->owner[m->sender][m->seq], &none, cid) &&
-	    none != cid)
-		atomic_fetch_add(&s->dups, 1);
+	    none != cid) {
+		uint32_t i = atomic_fetch_add(&s->dups, 1);
+
+		if (i < 4) {
+			s->dup[i].sender = m->sender;
+			s->dup[i].seq = m->seq;
+			s->dup[i].first = none;
+			s->dup[i].second = cid;
+		}
+	}
 }
 
 static int consumer(struct qbook *s, ksync_queue_t *q, int slot, uint32_t cid)
@@ -218,6 +229,16 @@ static void start(struct world *w, struct proc *p)
 {
 	uint64_t x = w->seed ^ ((uint64_t)p->role << 32) ^ p->id ^ (uint64_t)now_ns();
 
+	/*
+	 * Its slot in the board is cleared here, not by the child: one killed
+	 * before it ran a line would be charged what the slot held before, the
+	 * last one's permits (given back twice) or a zeroed buffer (a message
+	 * {0, 0} it never got).
+	 */
+	if (p->role == PLAIN)
+		atomic_store(&w->b->plain[p->slot], SEM_STATE(IDLE, 0));
+	else if (p->role == CONSUMER)
+		w->b->q[p->q].buf[p->slot].sender = NONE;
 	p->pid = fork();
 	if (p->pid)
 		return;
@@ -262,6 +283,9 @@ static int audit(struct __test_metadata *_metadata, struct qbook *s, uint32_t pr
 	       " %u duplicates, %u out of order",
 	       kernel ? "kernel-only" : "on the ring", producers, consumer_kills, lost, ambiguous,
 	       atomic_load(&s->dups), atomic_load(&s->disorder));
+	for (uint32_t i = 0; i < 4 && i < atomic_load(&s->dups); i++)
+		TH_LOG("sender %u seq %u went to consumer %u, then to %u", s->dup[i].sender,
+		       s->dup[i].seq, s->dup[i].first, s->dup[i].second);
 	if (atomic_load(&s->dups) || atomic_load(&s->disorder))
 		return -1;
 	return kernel ? (lost ? -1 : 0) : ((int)lost > consumer_kills ? -1 : 0);
@@ -392,12 +416,6 @@ TEST_F_TIMEOUT(storm, every_type_at_once, 86400)
 				/* taken or not, given back or not: one or the other */
 				in_doubt += st & 0xff;
 			}
-			/*
-			 * Cleared here, not by its successor: one killed before
-			 * it ran a line would be charged the dead one's permits
-			 * again (and the killer would make permits up).
-			 */
-			atomic_store(&b->plain[p->slot], SEM_STATE(IDLE, 0));
 		} else if (p->role == PRODUCER) {
 			p->id = next_id[p->q]++;
 		} else if (p->role == CONSUMER) {
@@ -411,7 +429,6 @@ TEST_F_TIMEOUT(storm, every_type_at_once, 86400)
 			 */
 			if (p->q == 1 && s->buf[p->slot].sender != NONE)
 				take(s, &s->buf[p->slot], p->id);
-			s->buf[p->slot].sender = NONE; /* its successor may die before it runs */
 			p->id = next_cid++;
 		}
 		start(w, p);
