@@ -6,6 +6,7 @@
  * EOF when the last sender closes, exits or is killed; a sender killed
  * holding a claim on the ring leaves a tombstone, not a hang; signals.
  */
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 
@@ -237,7 +238,7 @@ TEST_F_TIMEOUT(kxm, exactly_once_in_order, 120)
 {
 	int P = variant->producers, C = variant->consumers, N = variant->per_producer;
 	pid_t pids[16];
-	int i;
+	int gate[2], i;
 
 	for (i = 0; i < C; i++) {
 		pids[P + i] = fork();
@@ -246,13 +247,30 @@ TEST_F_TIMEOUT(kxm, exactly_once_in_order, 120)
 			_exit(consumer(variant->kernel == 2 && i % 2 == 0 ? self->q : self->use,
 				       self->seen, P, N, variant->batch));
 	}
+	/*
+	 * Every producer joins before any sends: one that sent everything
+	 * and exited before the next had joined would leave no sender, and
+	 * the queue would shut down under the late ones.
+	 */
+	ASSERT_EQ(0, pipe(gate));
 	for (i = 0; i < P; i++) {
 		pids[i] = fork();
 		ASSERT_LE(0, pids[i]);
-		if (pids[i] == 0)
-			_exit(producer(variant->kernel == 2 ? self->q : self->use, (uint32_t)i, N,
-				       variant->batch));
+		if (pids[i] == 0) {
+			ksync_queue_t *q = variant->kernel == 2 ? self->q : self->use;
+			struct pollfd go = { gate[0], POLLIN, 0 };
+
+			close(gate[1]);
+			if (ksync_queue_join(q) || poll(&go, 1, 60000) != 1)
+				_exit(5);
+			_exit(producer(q, (uint32_t)i, N, variant->batch));
+		}
 	}
+	for (i = 0; i < 10000 && (int)queue_stats(self->q).senders < P; i++)
+		pause_us(1000);
+	ASSERT_EQ(P, (int)queue_stats(self->q).senders);
+	close(gate[0]);
+	close(gate[1]); /* EOF: go */
 	/* the producers' exits shut the queue down: the consumers see EOF */
 	for (i = 0; i < P + C; i++)
 		ASSERT_EQ(0, wait_child(pids[i], 100000));
