@@ -398,14 +398,15 @@ TEST_F(death, ptrace_attach_changes_nothing)
 TEST_F(death, deadline_passes_while_stopped)
 {
 	pid_t a = barrier_child(self->b, 30000);
-	pid_t c = barrier_child(self->b, 300);
+	/* a second: the deadline must not pass before the stop lands */
+	pid_t c = barrier_child(self->b, 1000);
 	int64_t deadline;
 
 	ASSERT_GT(a, 0);
 	ASSERT_GT(c, 0);
 	ASSERT_TRUE(wait_sleepers(self->b, 2, 10000));
 	/* c took its deadline before it slept: it is no later than this */
-	deadline = now_ns() + 300000000;
+	deadline = now_ns() + 1000000000;
 	ASSERT_EQ(0, kill(c, SIGSTOP));
 	ASSERT_TRUE(wait_stopped(c, WUNTRACED));
 	/* what is awaited here is time itself: c's deadline passing */
@@ -502,7 +503,7 @@ TEST(stopped_party_passes_after_many_rounds)
  * every close, for a file that no other fd could hold).  A table of
  * 400,000 fds made each such scan long: 8,192 joined files took 90 s to
  * close the old way, 2 s now, on the stock kernel.  The closes are held
- * to the time it took to build the table and open the files, which grows
+ * to twice the time it took to build the table and open the files, which grows
  * with the machine's and the kernel's slowness alike (a fixed limit of
  * 60 s failed on the debug kernel while the host was busy).  Half the
  * table and half the files cost the old way a quarter of its 90 s, still
@@ -548,7 +549,8 @@ TEST_F_TIMEOUT(many, closing_joined_files_in_a_big_fd_table, 600)
 	built = now_ns() - start;
 	start = now_ns();
 	ASSERT_EQ(0, close_range(first, ~0U, 0));
-	ASSERT_LT(now_ns() - start, built);
+	/* twice: one stall of the host must not decide it */
+	ASSERT_LT(now_ns() - start, 2 * built);
 	ASSERT_EQ(0, close_range(first_dup, first - 1, 0));
 	ASSERT_EQ(0, close(null));
 	ASSERT_EQ(0, barrier_stats(b).broken);
