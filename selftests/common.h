@@ -114,9 +114,18 @@ static inline int wait_child(pid_t pid, int ms)
 {
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int status;
+	int64_t end = now_ns() + ms * 1000000LL;
+	int status, ret = -1;
 
-	if (fd < 0 || poll(&p, 1, ms) != 1) {
+	/* (a handled signal must not cost the child its life) */
+	while (fd >= 0) {
+		int64_t left = end - now_ns();
+
+		ret = poll(&p, 1, left > 0 ? (int)(left / 1000000) : 0);
+		if (ret >= 0 || errno != EINTR)
+			break;
+	}
+	if (ret != 1) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		if (fd >= 0)
@@ -124,7 +133,9 @@ static inline int wait_child(pid_t pid, int ms)
 		return -1;
 	}
 	close(fd);
-	if (waitpid(pid, &status, 0) != pid)
+	while ((ret = (int)waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	if (ret != pid)
 		return -1;
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
