@@ -350,16 +350,6 @@ static int healthy(struct world *w)
 /* This thread's fail-nth, open all along: opening it allocates. */
 static int failfd = -1;
 
-static int fail_nth(int n)
-{
-	return fault_arm(failfd, n);
-}
-
-static int fail_nth_left(void)
-{
-	return fault_left(failfd);
-}
-
 static const struct {
 	const char *name;
 	int (*fn)(struct world *w);
@@ -412,7 +402,7 @@ FIXTURE_TEARDOWN(faults)
 
 	if (!w->sem)
 		return;
-	fail_nth(0);
+	fault_arm(failfd, 0);
 	ksync_unlink(w->keepname);
 	ksync_queue_close(w->qk);
 	ksync_queue_close(w->q);
@@ -430,25 +420,22 @@ TEST_F_TIMEOUT(faults, every_allocation_of_every_op, 600)
 		SKIP(return, "this kernel has no fault injection (the debug kernel has)");
 
 	for (unsigned int o = 0; o < sizeof(ops) / sizeof(ops[0]); o++) {
-		int n, ret, failed = 0, spare = 0;
+		int n, ret, injected, failed = 0, spare = 0;
 
 		for (n = 1; n < 200; n++) {
-			ASSERT_EQ(0, fail_nth(n));
+			ASSERT_EQ(0, fault_arm(failfd, n));
 			ret = ops[o].fn(w);
+			injected = fault_left(failfd) == 0;
+			fault_arm(failfd, 0);
+			ksync_unlink(w->name);
 			/*
 			 * Fewer than n allocations: we have been through them
 			 * all.  (Three times running: the debug kernel's own
 			 * bookkeeping allocates more on some calls than others.)
 			 */
-			if (fail_nth_left() > 0 && ++spare == 3) {
-				fail_nth(0);
-				ksync_unlink(w->name);
+			spare = injected ? 0 : spare + 1;
+			if (spare == 3)
 				break;
-			}
-			if (fail_nth_left() == 0)
-				spare = 0;
-			fail_nth(0);
-			ksync_unlink(w->name);
 			if (ret) {
 				ASSERT_TRUE(ret == -ENOMEM || ret == -ENFILE || ret == -EMFILE ||
 					    ret == -ENOSPC || ret == -EAGAIN)

@@ -804,7 +804,7 @@ static int do_fork(struct caller *c)
 
 		c->kcov.area = NULL; /* the buffer traces the parent only */
 		for (int i = 0; i < 64; i++)
-			ops[mid_call[rnd_below(&c->x, 5)]](c);
+			ops[mid_call[rnd_below(&c->x, ARRAY_SIZE(mid_call))]](c);
 		_exit(0);
 	}
 	atomic_fetch_add(&c->f->forks, 1);
@@ -1121,6 +1121,7 @@ TEST_F_TIMEOUT(fuzz, everything, 86400)
 	ksync_sem_t *s;
 	struct fuzz *f;
 	long total = 0, ok = 0;
+	const char *without;
 	int i;
 
 	f = calloc(1, sizeof(*f));
@@ -1129,11 +1130,9 @@ TEST_F_TIMEOUT(fuzz, everything, 86400)
 	f->threads = (int)env_long("KSYNC_FUZZ_THREADS", 4);
 	f->guide = (int)env_long("KSYNC_FUZZ_GUIDE", 1);
 	f->faulty = env_long("KSYNC_FUZZ_FAULTS", 1) && fault_setup() == 0;
-	for (i = 0; i < OP_NR; i++) {
-		const char *without = getenv("KSYNC_FUZZ_WITHOUT");
-
+	without = getenv("KSYNC_FUZZ_WITHOUT");
+	for (i = 0; i < OP_NR; i++)
 		f->off[i] = without && strstr(without, op_names[i]) != NULL;
-	}
 	ASSERT_TRUE(f->threads >= 1 && f->threads <= MAX_THREADS);
 	/* the seed first: whatever happens next, it can be replayed */
 	TH_LOG("seed %llu (replay: KSYNC_FUZZ_SEED=%llu KSYNC_FUZZ_THREADS=%d "

@@ -259,10 +259,16 @@ static inline uint64_t kcov_section_base(const char *section)
 	return a;
 }
 
+/* Init and exit code: it ran before the tests, or runs after them. */
+static inline int kcov_outside_tests(const char *section)
+{
+	return strstr(section, "init") || strstr(section, "exit") || strstr(section, "startup");
+}
+
 /*
  * How many of the n sites s reached, and in *live how many could be: the
- * sites outside the module's init and exit code.  Marks each site in hit[] (n bytes): 1 reached, 0
- * not, 2 gone.
+ * sites outside the module's init and exit code.  Marks each site in
+ * hit[] (n bytes): 1 reached, 0 not, 2 out of reach.
  */
 static inline long kcov_reached(const struct kcov_site *v, long n, struct pcset *s,
 				unsigned char *hit, long *live)
@@ -277,11 +283,7 @@ static inline long kcov_reached(const struct kcov_site *v, long n, struct pcset 
 
 		if (!last || strcmp(last, v[i].section)) {
 			last = v[i].section;
-			/* init and exit code ran before or runs after the tests */
-			base = strstr(last, "init") || strstr(last, "exit") ||
-					       strstr(last, "startup")
-				       ? 0
-				       : kcov_section_base(last);
+			base = kcov_outside_tests(last) ? 0 : kcov_section_base(last);
 		}
 		h = base ? pcset_has(s, base + v[i].off) : 2;
 		*live += base != 0;
