@@ -387,6 +387,28 @@ static void *pick_name(struct caller *c, char *buf, size_t room, uint32_t type)
 /* ------------------------------------------------------------------ */
 /* The calls */
 
+/*
+ * Remember a name that an open may have created, to leave nothing behind.
+ * Not only our name buffer: a mutated pointer that lands elsewhere in the
+ * scratch area (its low word replaced by a small number) points at
+ * whatever an earlier call left there, and that may be a valid name.
+ * (The pooled names and the read-only one are unlinked at the end anyway,
+ * and any other pointer cannot have been read.)
+ */
+static void remember_name(struct caller *c, uint64_t uptr)
+{
+	const char *p = (const char *)(uintptr_t)uptr;
+	char *slot;
+
+	if (p < c->scratch || p >= c->scratch + SCRATCH)
+		return;
+	slot = c->made[c->nmade++ % 16];
+	if (c->nmade > 16)
+		ksync_unlink(slot);
+	snprintf(slot, sizeof(c->made[0]), "%.*s",
+		 (int)strnlen(p, (size_t)(c->scratch + SCRATCH - p)), p);
+}
+
 static int do_open(struct caller *c)
 {
 	struct ksync_open_args a = { .size = sizeof(a) };
@@ -416,14 +438,7 @@ static int do_open(struct caller *c)
 	if (fd < 0)
 		return -errno;
 	put_slot(c, fd, a.type);
-	/* remember the name, to leave nothing behind */
-	if (a.name == (uintptr_t)name) {
-		char *slot = c->made[c->nmade++ % 16];
-
-		if (c->nmade > 16)
-			ksync_unlink(slot);
-		snprintf(slot, sizeof(c->made[0]), "%s", name);
-	}
+	remember_name(c, a.name);
 	return 0;
 }
 
@@ -1062,8 +1077,13 @@ static void report_coverage(struct __test_metadata *_metadata, struct fuzz *f)
 static void log_entry(const struct ksync_list_entry *e, void *arg)
 {
 	struct __test_metadata *_metadata = arg;
+	char shown[4 * 40 + 1], *o = shown;
 
-	TH_LOG("left behind: type %u, %u handles, name \"%.40s\"", e->type, e->handles, e->name);
+	/* names may hold any byte: escape what would not show */
+	for (const unsigned char *p = (const void *)e->name; *p && o - shown < 4 * 39; p++)
+		o += sprintf(o, *p > ' ' && *p < 0x7f && *p != '\\' ? "%c" : "\\x%02x", *p);
+	*o = 0;
+	TH_LOG("left behind: type %u, %u handles, name \"%s\"", e->type, e->handles, shown);
 }
 
 /*
