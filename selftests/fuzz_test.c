@@ -946,13 +946,15 @@ static void *caller_main(void *arg)
 
 		current_op = (int)op;
 		current_x = c->x;
-		arm_fault(c, op);
+		/* armed around the op alone: a fault in the coverage bookkeeping
+		 * (a page fault's allocation, retried) would count as injected */
 		kcov_reset(&c->kcov);
+		arm_fault(c, op);
 		ret = ops[op](c);
+		fault_done(c);
 		c->gain[op] += (unsigned int)kcov_collect(&c->kcov, &f->cov);
 		if (++c->ncalls % GUIDE_WINDOW == 0)
 			memset(c->gain, 0, sizeof(c->gain));
-		fault_done(c);
 		/* our own memory must be as we left it: the kernel writes only where asked */
 		if (c->f != f || c->idx != idx || c->scratch != scratch) {
 			fprintf(stderr,
