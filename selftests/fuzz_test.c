@@ -1126,6 +1126,9 @@ FIXTURE(fuzz)
 
 FIXTURE_SETUP(fuzz)
 {
+	/* the count is the machine's: any registry call first drops the names
+	 * of IPC namespaces that died since (the cleanup makes such calls too) */
+	ASSERT_LE(0, list_names("", 1, NULL, NULL));
 	self->base = ksync_objects();
 	ASSERT_GE(self->base, 0);
 }
