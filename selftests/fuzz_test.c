@@ -50,6 +50,7 @@
 #define SLOTS 24
 #define MAPS 8
 #define NAMES 8
+#define MADE 16 /* names a caller remembers creating (remember_name) */
 #define MAX_THREADS 16
 /*
  * Each caller's scratch memory, where everything it hands the kernel
@@ -165,8 +166,8 @@ struct caller {
 	int failfd;
 	struct kcov kcov;
 	char *scratch;
-	/* names made of random bytes that were created: unlinked at the end */
-	char made[16][KSYNC_NAME_MAX + 16];
+	/* names its opens may have created: unlinked when pushed out, and at the end */
+	char made[MADE][KSYNC_NAME_MAX + 16];
 	unsigned int nmade;
 	unsigned int gain[OP_NR]; /* new sites found, this window */
 	int armed; /* fail-nth is armed */
@@ -402,8 +403,8 @@ static void remember_name(struct caller *c, uint64_t uptr)
 
 	if (p < c->scratch || p >= c->scratch + SCRATCH)
 		return;
-	slot = c->made[c->nmade++ % 16];
-	if (c->nmade > 16)
+	slot = c->made[c->nmade++ % MADE];
+	if (c->nmade > MADE)
 		ksync_unlink(slot);
 	snprintf(slot, sizeof(c->made[0]), "%.*s",
 		 (int)strnlen(p, (size_t)(c->scratch + SCRATCH - p)), p);
@@ -1250,7 +1251,7 @@ TEST_F_TIMEOUT(fuzz, everything, 86400)
 		if (f->map[i].addr)
 			munmap(f->map[i].addr, f->map[i].len);
 	for (i = 0; i < f->threads; i++)
-		for (unsigned int j = 0; j < 16 && j < callers[i].nmade; j++)
+		for (unsigned int j = 0; j < MADE && j < callers[i].nmade; j++)
 			ksync_unlink(callers[i].made[j]);
 	for (i = 0; i <= 3 * NAMES; i++) {
 		char name[64];
