@@ -268,11 +268,14 @@ int main(int argc, char **argv)
 	producer = pid[workers] = fork();
 	if (producer == 0) {
 		struct timespec dl = ksync_deadline_ms(WAIT_MS);
+		ksync_queue_t *out;
 
-		if (ksync_barrier_wait(start, &dl) < 0)
+		/* its own send handle, not the parent's: see fanout.c */
+		if (ksync_queue_open(&out, JOBS_Q, KSYNC_QUEUE_SEND, 0, 0, 0) ||
+		    ksync_barrier_wait(start, &dl) < 0)
 			_exit(1);
 		for (uint32_t j = 1; j <= (uint32_t)njobs; j++)
-			if (ksync_queue_send(jobs, &j, sizeof(j), NULL))
+			if (ksync_queue_send(out, &j, sizeof(j), NULL))
 				_exit(1);
 		_exit(0);
 	}

@@ -106,10 +106,18 @@ int main(int argc, char **argv)
 		if (fork() == 0)
 			_exit(worker((uint32_t)w));
 	if (fork() == 0) { /* the source: its exit ends the items */
-		if (ksync_barrier_wait(start, NULL) < 0)
+		ksync_queue_t *out;
+
+		/*
+		 * A send handle of its own: sending through the parent's,
+		 * which fork shares, would make the parent hold the input
+		 * open (a pipe's reader keeping the write end).
+		 */
+		if (ksync_queue_open(&out, ITEMS_Q, KSYNC_QUEUE_SEND, 0, 0, 0) ||
+		    ksync_barrier_wait(start, NULL) < 0)
 			_exit(1);
 		for (uint32_t i = 0; i < (uint32_t)nitems; i++)
-			if (ksync_queue_send(items, &i, sizeof(i), NULL))
+			if (ksync_queue_send(out, &i, sizeof(i), NULL))
 				_exit(1);
 		_exit(0);
 	}

@@ -13,8 +13,8 @@
  *
  * Each stage then ends by itself, in order, and nothing is lost:
  *   - gen's next send fails with -EPIPE: it stops and exits;
- *   - square drains what gen had sent, gets -EPIPE, exits; being the last
- *     sender of the second queue, its exit shuts that queue down;
+ *   - square drains what gen had sent, gets -EPIPE, exits; its handle was
+ *     the second queue's only sender, so its exit ends that queue's input;
  *   - sum drains the rest and gets -EPIPE.
  * Every stage reports how much it handled; they must agree.
  */

@@ -11,14 +11,16 @@
  *	}
  *	go func() { for i := 1; i <= n; i++ { jobs <- i }; close(jobs) }()
  *
- * Nobody closes anything here: a queue shuts down by itself when the last
- * process that sent to it lets go (exits, is killed, or closes it), and a
- * receiver drains what is left and then gets -EPIPE, as a Go receiver sees
- * a closed channel.  So the producer's exit ends the jobs, and the last
- * worker's exit ends the results.  One catch: a worker counts as a sender
- * from its first send (or ksync_queue_join()), and the results must not
- * end because the first worker finished before the last one started.  So
- * each worker joins first and then waits at a start barrier.
+ * Nobody closes anything here: a queue's input ends, as a pipe's, when the
+ * last sender handle is closed (its process exits, is killed, or closes
+ * it), and a receiver drains what is left and then gets -EPIPE, as a Go
+ * receiver sees a closed channel.  So the producer's exit ends the jobs,
+ * and the last worker's exit ends the results.  One catch: a worker's
+ * two-way handle counts as a sender from its first send (or
+ * ksync_queue_join()), and the results must not end because the first
+ * worker finished before the last one started.  So each worker joins
+ * first and then waits at a start barrier.  (A coordinator that forks its
+ * workers would open a send handle, fork, and close it: ksync_queue(3).)
  *
  * It prints how many jobs each worker did and checks that every job's
  * result came back exactly once.

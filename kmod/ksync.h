@@ -63,8 +63,12 @@ struct ksync_type {
 	/* the pages userspace may map (shm.c), 0 for none; page n < shm_pages */
 	unsigned int shm_pages;	/* the default for obj->shm_pages */
 	struct page *(*page)(struct ksync_obj *obj, pgoff_t n);
+	/* a new open file on the object (optional; cannot fail) */
+	void (*opened)(struct ksync_file *kf);
 	/* the last reference to an fd is gone: undo what it holds */
 	void (*release)(struct ksync_file *kf);
+	/* a mapping of the object's pages went away (optional) */
+	void (*unmapped)(struct ksync_obj *obj);
 	/* current closed an fd of the file (or exited, or exec'd): optional */
 	void (*flush)(struct ksync_file *kf, struct file *file);
 	void (*fdinfo)(struct seq_file *m, struct ksync_file *kf);
@@ -114,7 +118,7 @@ struct ksync_obj {
 struct ksync_file {
 	struct ksync_obj *obj;
 	struct file *file;		/* ours: its release frees us */
-	u32 flags;			/* KSYNC_OPEN_UNDO, KSYNC_OPEN_KERNEL */
+	u32 flags;			/* KSYNC_FILE_FLAGS */
 	struct hlist_head parties;	/* party.c: processes that joined */
 	union {
 		struct {		/* sem.c, KSYNC_OPEN_UNDO */
@@ -122,6 +126,10 @@ struct ksync_file {
 			struct list_head holding;	/* sem->holders, while held */
 			struct pid *by;		/* the process that last took some */
 		} sem;
+		struct {		/* queue.c, under q->lock */
+			u32 gen;		/* the ends of input it may see */
+			bool sender;		/* holds the input open */
+		} q;
 		struct {		/* barrier.c */
 			struct hlist_node pending;	/* round not yet over */
 			u32 gen;			/* round last arrived in */
@@ -129,6 +137,15 @@ struct ksync_file {
 		} bar;
 	};
 };
+
+/*
+ * What an open file keeps of its open flags.  KSYNC_FILE_NOMAP: its opener
+ * may not both read and write the object (the mode gave it one role), so
+ * it may not map the pages, where it could do both.
+ */
+#define KSYNC_FILE_NOMAP	BIT(31)
+#define KSYNC_FILE_FLAGS	(KSYNC_OPEN_UNDO | KSYNC_OPEN_KERNEL | KSYNC_OPEN_SEND | \
+				 KSYNC_OPEN_RECV | KSYNC_FILE_NOMAP)
 
 /*
  * The size bits of an ioctl number are ignored: every argument struct

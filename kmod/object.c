@@ -162,7 +162,8 @@ static int ksync_get_info(struct ksync_file *kf, void __user *uarg)
 	struct ksync_obj *obj = kf->obj;
 	struct ksync_info info = {
 		.type	= obj->ops->type,
-		.flags	= kf->flags & (KSYNC_OPEN_UNDO | KSYNC_OPEN_KERNEL),
+		.flags	= kf->flags & (KSYNC_OPEN_UNDO | KSYNC_OPEN_KERNEL |
+				   KSYNC_OPEN_SEND | KSYNC_OPEN_RECV),
 		.uid	= from_kuid_munged(current_user_ns(), obj->uid),
 		.gid	= from_kgid_munged(current_user_ns(), obj->gid),
 		.mode	= obj->mode,
@@ -249,13 +250,15 @@ struct file *ksync_obj_file(struct ksync_obj *obj, u32 flags)
 	if (!kf)
 		return ERR_PTR(-ENOMEM);
 	kf->obj = obj;
-	kf->flags = flags & (KSYNC_OPEN_UNDO | KSYNC_OPEN_KERNEL);
+	kf->flags = flags & KSYNC_FILE_FLAGS;
 	file = anon_inode_getfile(obj->ops->name, &ksync_obj_fops, kf, O_RDWR);
 	if (IS_ERR(file)) {
 		kfree(kf);
-	} else {
-		kf->file = file;
-		atomic_inc(&obj->files);
+		return file;
 	}
+	kf->file = file;
+	atomic_inc(&obj->files);
+	if (obj->ops->opened)
+		obj->ops->opened(kf);
 	return file;
 }

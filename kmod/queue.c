@@ -32,18 +32,30 @@
  * happens entirely or not at all: a process killed in one loses nothing
  * (KSYNC_OPEN_KERNEL fds do everything this way).
  *
- * Senders are parties (party.c): a process joins when it first sends.
- * When a sender lets go of its file, its claims that it never published
- * become tombstones that receivers skip, and when the last sender has
- * gone the queue shuts down, unless it was made with KSYNC_OPEN_NOEOF.
+ * End of input belongs to open files, as a pipe's write end does (the
+ * rule is in the uapi header): a file with the send role holds the input
+ * open from its open (a two-way file from its first send or join) until
+ * its release, which fork, dup and SCM_RIGHTS hold back exactly as they
+ * hold back a pipe's, and a mapping does not (shm.c).  q->writers counts
+ * such files; each time it falls to zero q->eof_gen moves on, and a
+ * receiving file sees the ends of input numbered after its own kf->q.gen.
+ * No fd table is ever looked at for this.
+ *
+ * Claims are another matter: they are stamped per process (party.c), and
+ * a process that no longer holds the file while others do has its
+ * unpublished claims turned into tombstones that receivers skip.
  *
  * The ring is user memory.  We read positions and lengths from it but
  * keep our own state apart, index with pos % capacity, check every length
  * against msg_size, and bound every loop by the capacity; what we cannot
  * make sense of breaks the queue (-ENOTRECOVERABLE), for its users only.
  *
- * Lock order: q->lock (mutex) -> obj->lock (party.c's list).
+ * Lock order: ksync_registry_lock and mmap_lock -> q->lock (mutex).  party.c's
+ * obj->lock is never taken under q->lock nor q->lock under it.  Under
+ * q->lock user memory is touched only with page faults disabled, so no
+ * fault takes mmap_lock under it.
  */
+#include <linux/file.h>
 #include <linux/hrtimer.h>
 #include <linux/idr.h>
 #include <linux/mm.h>
@@ -95,6 +107,8 @@ struct ksync_queue {
 	u32 sleeping[2];		/* on the lists */
 	u32 granted[2];			/* woken to a message or slot, not back */
 	bool noeof;
+	u32 writers;			/* sender files (kf->q.sender) */
+	u32 eof_gen;			/* times writers fell to zero */
 	bool shutdown;
 	bool broken;
 	bool armed[2];			/* a poller waits for this side */
@@ -110,6 +124,7 @@ struct q_waiter {
 	struct list_head node;
 	struct task_struct *task;
 	u64 since;			/* ktime_get_ns() when it first queued */
+	u32 gen;			/* a receiver's file's kf->q.gen */
 	bool granted;
 };
 
@@ -250,23 +265,45 @@ static bool q_drained(struct ksync_queue *q)
 	return atomic64_read_acquire(q_seq(q_slot(q, pos))) == q_free(pos);
 }
 
-/* What poll would report now. */
-static __poll_t q_events(struct ksync_queue *q)
+/*
+ * Has the input ended for a receiving file that may see the ends numbered
+ * after gen (nothing queued is left to say)?  A shutdown ends it for all.
+ */
+static bool q_ended(struct ksync_queue *q, u32 gen)
 {
+	lockdep_assert_held(&q->lock);
+	return q->shutdown ||
+	       (!q->noeof && !q->writers && q->eof_gen != gen);
+}
+
+/*
+ * What poll would report now, to file kf; NULL: to whichever file would
+ * see the most (settle's test for waking pollers, who then look again).
+ */
+static __poll_t q_events(struct ksync_queue *q, struct ksync_file *kf)
+{
+	u32 roles = kf ? kf->flags : KSYNC_OPEN_SEND | KSYNC_OPEN_RECV;
+	bool ended = kf ? q_ended(q, kf->q.gen) : q_ended(q, q->eof_gen - 1);
 	__poll_t ev = 0;
 
 	if (q->broken)
 		return EPOLLERR | EPOLLHUP;
-	if (!q->sleeping[Q_RECV] && q_ready(q, Q_RECV, q->granted[Q_RECV]))
-		ev |= EPOLLIN | EPOLLRDNORM;
-	if (q->shutdown) {
-		ev |= EPOLLHUP;
-		if (q_drained(q))
+	if (roles & KSYNC_OPEN_RECV) {
+		if (!q->sleeping[Q_RECV] &&
+		    q_ready(q, Q_RECV, q->granted[Q_RECV]))
 			ev |= EPOLLIN | EPOLLRDNORM;
-	} else if (!q->sleeping[Q_SEND] &&
-		   q_ready(q, Q_SEND, q->granted[Q_SEND])) {
-		ev |= EPOLLOUT | EPOLLWRNORM;
+		if (ended) {
+			ev |= EPOLLHUP;
+			if (q_drained(q))
+				ev |= EPOLLIN | EPOLLRDNORM;
+		}
 	}
+	if (!(roles & KSYNC_OPEN_SEND))
+		return ev;
+	if (q->shutdown)
+		ev |= EPOLLHUP;
+	else if (!q->sleeping[Q_SEND] && q_ready(q, Q_SEND, q->granted[Q_SEND]))
+		ev |= EPOLLOUT | EPOLLWRNORM;
 	return ev;
 }
 
@@ -281,10 +318,14 @@ static void q_grant(struct ksync_queue *q, int side, struct q_waiter *w)
 	wake_up_process(w->task);
 }
 
-/* Must every sleeper of this side wake up to fail (or to find the end)? */
-static bool q_all_go(struct ksync_queue *q, int side)
+/* Must this sleeper wake up to fail (or to find the end)? */
+static bool q_must_go(struct ksync_queue *q, int side, struct q_waiter *w)
 {
-	return q->broken || (q->shutdown && (side == Q_SEND || q_drained(q)));
+	if (q->broken)
+		return true;
+	if (side == Q_SEND)
+		return q->shutdown;
+	return q_ended(q, w->gen) && q_drained(q);
 }
 
 /*
@@ -309,14 +350,20 @@ static void q_settle(struct ksync_queue *q)
 	q_sync(q, Q_RECV, true);
 	for (side = Q_SEND; side <= Q_RECV; side++) {
 		list_for_each_entry_safe(w, n, &q->waiters[side], node) {
-			if (!q_all_go(q, side) &&
-			    !q_ready(q, side, q->granted[side]))
+			if (q_must_go(q, side, w) ||
+			    q_ready(q, side, q->granted[side]))
+				q_grant(q, side, w);
+			else if (side == Q_SEND || !q_drained(q))
 				break;
-			q_grant(q, side, w);
+			/*
+			 * else the input ended for some receivers, not for
+			 * one that came after the end: it waits on, and
+			 * those behind it go
+			 */
 		}
 	}
 	if (q->armed[Q_SEND] || q->armed[Q_RECV]) {
-		ev = q_events(q);
+		ev = q_events(q, NULL);
 		for (side = Q_SEND; side <= Q_RECV; side++) {
 			if (q->armed[side] && ev & side_ev[side]) {
 				q->armed[side] = false;
@@ -441,10 +488,10 @@ static int q_recv_one(struct ksync_queue *q, struct q_msg *m)
  * (-ETIMEDOUT also when block is false, -ERESTARTNOHAND on a signal).
  */
 static int q_one(struct ksync_queue *q, int side, struct q_msg *m,
-		 ktime_t *expires, bool block)
+		 ktime_t *expires, bool block, u32 gen)
 	__must_hold(&q->lock)
 {
-	struct q_waiter w = { .task = current };
+	struct q_waiter w = { .task = current, .gen = gen };
 	bool queued = false, expired = false, front = false;
 	int ret;
 
@@ -470,7 +517,7 @@ static int q_one(struct ksync_queue *q, int side, struct q_msg *m,
 			/* the ring's users were faster: let them run */
 			cond_resched();
 		}
-		if (side == Q_RECV && q->shutdown && q_drained(q)) {
+		if (side == Q_RECV && q_ended(q, gen) && q_drained(q)) {
 			ret = -EPIPE;
 			break;
 		}
@@ -529,26 +576,36 @@ static int q_one(struct ksync_queue *q, int side, struct q_msg *m,
 	return ret;
 }
 
-static void q_depart(struct ksync_queue *q, u32 token);
-
-/* party.c's join; a process that let go as it joined is gone again */
-static int q_party_join(struct ksync_queue *q, struct ksync_file *kf, u32 *tag)
+/* The file holds the input open from now on, until its release. */
+static void q_add_writer(struct ksync_queue *q, struct ksync_file *kf)
 {
-	int ret = ksync_party_join(kf, tag);
-
-	if (ret == -EBADF)
-		q_depart(q, 0);
-	return ret;
+	lockdep_assert_held(&q->lock);
+	if (kf->q.sender)
+		return;
+	/* read without the lock by q_join_sender: it only ever goes true */
+	WRITE_ONCE(kf->q.sender, true);
+	q->writers++;
+	q_settle(q);	/* the end, if there was one, is over: pollers look again */
 }
 
-/* The calling process becomes a sender of the file; *token if it may send on the ring. */
+/*
+ * The calling process becomes a sender of the file, and the file a sender
+ * file; *token if it may send on the ring.
+ */
 static int q_join_sender(struct ksync_file *kf, u32 *token)
 {
 	struct ksync_queue *q = to_q(kf->obj);
 	u32 tag;
 	int id, ret;
 
-	ret = q_party_join(q, kf, &tag);
+	if (!(kf->flags & KSYNC_OPEN_SEND))
+		return -EBADF;
+	if (!READ_ONCE(kf->q.sender)) {
+		mutex_lock(&q->lock);
+		q_add_writer(q, kf);
+		mutex_unlock(&q->lock);
+	}
+	ret = ksync_party_join(kf, &tag);
 	if (ret < 0 || !token)
 		return ret < 0 ? ret : 0;
 	if (tag || kf->flags & KSYNC_OPEN_KERNEL) {
@@ -566,7 +623,7 @@ static int q_join_sender(struct ksync_file *kf, u32 *token)
 		ret = ksync_party_set_tag(kf, id);
 		if (ret) {	/* another thread was first, or we let go */
 			ida_free(&q->tokens, id);
-			ret = q_party_join(q, kf, &tag);
+			ret = ksync_party_join(kf, &tag);
 			if (ret < 0)
 				return ret;
 			id = tag;
@@ -577,8 +634,13 @@ static int q_join_sender(struct ksync_file *kf, u32 *token)
 }
 
 /* Go's close(ch): q_settle() wakes every sender, and receivers once drained. */
-static int q_shutdown(struct ksync_queue *q)
+static int q_shutdown(struct ksync_queue *q, struct ksync_file *kf)
 {
+	if (!(kf->flags & KSYNC_OPEN_SEND))
+		return -EBADF;
+	/* for good, for everyone: not for who the mode lets only send */
+	if (kf->flags & KSYNC_FILE_NOMAP)
+		return -EACCES;
 	mutex_lock(&q->lock);
 	q->shutdown = true;
 	q_settle(q);
@@ -636,38 +698,77 @@ static void q_repair(struct ksync_queue *q, u32 token)
 	mutex_unlock(&q->lock);
 }
 
-/* A sender (with its token, or 0) is gone: repair, and end the input if it was the last. */
-static void q_depart(struct ksync_queue *q, u32 token)
+/* Settle: grant and wake whatever the last change made possible. */
+static void q_wake(struct ksync_queue *q)
 {
-	if (token) {
-		q_repair(q, token);
-		ida_free(&q->tokens, token);
-	}
-	if (!READ_ONCE(q->obj.parties) && !q->noeof) {
-		q_shutdown(q);
-		return;
-	}
 	mutex_lock(&q->lock);
 	q_settle(q);
 	mutex_unlock(&q->lock);
 }
 
+/* A sending process let go of the file: its unpublished claims become tombstones. */
+static void q_gone(struct ksync_file *kf, u32 token)
+{
+	struct ksync_queue *q = to_q(kf->obj);
+
+	if (token) {
+		q_repair(q, token);
+		ida_free(&q->tokens, token);
+	}
+}
+
+/*
+ * Every close, exit and exec comes here.  Besides a sender's departure, a
+ * process may have died between an operation on the ring and the wake-up
+ * it owed (ulib/queue.c wakes after it sends or takes): settling grants
+ * the sleepers whatever it left them.
+ */
 static void q_flush(struct ksync_file *kf, struct file *file)
 {
 	u32 token = 0;
 
 	if (ksync_party_flush(kf, file, &token))
-		q_depart(to_q(kf->obj), token);
+		q_gone(kf, token);
+	q_wake(to_q(kf->obj));
 }
 
-static void q_gone(struct ksync_file *kf, u32 token)
+/* Ditto for a process that kept only a mapping (shm.c). */
+static void q_unmapped(struct ksync_obj *obj)
 {
-	q_depart(to_q(kf->obj), token);
+	q_wake(to_q(obj));
+}
+
+/*
+ * A receiving file sees the ends of input after the one current at its
+ * open, unless messages of that input are still queued: then it may see
+ * that end once it has drained them.
+ */
+static void q_opened(struct ksync_file *kf)
+{
+	struct ksync_queue *q = to_q(kf->obj);
+
+	if (!(kf->flags & (KSYNC_OPEN_SEND | KSYNC_OPEN_RECV)))
+		kf->flags |= KSYNC_OPEN_SEND | KSYNC_OPEN_RECV;
+	mutex_lock(&q->lock);
+	kf->q.gen = q->eof_gen;
+	if (!q->writers && q->eof_gen && !q_drained(q))
+		kf->q.gen--;
+	/* a send-only file holds the input open from its open, as a pipe's write end */
+	if (!(kf->flags & KSYNC_OPEN_RECV))
+		q_add_writer(q, kf);
+	mutex_unlock(&q->lock);
 }
 
 static void q_release(struct ksync_file *kf)
 {
+	struct ksync_queue *q = to_q(kf->obj);
+
 	ksync_party_release(kf, q_gone);
+	mutex_lock(&q->lock);
+	if (kf->q.sender && !--q->writers)
+		q->eof_gen++;
+	q_settle(q);
+	mutex_unlock(&q->lock);
 }
 
 static long q_xfer(struct ksync_file *kf, void __user *uarg, int side)
@@ -696,6 +797,8 @@ static long q_xfer(struct ksync_file *kf, void __user *uarg, int side)
 		/* past already: try once, without queueing */
 		block = ktime_compare(expires, ktime_get()) > 0;
 	}
+	if (!(kf->flags & (side == Q_SEND ? KSYNC_OPEN_SEND : KSYNC_OPEN_RECV)))
+		return -EBADF;
 	if (side == Q_SEND) {
 		ret = q_join_sender(kf, NULL);
 		if (ret)
@@ -737,7 +840,7 @@ static long q_xfer(struct ksync_file *kf, void __user *uarg, int side)
 		}
 		/* a receive waits for its first message only */
 		ret = q_one(q, side, &m, deadline,
-			    block && (side == Q_SEND || done == 0));
+			    block && (side == Q_SEND || done == 0), kf->q.gen);
 		mutex_unlock(&q->lock);
 		if (ret == -EFAULT && ++faults < Q_FAULTS) {
 			size_t len = min_t(u64, m.len, q->msg_size);
@@ -780,6 +883,46 @@ static long q_join(struct ksync_file *kf, void __user *uarg)
 	return put_user(token, &ujoin->token) ? -EFAULT : 0;
 }
 
+/*
+ * Another open file on the queue, with some of this one's roles: what
+ * pipe() gives, for a queue that has no name to open again.  A kernel-only
+ * or unmappable file makes files like itself.
+ */
+static long q_reopen(struct ksync_file *kf, void __user *uarg)
+{
+	const u32 roles = KSYNC_OPEN_SEND | KSYNC_OPEN_RECV;
+	struct ksync_queue_reopen args;
+	struct file *file;
+	u32 flags;
+	int fd, ret;
+
+	ret = ksync_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	if (ret)
+		return ret;
+	if (args.flags & ~(roles | KSYNC_OPEN_KERNEL | KSYNC_OPEN_CLOEXEC) ||
+	    args.reserved)
+		return -EINVAL;
+	flags = args.flags & roles ? args.flags & roles : roles;
+	if (flags & ~kf->flags)
+		return -EACCES;
+	flags |= (args.flags | kf->flags) & KSYNC_OPEN_KERNEL;
+	flags |= kf->flags & KSYNC_FILE_NOMAP;
+	fd = get_unused_fd_flags(O_RDWR |
+				 (args.flags & KSYNC_OPEN_CLOEXEC ? O_CLOEXEC : 0));
+	if (fd < 0)
+		return fd;
+	/* ours pins the object while the new file takes its reference */
+	kref_get(&kf->obj->ref);
+	file = ksync_obj_file(kf->obj, flags);
+	if (IS_ERR(file)) {
+		ksync_obj_put(kf->obj);
+		put_unused_fd(fd);
+		return PTR_ERR(file);
+	}
+	fd_install(fd, file);
+	return fd;
+}
+
 /* Messages queued or being sent (tombstones too), as the indices say. */
 static u32 q_length(struct ksync_queue *q)
 {
@@ -795,7 +938,8 @@ static u32 q_state_bits(struct ksync_queue *q)
 {
 	return (q->shutdown ? KSYNC_QUEUE_STATE_SHUTDOWN : 0) |
 	       (q->broken ? KSYNC_QUEUE_STATE_BROKEN : 0) |
-	       (q->noeof ? KSYNC_QUEUE_STATE_NOEOF : 0);
+	       (q->noeof ? KSYNC_QUEUE_STATE_NOEOF : 0) |
+	       (!q->noeof && !q->writers && q->eof_gen ? KSYNC_QUEUE_STATE_EOF : 0);
 }
 
 static long q_info(struct ksync_file *kf, void __user *uarg)
@@ -807,13 +951,14 @@ static long q_info(struct ksync_file *kf, void __user *uarg)
 		.slot_size	= q->slot_size,
 		.ring_offset	= PAGE_SIZE,
 		.map_size	= q->obj.shm_pages << PAGE_SHIFT,
-		.flags		= kf->flags & KSYNC_OPEN_KERNEL,
+		.flags		= kf->flags & (KSYNC_OPEN_KERNEL | KSYNC_OPEN_SEND |
+					       KSYNC_OPEN_RECV),
 	};
 
 	mutex_lock(&q->lock);
 	info.length = q_length(q);
 	info.state = q_state_bits(q);
-	info.senders = READ_ONCE(q->obj.parties);
+	info.senders = q->writers;
 	info.send_sleepers = q->sleeping[Q_SEND];
 	info.recv_sleepers = q->sleeping[Q_RECV];
 	info.send_calls = q->send_calls;
@@ -839,7 +984,7 @@ static long q_ioctl(struct ksync_file *kf, unsigned int cmd, void __user *uarg)
 		mutex_unlock(&q->lock);
 		return 0;
 	case KSYNC_IOC_QUEUE_SHUTDOWN:
-		return q_shutdown(q);
+		return q_shutdown(q, kf);
 	}
 	switch (KSYNC_CMD_NOSIZE(cmd)) {
 	case KSYNC_CMD_NOSIZE(KSYNC_IOC_QUEUE_SEND):
@@ -848,6 +993,8 @@ static long q_ioctl(struct ksync_file *kf, unsigned int cmd, void __user *uarg)
 		return q_xfer(kf, uarg, Q_RECV);
 	case KSYNC_CMD_NOSIZE(KSYNC_IOC_QUEUE_JOIN):
 		return q_join(kf, uarg);
+	case KSYNC_CMD_NOSIZE(KSYNC_IOC_QUEUE_REOPEN):
+		return q_reopen(kf, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -865,16 +1012,20 @@ static __poll_t q_poll(struct ksync_file *kf, __poll_t want)
 	bool arm_in, arm_out;
 	__poll_t ev;
 
+	if (!(kf->flags & KSYNC_OPEN_RECV))
+		want &= ~(EPOLLIN | EPOLLRDNORM);
+	if (!(kf->flags & KSYNC_OPEN_SEND))
+		want &= ~(EPOLLOUT | EPOLLWRNORM);
 	mutex_lock(&q->lock);
 	q_settle(q);	/* takes tombstones at head, so that they do not look readable */
-	ev = q_events(q);
+	ev = q_events(q, kf);
 	arm_in = want & (EPOLLIN | EPOLLRDNORM) && !(ev & EPOLLIN);
 	arm_out = want & (EPOLLOUT | EPOLLWRNORM) && !(ev & (EPOLLOUT | EPOLLHUP));
 	if (!q->broken && (arm_in || arm_out)) {
 		q->armed[Q_RECV] |= arm_in;
 		q->armed[Q_SEND] |= arm_out;
 		q_publish_state(q);
-		ev = q_events(q);
+		ev = q_events(q, kf);
 	}
 	mutex_unlock(&q->lock);
 	return ev;
@@ -983,12 +1134,15 @@ static void q_fdinfo(struct seq_file *m, struct ksync_file *kf)
 	seq_printf(m, "ksync-type:\tqueue\nksync-capacity:\t%u\nksync-msg-size:\t%u\n",
 		   q->capacity, q->msg_size);
 	seq_printf(m, "ksync-length:\t%u\nksync-state:\t%s%s%s\n", q_length(q),
-		   q->broken ? "broken" : q->shutdown ? "shutdown" : "open",
+		   q->broken ? "broken" : q->shutdown ? "shutdown" :
+		   q_state_bits(q) & KSYNC_QUEUE_STATE_EOF ? "eof" : "open",
 		   q->noeof ? " noeof" : "",
 		   kf->flags & KSYNC_OPEN_KERNEL ? " kernel-only" : "");
+	seq_printf(m, "ksync-role:\t%s\n",
+		   !(kf->flags & KSYNC_OPEN_RECV) ? "send" :
+		   !(kf->flags & KSYNC_OPEN_SEND) ? "recv" : "send recv");
 	seq_printf(m, "ksync-senders:\t%u\nksync-send-sleepers:\t%u\nksync-recv-sleepers:\t%u\n",
-		   READ_ONCE(q->obj.parties), q->sleeping[Q_SEND],
-		   q->sleeping[Q_RECV]);
+		   q->writers, q->sleeping[Q_SEND], q->sleeping[Q_RECV]);
 	seq_printf(m, "ksync-send-calls:\t%llu\nksync-recv-calls:\t%llu\n",
 		   q->send_calls, q->recv_calls);
 	seq_printf(m, "ksync-wake-calls:\t%llu\nksync-woken:\t%llu\nksync-tombstones:\t%llu\n",
@@ -1016,7 +1170,8 @@ out:
 const struct ksync_type ksync_queue_type = {
 	.type		= KSYNC_TYPE_QUEUE,
 	.name		= "[ksync-queue]",
-	.open_flags	= KSYNC_OPEN_NOEOF | KSYNC_OPEN_KERNEL,
+	.open_flags	= KSYNC_OPEN_NOEOF | KSYNC_OPEN_KERNEL | KSYNC_OPEN_SEND |
+			  KSYNC_OPEN_RECV,
 	.check		= q_check,
 	.cost		= q_cost,
 	.create		= q_create,
@@ -1024,7 +1179,9 @@ const struct ksync_type ksync_queue_type = {
 	.ioctl		= q_ioctl,
 	.poll		= q_poll,
 	.page		= q_page,
+	.opened		= q_opened,
 	.release	= q_release,
+	.unmapped	= q_unmapped,
 	.flush		= q_flush,
 	.fdinfo		= q_fdinfo,
 	.summary	= q_summary,

@@ -311,10 +311,22 @@ static bool ksync_mode_allows(const struct ksync_obj *obj, umode_t want)
  * overrides the mode: root in a container manages its own names, and no
  * others (names are per IPC namespace, so it can find no others).
  */
-static bool ksync_may_open(const struct ksync_obj *obj)
+static bool ksync_may_open(const struct ksync_obj *obj, umode_t want)
 {
-	return ksync_mode_allows(obj, 06) ||
+	return ksync_mode_allows(obj, want) ||
 	       ns_capable(ksync_ns_owner(), CAP_IPC_OWNER);
+}
+
+/*
+ * What an open asks for: a queue's roles, as mq_open's O_WRONLY (write)
+ * and O_RDONLY (read); everything else, and a two-way queue fd, both.
+ */
+static umode_t ksync_open_access(u32 flags)
+{
+	umode_t want = (flags & KSYNC_OPEN_SEND ? 02 : 0) |
+		       (flags & KSYNC_OPEN_RECV ? 04 : 0);
+
+	return want ? want : 06;
 }
 
 static bool ksync_may_unlink(const struct ksync_obj *obj)
@@ -363,9 +375,13 @@ static struct file *ksync_open_existing(struct ksync_obj *obj,
 		return ERR_PTR(-EEXIST);
 	if (obj->ops != ops)
 		return ERR_PTR(-EPROTOTYPE);
-	if (!ksync_may_open(obj))
+	if (!ksync_may_open(obj, ksync_open_access(args->flags)))
 		return ERR_PTR(-EACCES);
-	file = ksync_obj_file(obj, args->flags);
+	/* the mapping does what both roles do: only for who may do both */
+	file = ksync_obj_file(obj, args->flags |
+			      (ksync_mode_allows(obj, 06) ||
+			       ns_capable_noaudit(ksync_ns_owner(), CAP_IPC_OWNER) ?
+			       0 : KSYNC_FILE_NOMAP));
 	if (!IS_ERR(file))
 		kref_get(&obj->ref);
 	return file;

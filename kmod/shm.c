@@ -40,8 +40,23 @@ static vm_fault_t ksync_shm_fault(struct vm_fault *vmf)
 	return 0;
 }
 
+/*
+ * A process that changed the shared state may owe others a wake-up it did
+ * not live to give (a receiver killed between taking a message and waking
+ * the senders): its mappings go before its fds at exit, and a mapping may
+ * be all it had.  Runs under mmap_lock.
+ */
+static void ksync_shm_close(struct vm_area_struct *vma)
+{
+	struct ksync_obj *obj = vma->vm_file->private_data;
+
+	if (obj->ops->unmapped)
+		obj->ops->unmapped(obj);
+}
+
 static const struct vm_operations_struct ksync_shm_vm_ops = {
 	.fault = ksync_shm_fault,
+	.close = ksync_shm_close,
 };
 
 /* The mapping's file: its only job is to hold the object. */
@@ -102,6 +117,9 @@ int ksync_shm_mmap(struct ksync_file *kf, struct vm_area_struct *vma)
 	/* the fd promised to go through the module for everything */
 	if (kf->flags & KSYNC_OPEN_KERNEL)
 		return -EPERM;
+	/* the ring lets its mapper send and receive, whatever the fd's role */
+	if (kf->flags & KSYNC_FILE_NOMAP)
+		return -EACCES;
 	if (vma->vm_pgoff || pages != obj->shm_pages)
 		return -EINVAL;
 	if (!(vma->vm_flags & VM_SHARED))

@@ -23,8 +23,9 @@
  *   returned is received (a message being sent when its sender died, at
  *   most once).  On the ring, a consumer killed in a receive may take its
  *   message with it (docs/design.md): at most one per consumer killed.
- *   When the producers are gone the queue's automatic EOF reaches every
- *   consumer.
+ *   The producers share the test's send end, the consumers a receive end,
+ *   as the two ends of a pipe; when the producers are gone and the test
+ *   has closed its send end, the end of input reaches every consumer.
  * ksync-vm then checks that the kernel logged nothing, rmmod succeeds and
  * kmemleak finds no leak.
  *
@@ -92,7 +93,8 @@ struct world {
 	struct board *b;
 	char sem_name[2][64];
 	ksync_barrier_t *bar;
-	ksync_queue_t *q[2];
+	ksync_queue_t *q[2]; /* the producers' (send) */
+	ksync_queue_t *rq[2]; /* the consumers' (receive) */
 	uint64_t seed;
 };
 
@@ -239,6 +241,11 @@ static void start(struct world *w, struct proc *p)
 	p->pid = fork();
 	if (p->pid)
 		return;
+	/* as with a pipe, only the writers keep the write end: or no end comes */
+	if (p->role != PRODUCER) {
+		ksync_queue_close(w->q[0]);
+		ksync_queue_close(w->q[1]);
+	}
 	switch (p->role) {
 	case UNDO:
 	case PLAIN:
@@ -248,7 +255,7 @@ static void start(struct world *w, struct proc *p)
 	case PRODUCER:
 		_exit(producer(&w->b->q[p->q], w->q[p->q], p->id));
 	default:
-		_exit(consumer(&w->b->q[p->q], w->q[p->q], p->slot, p->id));
+		_exit(consumer(&w->b->q[p->q], w->rq[p->q], p->slot, p->id));
 	}
 }
 
@@ -323,9 +330,10 @@ FIXTURE_SETUP(storm)
 			  ksync_queue_open(&w->q[k], qname, k ? KSYNC_QUEUE_KERNEL : 0, 0, 0, 0));
 		ASSERT_EQ(0, ksync_unlink(qname));
 		ASSERT_EQ(0, ksync_queue_close(creator));
-		/* we count as a sender until the storm is over: no early EOF */
+		/* we hold the input open until the storm is over: no early EOF */
 		j.token = 0;
 		ASSERT_EQ(0, ioctl(ksync_queue_fd(w->q[k]), KSYNC_IOC_QUEUE_JOIN, &j));
+		ASSERT_EQ(0, ksync_queue_reopen(&w->rq[k], w->q[k], KSYNC_QUEUE_RECV));
 	}
 }
 
@@ -444,6 +452,8 @@ TEST_F_TIMEOUT(storm, every_type_at_once, 86400)
 	}
 	ASSERT_EQ(0, ksync_queue_close(w->q[0]));
 	ASSERT_EQ(0, ksync_queue_close(w->q[1]));
+	ASSERT_EQ(0, ksync_queue_close(w->rq[0]));
+	ASSERT_EQ(0, ksync_queue_close(w->rq[1]));
 	/*
 	 * A party that saw no stop yet may arrive in a round the others,
 	 * stopping between rounds, will never complete: break the rounds

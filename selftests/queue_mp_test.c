@@ -2,8 +2,8 @@
 /*
  * Queues across processes: K producers x M consumers deliver every message
  * exactly once and in each sender's order; sleepers are served in arrival
- * order, one per message or slot; shutdown wakes every sleeper; automatic
- * EOF when the last sender closes, exits or is killed; a sender killed
+ * order, one per message or slot; shutdown wakes every sleeper; the end of
+ * input when the last send handle closes, exits or is killed; a sender killed
  * holding a claim on the ring leaves a tombstone, not a hang; signals.
  */
 #include <poll.h>
@@ -237,6 +237,7 @@ static int consumer(ksync_queue_t *q, unsigned char *seen, int producers, int pe
 TEST_F_TIMEOUT(kxm, exactly_once_in_order, 120)
 {
 	int P = variant->producers, C = variant->consumers, N = variant->per_producer;
+	ksync_queue_t *tx;
 	pid_t pids[16];
 	int gate[2], i;
 
@@ -248,36 +249,36 @@ TEST_F_TIMEOUT(kxm, exactly_once_in_order, 120)
 				       self->seen, P, N, variant->batch));
 	}
 	/*
-	 * Every producer joins before any sends: one that sent everything
-	 * and exited before the next had joined would leave no sender, and
-	 * the queue would shut down under the late ones.
+	 * The producers share one send end, as a pipe's writers do: one that
+	 * sends everything and exits before the next has started ends
+	 * nothing while the others hold it.
 	 */
+	ASSERT_EQ(0, ksync_queue_reopen(&tx, variant->kernel == 2 ? self->q : self->use,
+					KSYNC_QUEUE_SEND));
 	ASSERT_EQ(0, pipe(gate));
 	for (i = 0; i < P; i++) {
 		pids[i] = fork();
 		ASSERT_LE(0, pids[i]);
 		if (pids[i] == 0) {
-			ksync_queue_t *q = variant->kernel == 2 ? self->q : self->use;
 			struct pollfd go = { gate[0], POLLIN, 0 };
 
 			close(gate[1]);
-			if (ksync_queue_join(q) || poll(&go, 1, 60000) != 1)
+			if (poll(&go, 1, 60000) != 1)
 				_exit(5);
-			_exit(producer(q, (uint32_t)i, N, variant->batch));
+			_exit(producer(tx, (uint32_t)i, N, variant->batch));
 		}
 	}
-	for (i = 0; i < 10000 && (int)queue_stats(self->q).senders < P; i++)
-		pause_us(1000);
-	ASSERT_EQ(P, (int)queue_stats(self->q).senders);
+	ASSERT_EQ(1, (int)queue_stats(self->q).senders);
+	ASSERT_EQ(0, ksync_queue_close(tx));
 	close(gate[0]);
 	close(gate[1]); /* EOF: go */
-	/* the producers' exits shut the queue down: the consumers see EOF */
+	/* the last producer's exit ends the input: the consumers see EOF */
 	for (i = 0; i < P + C; i++)
 		ASSERT_EQ(0, wait_child(pids[i], 100000));
 	for (i = 0; i < P * N; i++)
 		if (self->seen[i] != 1)
 			ASSERT_EQ(1, self->seen[i]) TH_LOG("message %d of sender %d", i % N, i / N);
-	ASSERT_EQ(1, (int)queue_stats(self->q).shutdown);
+	ASSERT_EQ(1, (int)queue_stats(self->q).eof);
 	ASSERT_EQ(0, (int)queue_stats(self->q).tombstones);
 }
 
@@ -398,6 +399,7 @@ static pid_t producer_child(ksync_queue_t *q, int how, int count, int go)
 FIXTURE(eof)
 {
 	ksync_queue_t *q;
+	ksync_queue_t *tx; /* the producers' send end */
 };
 
 FIXTURE_VARIANT(eof)
@@ -431,10 +433,13 @@ FIXTURE_SETUP(eof)
 {
 	ASSERT_EQ(0, ksync_queue_open(&self->q, NULL, variant->noeof ? KSYNC_QUEUE_NOEOF : 0, 0600,
 				      8, 1));
+	ASSERT_EQ(0, ksync_queue_reopen(&self->tx, self->q, KSYNC_QUEUE_SEND));
 }
 
 FIXTURE_TEARDOWN(eof)
 {
+	if (self->tx)
+		ksync_queue_close(self->tx);
 	ksync_queue_close(self->q);
 }
 
@@ -448,18 +453,20 @@ TEST_F(eof, last_sender_leaving)
 	/* a receiver alone is not a sender: nothing ends */
 	ASSERT_EQ(-EAGAIN, ksync_queue_try_recv(self->q, &c, 1));
 	ASSERT_EQ(0, pipe(go));
-	b = producer_child(self->q, variant->how, 3, go[0]);
-	/* b is a sender once it has sent: only then may a come and go */
+	b = producer_child(self->tx, variant->how, 3, go[0]);
 	for (int64_t end = now_ns() + 10000000000LL; ksync_queue_len(self->q) < 3; pause_us(200))
 		ASSERT_GT(end, now_ns());
-	a = producer_child(self->q, LEAVE_EXIT, 2, -1);
+	a = producer_child(self->tx, LEAVE_EXIT, 2, -1);
+	/* the producers hold the send end now */
+	ASSERT_EQ(0, ksync_queue_close(self->tx));
+	self->tx = NULL;
 	dl = in_ms(10000);
 	for (int i = 0; i < 5; i++)
 		ASSERT_EQ(1, ksync_queue_recv(self->q, &c, 1, &dl));
-	/* one sender is gone, the other still holds the queue */
+	/* one producer is gone, the other still holds the send end */
 	ASSERT_EQ(0, wait_child(a, 10000));
 	ASSERT_EQ(1, (int)queue_stats(self->q).senders);
-	ASSERT_EQ(0, (int)queue_stats(self->q).shutdown);
+	ASSERT_EQ(0, (int)queue_stats(self->q).eof);
 	ASSERT_EQ(1, write(go[1], "g", 1));
 	close(go[0]);
 	close(go[1]);
@@ -474,7 +481,13 @@ TEST_F(eof, last_sender_leaving)
 	/* the last sender let go: EOF, for a sleeping receiver too */
 	dl = in_ms(10000);
 	ASSERT_EQ(-EPIPE, ksync_queue_recv(self->q, &c, 1, &dl));
-	ASSERT_EQ(-EPIPE, ksync_queue_send(self->q, "z", 1, NULL));
+	ASSERT_EQ(1, (int)queue_stats(self->q).eof);
+	ASSERT_EQ(0, (int)queue_stats(self->q).shutdown);
+	/* a new sender starts a new input, as a FIFO's next writer */
+	ASSERT_EQ(0, ksync_queue_send(self->q, "z", 1, NULL));
+	ASSERT_EQ(0, (int)queue_stats(self->q).eof);
+	ASSERT_EQ(1, ksync_queue_try_recv(self->q, &c, 1));
+	ASSERT_EQ('z', c);
 	if (variant->how == LEAVE_CLOSE || variant->how == LEAVE_DAEMON) {
 		kill(b, SIGKILL);
 		wait_child(b, 10000);

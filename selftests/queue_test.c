@@ -298,7 +298,7 @@ TEST_F(mode, kernel_path_counts)
 		/* and the generic INFO says so */
 		struct ksync_info gi;
 		ASSERT_EQ(0, ioctl(ksync_queue_fd(self->q), KSYNC_IOC_INFO, &gi));
-		ASSERT_EQ(KSYNC_OPEN_KERNEL, (int)gi.flags);
+		ASSERT_EQ(KSYNC_OPEN_KERNEL | KSYNC_OPEN_SEND | KSYNC_OPEN_RECV, (int)gi.flags);
 	} else {
 		/* uncontended: no system call at all */
 		ASSERT_EQ(0, (int)st.send_calls);

@@ -40,8 +40,8 @@ int ksync_open_object(struct ksync_open_args *args, const char *name, int flags,
 {
 	int dev, fd;
 
-	if (flags &
-	    ~(KSYNC_CREATE | KSYNC_EXCL | KSYNC_UNDO | KSYNC_QUEUE_NOEOF | KSYNC_QUEUE_KERNEL))
+	if (flags & ~(KSYNC_CREATE | KSYNC_EXCL | KSYNC_UNDO | KSYNC_QUEUE_NOEOF |
+		      KSYNC_QUEUE_KERNEL | KSYNC_QUEUE_SEND | KSYNC_QUEUE_RECV))
 		return -EINVAL;
 	if (!name)
 		flags |= KSYNC_CREATE | KSYNC_EXCL;

@@ -150,9 +150,18 @@ int ksync_barrier_close(ksync_barrier_t *b);
 #define KSYNC_QUEUE_MSG_MAX 1048576
 
 /* Open flags for queues. */
-#define KSYNC_QUEUE_NOEOF 0x10 /* on creation: never shut down by itself */
+#define KSYNC_QUEUE_NOEOF 0x10 /* on creation: no end of input, only shutdown */
 /* this handle: everything in the kernel, nothing lost to a crash */
 #define KSYNC_QUEUE_KERNEL 0x20
+/*
+ * This handle's role, as O_WRONLY and O_RDONLY for a pipe or mq_open: a
+ * SEND handle needs the mode's write bit and only sends, a RECV handle
+ * needs the read bit and only receives (-EBADF otherwise); neither flag
+ * is both.  A handle whose opener the mode does not allow both works
+ * through the kernel alone, since the shared ring would let it do both.
+ */
+#define KSYNC_QUEUE_SEND 0x40
+#define KSYNC_QUEUE_RECV 0x80
 
 /*
  * Open the queue called name or, with a NULL name, create an anonymous one.
@@ -201,20 +210,47 @@ int ksync_queue_recv_batch(ksync_queue_t *q, struct iovec *bufs, unsigned int co
 			   const struct timespec *deadline);
 
 /*
- * Go's close(ch): later sends fail with -EPIPE, receivers get what is
- * queued and then -EPIPE, every sleeper wakes.  A queue also shuts down by
- * itself when the last process that sent on it closes it or dies, unless
- * it was created with KSYNC_QUEUE_NOEOF.
+ * End of input, as a pipe gives it.  The input is held open by sender
+ * handles' open files: a KSYNC_QUEUE_SEND handle from its open, a two-way
+ * one from its first send or ksync_queue_join(), until the open file is
+ * closed in every process that inherited it (fork) or received it
+ * (SCM_RIGHTS), whether they close it, exit or are killed; a mapping left
+ * behind does not count.  When the last goes, receivers get what is
+ * queued and then -EPIPE.  A new sender ends that state, as a new writer
+ * of a FIFO does, so a named queue serves one batch of producers after
+ * another.  A receiving handle sees only an end that comes after its own
+ * open (or the end of the messages queued when it opened): one that comes
+ * early waits for the producers.  A two-way handle that never sends
+ * never holds its own input open.
+ *
+ * ksync_queue_shutdown() is Go's close(ch), and permanent: later sends
+ * fail with -EPIPE, receivers get what is queued and then -EPIPE, every
+ * sleeper wakes.  It needs the send role (-EBADF).  With
+ * KSYNC_QUEUE_NOEOF at creation, only a shutdown ends the queue.
  */
 int ksync_queue_shutdown(ksync_queue_t *q);
 
 /*
- * Count this process as a sender of the handle from now on, as its first
- * send would: the queue does not end by itself before the process lets
- * go.  A coordinator calls this before it starts producers that might
- * otherwise all come and go before the last of them has sent.
+ * Make this two-way handle's open file a sender from now on, as its first
+ * send would: declare a producer before it starts, so that the input
+ * stays open across fork until the children are done with it (open, join,
+ * fork the producers, close: the pipe idiom).  -EBADF on a RECV handle.
  */
 int ksync_queue_join(ksync_queue_t *q);
+
+/*
+ * A new handle (a new open file) on q's queue with some of q's roles:
+ * flags is KSYNC_QUEUE_SEND, KSYNC_QUEUE_RECV or both (0: q's own), plus
+ * KSYNC_QUEUE_KERNEL.  -EACCES for a role q does not have.
+ */
+int ksync_queue_reopen(ksync_queue_t **out, ksync_queue_t *q, int flags);
+
+/*
+ * pipe() for messages: a new anonymous queue, ends[0] its receiving handle
+ * and ends[1] its sending one.  flags: KSYNC_QUEUE_KERNEL.
+ */
+int ksync_queue_pipe(ksync_queue_t *ends[2], unsigned int capacity, unsigned int msg_size,
+		     int flags);
 
 /* Messages queued now (and being sent). */
 int ksync_queue_len(ksync_queue_t *q);
@@ -224,7 +260,7 @@ struct ksync_queue_stats {
 	unsigned int capacity;
 	unsigned int msg_size;
 	unsigned int length;
-	unsigned int senders; /* processes that have sent and still hold it */
+	unsigned int senders; /* sender open files (see ksync_queue_shutdown) */
 	unsigned int send_sleepers;
 	unsigned int recv_sleepers;
 	unsigned int shutdown; /* 1 once shut down */
@@ -234,6 +270,8 @@ struct ksync_queue_stats {
 	unsigned long long wake_calls; /* entries into the kernel to wake a sleeper */
 	unsigned long long woken; /* sleepers woken to a message or a slot */
 	unsigned long long tombstones; /* dead senders' claims skipped */
+	unsigned int eof; /* 1 while no sender holds it, since one did */
+	unsigned int roles; /* this handle's: KSYNC_QUEUE_SEND | KSYNC_QUEUE_RECV */
 };
 
 int ksync_queue_stats(ksync_queue_t *q, struct ksync_queue_stats *st);
@@ -244,16 +282,17 @@ int ksync_queue_set_spin(ksync_queue_t *q, unsigned int max_ns);
 
 /*
  * The object fd, for poll/epoll (EPOLLIN when a receive would succeed now,
- * EPOLLOUT when a send would, EPOLLHUP once shut down) and SCM_RIGHTS; it
- * stays owned by the handle.
+ * EPOLLOUT when a send would, EPOLLHUP once shut down or, for a receiving
+ * handle, at the end of input; a handle is polled for its roles only) and
+ * SCM_RIGHTS; it stays owned by the handle.
  */
 int ksync_queue_fd(ksync_queue_t *q);
 
 /* Adopt an fd received from elsewhere; the handle holds a dup of it. */
 int ksync_queue_from_fd(ksync_queue_t **out, int fd);
 
-/* Close the handle; if this process sent through it and holds the queue no
- * other way, it stops counting as a sender. */
+/* Close the handle; if it was the last fd of a sender open file, the input
+ * ends (see ksync_queue_shutdown). */
 int ksync_queue_close(ksync_queue_t *q);
 
 /* Remove a name; the object lives on while an fd to it is open. */

@@ -23,6 +23,10 @@
 
 _Static_assert(KSYNC_QUEUE_NOEOF == KSYNC_OPEN_NOEOF, "flag values are the ABI");
 _Static_assert(KSYNC_QUEUE_KERNEL == KSYNC_OPEN_KERNEL, "flag values are the ABI");
+_Static_assert(KSYNC_QUEUE_SEND == KSYNC_OPEN_SEND, "flag values are the ABI");
+_Static_assert(KSYNC_QUEUE_RECV == KSYNC_OPEN_RECV, "flag values are the ABI");
+
+#define ROLES (KSYNC_QUEUE_SEND | KSYNC_QUEUE_RECV)
 
 /*
  * The longest a blocking call watches the ring before it sleeps, by
@@ -39,6 +43,7 @@ _Static_assert(KSYNC_QUEUE_KERNEL == KSYNC_OPEN_KERNEL, "flag values are the ABI
 struct ksync_queue {
 	int fd;
 	int kernel_only;
+	int roles; /* KSYNC_QUEUE_SEND, _RECV: what the kernel lets this fd do */
 	struct ksync_queue_shared *hdr;
 	unsigned char *ring;
 	size_t map_len;
@@ -373,6 +378,8 @@ static int queue_send(ksync_queue_t *q, const void *msg, size_t len,
 
 	if (!q || (!msg && len) || bad_deadline(deadline))
 		return -EINVAL;
+	if (!(q->roles & KSYNC_QUEUE_SEND))
+		return -EBADF;
 	if (len > q->msg_size)
 		return -EMSGSIZE;
 	if (!q->kernel_only) {
@@ -410,6 +417,8 @@ static ssize_t queue_recv(ksync_queue_t *q, void *buf, size_t room, const struct
 
 	if (!q || (!buf && room) || bad_deadline(deadline))
 		return -EINVAL;
+	if (!(q->roles & KSYNC_QUEUE_RECV))
+		return -EBADF;
 	if (!q->kernel_only) {
 		do {
 			ret = fast_recv(q, buf, room);
@@ -447,6 +456,8 @@ int ksync_queue_send_batch(ksync_queue_t *q, const struct iovec *msgs, unsigned 
 
 	if (!q || (!msgs && count) || bad_deadline(deadline))
 		return -EINVAL;
+	if (!(q->roles & KSYNC_QUEUE_SEND))
+		return -EBADF;
 	for (unsigned int i = 0; i < count; i++)
 		if (msgs[i].iov_len > q->msg_size)
 			return -EMSGSIZE;
@@ -484,6 +495,8 @@ int ksync_queue_recv_batch(ksync_queue_t *q, struct iovec *bufs, unsigned int co
 
 	if (!q || (!bufs && count) || bad_deadline(deadline))
 		return -EINVAL;
+	if (!(q->roles & KSYNC_QUEUE_RECV))
+		return -EBADF;
 	if (!count)
 		return 0;
 	while (!q->kernel_only && done < count) {
@@ -514,6 +527,43 @@ int ksync_queue_join(ksync_queue_t *q)
 	memset(&args, 0, sizeof(args));
 	args.size = sizeof(args);
 	return ksync_ioctl(q->fd, KSYNC_IOC_QUEUE_JOIN, &args);
+}
+
+static int queue_wrap(ksync_queue_t **out, int fd);
+
+int ksync_queue_reopen(ksync_queue_t **out, ksync_queue_t *q, int flags)
+{
+	struct ksync_queue_reopen args;
+
+	if (!out || !q || flags & ~(ROLES | KSYNC_QUEUE_KERNEL))
+		return -EINVAL;
+	memset(&args, 0, sizeof(args));
+	args.size = sizeof(args);
+	args.flags = (uint32_t)flags | KSYNC_OPEN_CLOEXEC;
+	if (!(flags & ROLES))
+		args.flags |= (uint32_t)q->roles;
+	return queue_wrap(out, ksync_ioctl(q->fd, KSYNC_IOC_QUEUE_REOPEN, &args));
+}
+
+int ksync_queue_pipe(ksync_queue_t *ends[2], unsigned int capacity, unsigned int msg_size,
+		     int flags)
+{
+	ksync_queue_t *q;
+	int ret;
+
+	if (!ends || flags & ~KSYNC_QUEUE_KERNEL)
+		return -EINVAL;
+	ends[0] = ends[1] = NULL;
+	ret = ksync_queue_open(&q, NULL, flags, 0600, capacity, msg_size);
+	if (ret)
+		return ret;
+	ret = ksync_queue_reopen(&ends[1], q, KSYNC_QUEUE_SEND);
+	if (!ret)
+		ret = ksync_queue_reopen(&ends[0], q, KSYNC_QUEUE_RECV);
+	if (ret && ends[1])
+		ksync_queue_close(ends[1]);
+	ksync_queue_close(q);
+	return ret;
 }
 
 int ksync_queue_shutdown(ksync_queue_t *q)
@@ -564,6 +614,8 @@ int ksync_queue_stats(ksync_queue_t *q, struct ksync_queue_stats *st)
 	st->wake_calls = info.wake_calls;
 	st->woken = info.woken;
 	st->tombstones = info.tombstones;
+	st->eof = !!(info.state & KSYNC_QUEUE_STATE_EOF);
+	st->roles = q->roles;
 	return 0;
 }
 
@@ -601,12 +653,20 @@ static int queue_wrap(ksync_queue_t **out, int fd)
 		q->msg_size = info.msg_size;
 		q->slot_size = info.slot_size;
 		q->kernel_only = !!(info.flags & KSYNC_OPEN_KERNEL);
+		/* a module from before roles reports none: two-way */
+		q->roles = info.flags & ROLES ? (int)(info.flags & ROLES) : ROLES;
 		q->can_spin = sysconf(_SC_NPROCESSORS_ONLN) > 1;
 		atomic_init(&q->spin_ns, SPIN_NS);
 		if (!q->kernel_only) {
 			mem = mmap(NULL, info.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-			if (mem == MAP_FAILED)
-				ret = -errno;
+			if (mem == MAP_FAILED) {
+				mem = NULL;
+				/* the mode gave this opener one role: the kernel does it all */
+				if (errno == EACCES)
+					q->kernel_only = 1;
+				else
+					ret = -errno;
+			}
 		}
 	}
 	if (ret == 0) {

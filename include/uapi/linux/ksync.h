@@ -26,9 +26,17 @@
 #define KSYNC_OPEN_UNDO		0x4	/* give back held permits on close */
 #define KSYNC_OPEN_CLOEXEC	0x8	/* the new fd gets FD_CLOEXEC */
 /* queues only */
-#define KSYNC_OPEN_NOEOF	0x10	/* on creation: no automatic shutdown */
+#define KSYNC_OPEN_NOEOF	0x10	/* on creation: no end of input, only shutdown */
 #define KSYNC_OPEN_KERNEL	0x20	/* this fd: every operation in the module */
-#define KSYNC_OPEN_FLAGS	0x3f
+/*
+ * A queue fd's roles, as O_WRONLY and O_RDONLY for mq_open: SEND needs the
+ * mode's write bit, RECV its read bit; neither is both (two-way).  Only an
+ * opener whom the mode allows both may map the ring (else -EACCES from
+ * mmap: such an fd goes through the module for everything).
+ */
+#define KSYNC_OPEN_SEND		0x40
+#define KSYNC_OPEN_RECV		0x80
+#define KSYNC_OPEN_FLAGS	0xff
 
 /* Largest semaphore value; a release beyond it fails with -EOVERFLOW. */
 #define KSYNC_SEM_VALUE_MAX	0x7fffffff
@@ -83,7 +91,7 @@ struct ksync_unlink_args {
 /* KSYNC_IOC_INFO on any object fd. */
 struct ksync_info {
 	__u32 type;		/* KSYNC_TYPE_* */
-	__u32 flags;		/* KSYNC_OPEN_UNDO, KSYNC_OPEN_KERNEL: this fd's */
+	__u32 flags;		/* KSYNC_OPEN_UNDO, _KERNEL, _SEND, _RECV: this fd's */
 	__u32 uid;		/* owner, in the caller's user namespace */
 	__u32 gid;
 	__u32 mode;
@@ -133,7 +141,7 @@ struct ksync_list_entry {
 			__u32 msg_size;
 			__u32 length;		/* messages queued (or being sent) */
 			__u32 sleepers;		/* senders and receivers asleep */
-			__u32 state;		/* KSYNC_QUEUE_STATE_SHUTDOWN, _BROKEN */
+			__u32 state;		/* KSYNC_QUEUE_STATE_* */
 			__u32 pad;
 		} queue;
 		__aligned_u64 reserved[4];
@@ -361,20 +369,47 @@ struct ksync_queue_xfer {
 };
 
 /*
- * KSYNC_IOC_QUEUE_JOIN: the calling process becomes a sender of this open
- * file.  The queue shuts down by itself when the last sender lets go of
- * its file (closes it, execs, exits or dies), unless created with
- * KSYNC_OPEN_NOEOF.  'token' comes back non-zero when the process may
- * send through the shared ring, stamping its claims with it (0: send
- * through the ioctls).  A send through the module joins by itself.
- * -EBADF: another thread closed the process's last fd of the file
- * meanwhile (the process counts as gone).
+ * End of input, as a pipe's reader sees it.  A queue's input is held open
+ * by its sender files: an fd opened with KSYNC_OPEN_SEND from its open, a
+ * two-way fd from its first send or KSYNC_IOC_QUEUE_JOIN, until the open
+ * file is released (its last fd closed, in every process that inherited
+ * or received it; a mapping does not hold it).  When the last sender file
+ * goes, receivers drain the queue and then get -EPIPE: the end of input.
+ * A new sender file ends that state again, as a new writer of a FIFO does.
+ * A receiving fd sees only an end that came after it was opened (or the
+ * one that ended the messages still queued when it was opened), so a
+ * receiver that comes early waits for the next sender instead of ending
+ * at once.  KSYNC_IOC_QUEUE_SHUTDOWN is permanent: sends fail with -EPIPE;
+ * it needs the send role (-EBADF) and an opener the mode allows both roles
+ * (-EACCES).  KSYNC_OPEN_NOEOF at creation: only
+ * a shutdown ends the queue.
+ *
+ * KSYNC_IOC_QUEUE_JOIN: this (two-way or send) file becomes a sender file,
+ * and the calling process a sender of it.  'token' comes back non-zero
+ * when the process may send through the shared ring, stamping its claims
+ * with it (0: send through the ioctls); what it claimed and never
+ * published becomes a tombstone when the process no longer holds the file.
+ * A send through the module joins by itself.  -EBADF: a RECV-only fd, or
+ * another thread closed the process's last fd of the file meanwhile.
  */
 struct ksync_queue_join {
 	__u32 size;		/* sizeof(struct ksync_queue_join) */
 	__u32 flags;		/* none defined: must be zero */
 	__u32 token;		/* out */
 	__u32 pad;		/* must be zero */
+};
+
+/*
+ * KSYNC_IOC_QUEUE_REOPEN: a new fd for the same queue, a new open file
+ * with flags' roles (KSYNC_OPEN_SEND, _RECV; both or neither: two-way),
+ * which must be among this fd's (else -EACCES), and KSYNC_OPEN_KERNEL,
+ * KSYNC_OPEN_CLOEXEC.  The ends of a pipe, for an anonymous queue too.
+ * Returns the new fd.
+ */
+struct ksync_queue_reopen {
+	__u32 size;		/* sizeof(struct ksync_queue_reopen) */
+	__u32 flags;
+	__aligned_u64 reserved;	/* must be zero */
 };
 
 /* KSYNC_IOC_QUEUE_INFO: what the module knows of a queue. */
@@ -385,9 +420,9 @@ struct ksync_queue_info {
 	__u32 ring_offset;	/* where slot 0 starts in the mapping */
 	__u32 map_size;		/* bytes to map */
 	__u32 length;		/* messages queued (or being sent) */
-	__u32 state;		/* KSYNC_QUEUE_STATE_SHUTDOWN, _BROKEN, _NOEOF */
-	__u32 flags;		/* KSYNC_OPEN_KERNEL if this fd is kernel-only */
-	__u32 senders;		/* processes that joined as senders, now */
+	__u32 state;		/* KSYNC_QUEUE_STATE_SHUTDOWN, _BROKEN, _NOEOF, _EOF */
+	__u32 flags;		/* this fd's KSYNC_OPEN_KERNEL, _SEND, _RECV */
+	__u32 senders;		/* sender files, now */
 	__u32 send_sleepers;
 	__u32 recv_sleepers;
 	__u32 pad;
@@ -449,6 +484,7 @@ struct ksync_queue_slot {
 #define KSYNC_QUEUE_STATE_BROKEN	(1ULL << 2)	/* the ring was found corrupt */
 #define KSYNC_QUEUE_STATE_NOEOF	(1ULL << 3)	/* info and listing only */
 #define KSYNC_QUEUE_STATE_SEND_WAIT	(1ULL << 4)	/* wake after a receive */
+#define KSYNC_QUEUE_STATE_EOF	(1ULL << 5)	/* info and listing: no sender since one left */
 
 #define KSYNC_QUEUE_SEQ_POS	0x0000ffffffffffffULL
 #define KSYNC_QUEUE_SEQ_TOKEN	0x7fff000000000000ULL
@@ -481,5 +517,6 @@ struct ksync_queue_slot {
 #define KSYNC_IOC_QUEUE_SHUTDOWN _IO(KSYNC_IOC_MAGIC, 0x33)
 #define KSYNC_IOC_QUEUE_JOIN	_IOWR(KSYNC_IOC_MAGIC, 0x34, struct ksync_queue_join)
 #define KSYNC_IOC_QUEUE_INFO	_IOR(KSYNC_IOC_MAGIC, 0x35, struct ksync_queue_info)
+#define KSYNC_IOC_QUEUE_REOPEN	_IOW(KSYNC_IOC_MAGIC, 0x36, struct ksync_queue_reopen)
 
 #endif /* _UAPI_LINUX_KSYNC_H */
