@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ksync send and ksync recv: a queue as a shell pipeline's work list.
- * Messages arrive whole and in order, the end of input reaches the
- * receiver as exit 0, and every failure has its exit code.
+ * ksync send, recv, hold and shutdown: a queue as a shell pipeline's work
+ * list, or a FIFO fed by one script after another.  Messages arrive whole
+ * and in order, the end of input reaches the receiver as exit 0, the next
+ * sender starts a new input, and every failure has its exit code.
  */
 #include "cli.h"
 #include "kselftest_harness.h"
@@ -33,11 +34,121 @@ TEST_F(q, arguments_then_eof)
 	ASSERT_EQ(0, KSYNC(&r, "send", self->name, "one", "two words", ""));
 	ASSERT_EQ(0, KSYNC(&r, "recv", self->name, "--timeout", "20"));
 	ASSERT_STREQ("one\ntwo words\n\n", r.out);
-	/* the queue is shut down now: later sends fail, receives see the end */
-	ASSERT_EQ(16, KSYNC(&r, "send", self->name, "late"));
+	/* a later sender starts a new input, as a FIFO's next writer */
+	ASSERT_EQ(0, KSYNC(&r, "send", self->name, "late"));
+	ASSERT_EQ(0, KSYNC(&r, "recv", self->name, "--timeout", "20"));
+	ASSERT_STREQ("late\n", r.out);
+	/* shut down for good: later sends fail, receives see the end */
+	ASSERT_EQ(0, KSYNC(&r, "shutdown", self->name));
+	ASSERT_EQ(16, KSYNC(&r, "send", self->name, "later"));
 	ASSERT_NE(NULL, strstr(r.err, "shut down"));
 	ASSERT_EQ(0, KSYNC(&r, "recv", self->name));
 	ASSERT_STREQ("", r.out);
+}
+
+/* One ksync send per message, from a shell loop: each is a sender in turn. */
+TEST_F(q, one_send_per_message)
+{
+	struct run r;
+	const char *letters[] = { "a", "b", "c" };
+
+	for (int i = 0; i < 3; i++) {
+		ASSERT_EQ(0, KSYNC(&r, "send", self->name, letters[i]));
+	}
+	ASSERT_EQ(0, KSYNC(&r, "recv", self->name, "--timeout", "20"));
+	ASSERT_STREQ("a\nb\nc\n", r.out);
+}
+
+/* Wait until n receivers sleep on the queue; false after 10 s. */
+static bool receivers_asleep(const char *name, unsigned int n)
+{
+	struct ksync_queue_stats st;
+	ksync_queue_t *q;
+	bool ok = false;
+
+	if (ksync_queue_open(&q, name, KSYNC_QUEUE_RECV, 0, 0, 0))
+		return false;
+	for (int64_t end = now_ns() + 10000000000LL; !ok && now_ns() < end; pause_us(1000))
+		ok = !ksync_queue_stats(q, &st) && st.recv_sleepers == n;
+	ksync_queue_close(q);
+	return ok;
+}
+
+/* A receiver that came first; its output once it has exited. */
+struct waiting {
+	pid_t pid;
+	int in, out, err;
+};
+
+static bool start_recv(struct waiting *w, const char *name, const char *opt)
+{
+	w->pid = ksync_start((const char *const[]){ "ksync", "recv", opt ? opt : "-0", name,
+						    "--timeout", "20", NULL },
+			     &w->in, &w->out, &w->err);
+	close(w->in);
+	return w->pid > 0 && receivers_asleep(name, 1);
+}
+
+static int end_recv(struct waiting *w, char *buf, size_t len)
+{
+	drain(w->out, buf, len, now_ns() + 20000000000LL);
+	close(w->out);
+	close(w->err);
+	return wait_child(w->pid, 20000);
+}
+
+/*
+ * `true | ksync send`: a sender with nothing to say still ends the input,
+ * and the receiver waiting for it exits 0 (it waited for ever).
+ */
+TEST_F(q, empty_input_ends)
+{
+	struct waiting w;
+	char out[64];
+	struct run r;
+
+	ASSERT_TRUE(start_recv(&w, self->name, NULL));
+	ASSERT_EQ(0, KSYNC_IN(&r, "", "send", self->name));
+	ASSERT_EQ(0, end_recv(&w, out, sizeof(out)));
+	ASSERT_STREQ("", out);
+}
+
+/*
+ * ksync hold: the producers it runs hold one input between them, so the
+ * receiver does not see an end between the first one and the second.
+ */
+TEST_F(q, hold_declares_the_producers)
+{
+	static char script[4 * PATH_MAX];
+	struct waiting w;
+	char out[64];
+	struct run r;
+
+	ASSERT_TRUE(start_recv(&w, self->name, "--count=9"));
+	snprintf(script, sizeof(script), "%s send %s a && %s send %s b", ksync_bin(), self->name,
+		 ksync_bin(), self->name);
+	ASSERT_EQ(0, KSYNC(&r, "hold", self->name, "--", "sh", "-c", script));
+	ASSERT_EQ(0, end_recv(&w, out, sizeof(out)));
+	ASSERT_STREQ("a\nb\n", out);
+	/* its command's status comes back */
+	ASSERT_EQ(3, KSYNC(&r, "hold", self->name, "--", "sh", "-c", "exit 3"));
+	ASSERT_EQ(127, KSYNC(&r, "hold", self->name, "--", "/nonexistent/cmd"));
+}
+
+/* recv --follow: one input after another, until the queue is shut down. */
+TEST_F(q, follow_until_shutdown)
+{
+	struct waiting w;
+	char out[64];
+	struct run r;
+
+	ASSERT_TRUE(start_recv(&w, self->name, "--follow"));
+	ASSERT_EQ(0, KSYNC(&r, "send", self->name, "a"));
+	ASSERT_EQ(0, KSYNC(&r, "send", self->name, "b"));
+	ASSERT_TRUE(receivers_asleep(self->name, 1));
+	ASSERT_EQ(0, KSYNC(&r, "shutdown", self->name));
+	ASSERT_EQ(0, end_recv(&w, out, sizeof(out)));
+	ASSERT_STREQ("a\nb\n", out);
 }
 
 TEST_F(q, stdin_lines_and_count)
@@ -106,7 +217,7 @@ TEST_F(q, too_long_and_timeouts)
 	ksync_queue_close(q);
 }
 
-/* A shell pipeline consumes the queue while a producer fills it. */
+/* A shell pipeline consumes the queue while a producer fills it, twice. */
 TEST_F(q, pipeline)
 {
 	static char script[2 * PATH_MAX + 512];
@@ -116,9 +227,11 @@ TEST_F(q, pipeline)
 		 "(seq 1 100 | %s send %s) & "
 		 "%s recv %s | { while read -r n; do s=$((s + n)); done; echo sum $s; }; wait",
 		 ksync_bin(), self->name, ksync_bin(), self->name);
-	ASSERT_EQ(0, run_cmd(&r, "sh", NULL, 0, 60000,
-			     (const char *const[]){ "sh", "-c", script, NULL }));
-	ASSERT_STREQ("sum 5050\n", r.out);
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(0, run_cmd(&r, "sh", NULL, 0, 60000,
+				     (const char *const[]){ "sh", "-c", script, NULL }));
+		ASSERT_STREQ("sum 5050\n", r.out);
+	}
 }
 
 TEST_HARNESS_MAIN

@@ -92,8 +92,9 @@ const struct command cmd_create = {
 		 "       ksync create [--mode MODE] [--noeof] queue NAME CAPACITY MSGSIZE\n\n"
 		 "Create a named object; fails (exit 14) if the name is taken.  NAME is\n"
 		 "\"/name\" or \"name\".  MODE is octal, 0600 unless given, less the umask.\n"
-		 "A queue holds CAPACITY messages of up to MSGSIZE bytes; it shuts down\n"
-		 "by itself when its last sender lets go, unless --noeof.\n",
+		 "A queue holds CAPACITY messages of up to MSGSIZE bytes; its input ends,\n"
+		 "as a pipe's, when its last sender is done, unless --noeof (then only\n"
+		 "ksync shutdown ends it).\n",
 };
 
 static int rm(int argc, char **argv)

@@ -36,7 +36,7 @@ struct command {
 };
 
 extern const struct command cmd_ls, cmd_info, cmd_create, cmd_rm, cmd_sem, cmd_barrier, cmd_send,
-	cmd_recv;
+	cmd_recv, cmd_hold, cmd_shutdown;
 
 /* Print "ksync CMD: WHAT: reason" for a negative errno; the exit code. */
 int fail(const char *cmd, const char *what, int err);

@@ -210,10 +210,11 @@ static void state_text(const struct ksync_list_entry *e, char *buf, size_t len)
 			 e->barrier.broken ? ", BROKEN" : "");
 		break;
 	case KSYNC_TYPE_QUEUE:
-		snprintf(buf, len, "%u/%u msgs of %u B, %u asleep%s%s", e->queue.length,
+		snprintf(buf, len, "%u/%u msgs of %u B, %u asleep%s%s%s", e->queue.length,
 			 e->queue.capacity, e->queue.msg_size, e->queue.sleepers,
 			 e->queue.state & KSYNC_QUEUE_STATE_SHUTDOWN ? ", SHUT DOWN" : "",
-			 e->queue.state & KSYNC_QUEUE_STATE_BROKEN ? ", BROKEN" : "");
+			 e->queue.state & KSYNC_QUEUE_STATE_BROKEN ? ", BROKEN" : "",
+			 e->queue.state & KSYNC_QUEUE_STATE_EOF ? ", EOF" : "");
 		break;
 	default:
 		snprintf(buf, len, "?");
@@ -305,11 +306,12 @@ static void put_json(const struct ksync_list_entry *e, const struct counters *c)
 		break;
 	default:
 		printf("\"capacity\":%u,\"msg_size\":%u,\"length\":%u,\"sleepers\":%u,"
-		       "\"shutdown\":%s,\"broken\":%s,\"noeof\":%s",
+		       "\"shutdown\":%s,\"broken\":%s,\"noeof\":%s,\"eof\":%s",
 		       e->queue.capacity, e->queue.msg_size, e->queue.length, e->queue.sleepers,
 		       e->queue.state & KSYNC_QUEUE_STATE_SHUTDOWN ? "true" : "false",
 		       e->queue.state & KSYNC_QUEUE_STATE_BROKEN ? "true" : "false",
-		       e->queue.state & KSYNC_QUEUE_STATE_NOEOF ? "true" : "false");
+		       e->queue.state & KSYNC_QUEUE_STATE_NOEOF ? "true" : "false",
+		       e->queue.state & KSYNC_QUEUE_STATE_EOF ? "true" : "false");
 	}
 	printf(",\"fast_counters\":");
 	if (!c->fast_valid)

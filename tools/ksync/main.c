@@ -23,7 +23,8 @@
 #define DEVICE "/dev/ksync"
 
 static const struct command *const commands[] = {
-	&cmd_ls, &cmd_info, &cmd_create, &cmd_rm, &cmd_sem, &cmd_barrier, &cmd_send, &cmd_recv,
+	&cmd_ls,      &cmd_info, &cmd_create, &cmd_rm,	 &cmd_sem,
+	&cmd_barrier, &cmd_send, &cmd_recv,   &cmd_hold, &cmd_shutdown,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

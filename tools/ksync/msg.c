@@ -1,33 +1,39 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * ksync send and ksync recv: a queue as a shell's work list.
+ * ksync send, recv, hold and shutdown: a queue as a shell's work list.
  *
  *   ksync send jobs a b c          three messages
  *   find . -name '*.c' | ksync send jobs
  *   ksync recv jobs | while read -r j; do ...; done
+ *   ksync hold jobs -- sh -c 'p1 & p2 & wait'    two producers, one input
+ *   ksync shutdown jobs            for good: later sends fail
  *
- * Both use a kernel-only handle (KSYNC_QUEUE_KERNEL): a ksync killed
- * mid-call loses no message it had not yet handed over.  When the last
- * sender is done, a queue made without --noeof shuts down, and a receiver
- * drains what is left and exits 0: the end of input, as a closed Go
- * channel gives it.
+ * send and recv use kernel-only handles (KSYNC_QUEUE_KERNEL): a ksync
+ * killed mid-call loses no message it had not yet handed over.  A send
+ * handle holds the queue's input open from its open to its close, as a
+ * pipe's write end does; when the last one is closed, a receiver drains
+ * what is left and exits 0.  The next sender opens the input again, as the
+ * next writer of a FIFO does.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ksync.h>
 
 #include "cli.h"
 
-static int open_queue(const char *cmd, const char *arg, ksync_queue_t **q, unsigned int *msg_size)
+static int open_queue(const char *cmd, const char *arg, int role, ksync_queue_t **q,
+		      unsigned int *msg_size)
 {
 	char buf[KSYNC_NAME_MAX + 2];
 	const char *name = object_name(arg, buf, sizeof(buf));
 	struct ksync_queue_stats st;
-	int ret = ksync_queue_open(q, name, KSYNC_QUEUE_KERNEL, 0, 0, 0);
+	int ret = ksync_queue_open(q, name, KSYNC_QUEUE_KERNEL | role, 0, 0, 0);
 
 	if (ret)
 		return fail(cmd, name, ret);
@@ -106,7 +112,7 @@ static int msg_send(int argc, char **argv)
 		return usage_error(&cmd_send, "which queue?");
 	if (whole && optind < argc)
 		return usage_error(&cmd_send, "--whole reads standard input: no messages here");
-	ret = open_queue("send", name, &q, &max);
+	ret = open_queue("send", name, KSYNC_QUEUE_SEND, &q, &max);
 	if (ret)
 		return ret;
 	if (whole) {
@@ -139,27 +145,52 @@ const struct command cmd_send = {
 		"       ksync send NAME [--timeout S] [-0]      (messages from standard input)\n"
 		"       ksync send NAME [--timeout S] --whole   (standard input is one message)\n\n"
 		"Send each MSG, or each line of standard input (NUL-separated with -0),\n"
-		"waiting for room up to S seconds in all.  Unless the queue was made with\n"
-		"--noeof, it shuts down when its last sender is done: receivers then\n"
-		"drain it and see the end, and later sends fail (exit 16).\n",
+		"waiting for room up to S seconds in all.  While it runs it holds the\n"
+		"queue's input open, as a pipe's writer does: when the last sender is\n"
+		"done (see ksync hold), receivers drain the queue and see the end, and\n"
+		"the next sender starts a new input.  Fails (exit 16) once the queue is\n"
+		"shut down (ksync shutdown).\n",
 };
+
+static bool shut_down(ksync_queue_t *q)
+{
+	struct ksync_queue_stats st;
+
+	return ksync_queue_stats(q, &st) || st.shutdown || st.broken;
+}
+
+static int follow_on(ksync_queue_t **q, const char *name)
+{
+	ksync_queue_t *next;
+	int ret = ksync_queue_reopen(&next, *q, KSYNC_QUEUE_RECV);
+
+	if (ret)
+		return fail("recv", name, ret);
+	ksync_queue_close(*q);
+	*q = next;
+	return 0;
+}
 
 static int msg_recv(int argc, char **argv)
 {
 	static const struct option opts[] = { { "count", required_argument, NULL, 'n' },
 					      { "null", no_argument, NULL, '0' },
 					      { "timeout", required_argument, NULL, 't' },
+					      { "follow", no_argument, NULL, 'f' },
 					      { NULL, 0, NULL, 0 } };
 	struct timespec deadline, *dl = NULL;
 	unsigned int count = 0, max, got = 0;
 	int delim = '\n', opt, ret;
+	bool follow = false;
 	ksync_queue_t *q;
 	char *buf;
 
-	while ((opt = getopt_long(argc, argv, "n:0t:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "n:0t:f", opts, NULL)) != -1) {
 		if (opt == 'n' && !parse_uint(optarg, ~0U, &count) && count)
 			continue;
-		if (opt == '0')
+		if (opt == 'f')
+			follow = true;
+		else if (opt == '0')
 			delim = 0;
 		else if (opt == 't' && !parse_timeout(optarg, &deadline))
 			dl = &deadline;
@@ -168,7 +199,7 @@ static int msg_recv(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return usage_error(&cmd_recv, "which queue?");
-	ret = open_queue("recv", argv[optind], &q, &max);
+	ret = open_queue("recv", argv[optind], KSYNC_QUEUE_RECV, &q, &max);
 	if (ret)
 		return ret;
 	buf = malloc(max ? max : 1);
@@ -181,10 +212,15 @@ static int msg_recv(int argc, char **argv)
 
 		if (n == -EINTR)
 			continue;
-		if (n == -EPIPE) { /* shut down and drained: the end */
-			n = 0;
-			break;
+		if (n == -EPIPE && follow && !shut_down(q)) {
+			/* a new handle waits for the next sender, as tail -f */
+			ret = follow_on(&q, argv[optind]);
+			if (ret)
+				break;
+			continue;
 		}
+		if (n == -EPIPE) /* the end of input, all of it received */
+			break;
 		if (n < 0) {
 			ret = fail("recv", argv[optind], (int)n);
 			break;
@@ -204,8 +240,87 @@ const struct command cmd_recv = {
 	.name = "recv",
 	.run = msg_recv,
 	.summary = "receive messages from a queue",
-	.usage = "NAME [-n COUNT] [--timeout S] [-0]\n\n"
+	.usage = "NAME [-n COUNT] [--timeout S] [-0] [--follow]\n\n"
 		 "Print each message received, one per line (NUL-terminated with -0), until\n"
-		 "COUNT were received or the queue is shut down and empty (exit 0 either\n"
-		 "way), or S seconds passed (exit 15).\n",
+		 "COUNT were received or the input ended: its last sender is done (or the\n"
+		 "queue was shut down) and it is empty (exit 0 either way), or S seconds\n"
+		 "passed (exit 15).  If no sender has come yet, it waits for one.  With\n"
+		 "--follow, an end of input is not the end: it waits for the next sender,\n"
+		 "until the queue is shut down (ksync shutdown).\n",
+};
+
+/* ksync hold NAME -- CMD: CMD and all it starts hold the input open. */
+static int msg_hold(int argc, char **argv)
+{
+	const char *name = NULL;
+	unsigned int max;
+	ksync_queue_t *q;
+	int fd, ret;
+
+	if (getopt_name(&argc, argv, "+", NULL, &name) != -1)
+		return usage_error(&cmd_hold, "bad option");
+	if (!name && optind < argc)
+		name = argv[optind++];
+	if (!name)
+		return usage_error(&cmd_hold, "which queue?");
+	if (optind < argc && !strcmp(argv[optind], "--"))
+		optind++;
+	if (optind >= argc)
+		return usage_error(&cmd_hold, "which command?");
+	ret = open_queue("hold", name, KSYNC_QUEUE_SEND, &q, &max);
+	if (ret)
+		return ret;
+	/* the send handle's fd goes with CMD across exec, and to its children */
+	fd = ksync_queue_fd(q);
+	if (fcntl(fd, F_SETFD, 0) < 0)
+		return fail("hold", name, -errno);
+	execvp(argv[optind], argv + optind);
+	ret = errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
+	fprintf(stderr, "ksync hold: %s: %s\n", argv[optind], strerror(errno));
+	ksync_queue_close(q);
+	return ret;
+}
+
+const struct command cmd_hold = {
+	.name = "hold",
+	.run = msg_hold,
+	.summary = "run a command as a sender of a queue",
+	.usage = "NAME [--] CMD [ARGS...]\n\n"
+		 "Run CMD holding the queue's input open, as a pipe's write end: every\n"
+		 "process CMD starts inherits it, and receivers see the end of input only\n"
+		 "when the last of them has exited (and every other sender is done).\n"
+		 "Declares producers before they start, so that one that finishes early\n"
+		 "does not end the input for those still to come.  Exits with CMD's status.\n",
+};
+
+/* ksync shutdown NAME: Go's close(ch), for good. */
+static int msg_shutdown(int argc, char **argv)
+{
+	const char *name = NULL;
+	unsigned int max;
+	ksync_queue_t *q;
+	int ret;
+
+	if (getopt_name(&argc, argv, "+", NULL, &name) != -1)
+		return usage_error(&cmd_shutdown, "bad option");
+	if (!name && optind < argc)
+		name = argv[optind++];
+	if (!name || optind != argc)
+		return usage_error(&cmd_shutdown, "one queue, please");
+	ret = open_queue("shutdown", name, KSYNC_QUEUE_SEND, &q, &max);
+	if (ret)
+		return ret;
+	ret = ksync_queue_shutdown(q);
+	ksync_queue_close(q);
+	return ret ? fail("shutdown", name, ret) : 0;
+}
+
+const struct command cmd_shutdown = {
+	.name = "shutdown",
+	.run = msg_shutdown,
+	.summary = "shut a queue down for good",
+	.usage = "NAME\n\n"
+		 "Shut the queue down, as Go's close(ch): receivers drain it and see the\n"
+		 "end, every later send fails (exit 16), whoever holds it open.  Needs\n"
+		 "the right to send (the mode's write bit).\n",
 };
