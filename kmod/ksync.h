@@ -109,6 +109,7 @@ struct ksync_obj {
 	struct rhash_head rnode;	/* in the name table */
 	struct ksync_ns *ns;		/* the IPC namespace's names */
 	u32 id;				/* in ns: the listing's cursor */
+	struct list_head put_link;	/* the name's reference, let go unlocked */
 };
 
 /*

@@ -218,7 +218,15 @@ static void q_sync(struct ksync_queue *q, int side, bool take)
 	atomic64_t *idx = q_index(q, side);
 	u32 n;
 
+	lockdep_assert_held(&q->lock);
 	for (n = 0; n <= q->capacity; n++) {
+		/*
+		 * A process that keeps rewinding the indices can make every
+		 * call walk the ring: a mutex holder may yield, and must on a
+		 * kernel without preemption.
+		 */
+		if (n && !(n % 4096))
+			cond_resched();
 		u64 pos = atomic64_read(idx);
 		struct ksync_queue_slot *slot = q_slot(q, pos);
 		/* acquire: pairs with the release that published the slot */
@@ -242,17 +250,28 @@ static void q_sync(struct ksync_queue *q, int side, bool take)
 	}
 }
 
-/* Is there a message (side Q_RECV) or a free slot (Q_SEND) past the first k? */
+/*
+ * Is there a message (side Q_RECV) or a free slot (Q_SEND) past the first
+ * k?  A tombstone is no message: a receive would skip it and might find
+ * nothing.  (One at head is taken by q_settle() before anyone asks; one
+ * behind the first k is looked at again when those k have been taken,
+ * which settles again.)
+ */
 static bool q_ready(struct ksync_queue *q, int side, u32 k)
 {
+	struct ksync_queue_slot *slot;
 	u64 pos;
 
 	if (k >= q->capacity)
 		return false;
 	q_sync(q, side, false);
 	pos = atomic64_read(q_index(q, side)) + k;
-	return atomic64_read_acquire(q_seq(q_slot(q, pos))) ==
-	       (side == Q_RECV ? q_full(pos) : q_free(pos));
+	slot = q_slot(q, pos);
+	if (side == Q_SEND)
+		return atomic64_read_acquire(q_seq(slot)) == q_free(pos);
+	/* acquire: the length after the seq that published it */
+	return atomic64_read_acquire(q_seq(slot)) == q_full(pos) &&
+	       READ_ONCE(slot->len) != TOMBSTONE;
 }
 
 /* Shut down and nothing left: nothing full or being written at head. */
@@ -514,8 +533,14 @@ static int q_one(struct ksync_queue *q, int side, struct q_msg *m,
 			ret = side == Q_SEND ? q_send_one(q, m) : q_recv_one(q, m);
 			if (ret)
 				break;
-			/* the ring's users were faster: let them run */
+			/*
+			 * The ring's users were faster: let them run.  Losing
+			 * every time must not outlast the deadline, which
+			 * otherwise is only looked at after a sleep.
+			 */
 			cond_resched();
+			if (expires && ktime_compare(ktime_get(), *expires) >= 0)
+				expired = true;
 		}
 		if (side == Q_RECV && q_ended(q, gen) && q_drained(q)) {
 			ret = -EPIPE;

@@ -59,6 +59,12 @@ struct ksync_ns {
 static DEFINE_MUTEX(ksync_registry_lock);
 static LIST_HEAD(ksync_namespaces);
 static LIST_HEAD(ksync_ns_gone);	/* emptied: mntput after unlocking */
+/*
+ * Unlinked objects whose name's reference is dropped after unlocking: the
+ * last reference frees a queue's ring (vfree), which need not hold up
+ * everyone else's names.
+ */
+static LIST_HEAD(ksync_put_later);
 static unsigned int ksync_nr_foreign;	/* namespaces but the machine's */
 static bool ksync_exiting;
 static struct rhashtable ksync_names;
@@ -223,14 +229,17 @@ static void ksync_ns_put_if_empty(struct ksync_ns *ns)
 	xa_destroy(&ns->objs);
 }
 
-/* Drop the name's reference; the object lives on while fds hold it. */
+/*
+ * Drop the name's reference (once the lock is dropped); the object lives
+ * on while fds hold it.
+ */
 static void ksync_unhash(struct ksync_obj *obj)
 {
 	lockdep_assert_held(&ksync_registry_lock);
 	rhashtable_remove_fast(&ksync_names, &obj->rnode, ksync_names_params);
 	xa_erase(&obj->ns->objs, obj->id);
 	WRITE_ONCE(obj->linked, false);
-	ksync_obj_put(obj);
+	list_add(&obj->put_link, &ksync_put_later);
 }
 
 static void ksync_ns_clear(struct ksync_ns *ns)
@@ -269,13 +278,18 @@ static void ksync_registry_enter(void)
  */
 static void ksync_registry_leave(void)
 {
+	struct ksync_obj *obj, *next;
 	struct ksync_ns *ns, *tmp;
+	LIST_HEAD(unlinked);
 	LIST_HEAD(gone);
 	bool watch;
 
 	list_splice_init(&ksync_ns_gone, &gone);
+	list_splice_init(&ksync_put_later, &unlinked);
 	watch = ksync_nr_foreign && !ksync_exiting;
 	mutex_unlock(&ksync_registry_lock);
+	list_for_each_entry_safe(obj, next, &unlinked, put_link)
+		ksync_obj_put(obj);
 	list_for_each_entry_safe(ns, tmp, &gone, link) {
 		mntput(ns->mnt);
 		kfree(ns);
@@ -396,15 +410,17 @@ static struct file *ksync_open_named(const struct ksync_type *ops,
 				     const struct ksync_open_args *args,
 				     const char *name)
 {
-	struct ksync_obj *obj;
+	struct ksync_obj *obj, *new = NULL;
 	struct ksync_ns *ns;
 	struct file *file;
 	int ret;
 
+again:
 	ksync_registry_enter();
 	ns = ksync_ns_find(false);
 	obj = ns ? ksync_lookup(ns, name) : NULL;
 	if (obj) {
+		/* (a creator that lost the race gets EEXIST here with EXCL) */
 		file = ksync_open_existing(obj, ops, args);
 		goto out;
 	}
@@ -412,34 +428,49 @@ static struct file *ksync_open_named(const struct ksync_type *ops,
 		file = ERR_PTR(-ENOENT);
 		goto out;
 	}
+	if (!new) {
+		/*
+		 * Make it unlocked: a queue's ring may be 64 MiB of vmalloc
+		 * with reclaim, which must not hold up everyone's names.
+		 * Then look again: another may have been faster.
+		 */
+		ksync_registry_leave();
+		new = ksync_obj_new(ops, args);
+		if (IS_ERR(new))
+			return ERR_CAST(new);
+		/* from here on, the object frees its name */
+		new->name = kstrdup(name, GFP_KERNEL_ACCOUNT);
+		if (!new->name) {
+			ksync_obj_put(new);
+			return ERR_PTR(-ENOMEM);
+		}
+		goto again;
+	}
 	ns = ksync_ns_find(true);
 	if (IS_ERR(ns)) {
 		file = ERR_CAST(ns);
 		goto out;
 	}
-	obj = ksync_obj_new(ops, args);
-	if (IS_ERR(obj)) {
-		file = ERR_CAST(obj);
-		goto out_ns;
-	}
-	/* from here on, the object frees its name */
-	obj->name = kstrdup(name, GFP_KERNEL_ACCOUNT);
-	ret = obj->name ? ksync_link(ns, obj) : -ENOMEM;
+	obj = new;
+	new = NULL;
+	ret = ksync_link(ns, obj);
 	if (ret) {
 		file = ERR_PTR(ret);
-		ksync_obj_put(obj);
+		new = obj;	/* put unlocked */
 		goto out_ns;
 	}
 	/* the name took its reference; the file takes the creation one */
 	file = ksync_obj_file(obj, args->flags);
 	if (IS_ERR(file)) {
 		ksync_unhash(obj);
-		ksync_obj_put(obj);
+		new = obj;	/* the creation reference: put unlocked */
 	}
 out_ns:
 	ksync_ns_put_if_empty(ns);
 out:
 	ksync_registry_leave();
+	if (new)
+		ksync_obj_put(new);
 	return file;
 }
 
@@ -527,19 +558,24 @@ static void ksync_fill_entry(struct ksync_list_entry *e, struct ksync_obj *obj)
 	e->mode = obj->mode;
 	e->handles = atomic_read(&obj->files);
 	strscpy(e->name, obj->name, sizeof(e->name));
-	obj->ops->summary(obj, e);
 }
 
+/*
+ * The registry's part under its lock, each object's own part (which takes
+ * the object's lock: a queue's is a mutex) after it, holding a reference.
+ */
 static unsigned int ksync_gather(struct ksync_list_entry *buf, unsigned int max,
 				 u64 cursor)
 {
+	struct ksync_obj *objs[KSYNC_LIST_BATCH];
 	unsigned long id = cursor + 1;
 	struct ksync_obj *obj;
 	struct ksync_ns *ns;
-	unsigned int n = 0;
+	unsigned int n = 0, i;
 
 	if (cursor >= U32_MAX)
 		return 0;
+	max = min_t(unsigned int, max, KSYNC_LIST_BATCH);
 	ksync_registry_enter();
 	ns = ksync_ns_find(false);
 	if (ns) {
@@ -547,11 +583,17 @@ static unsigned int ksync_gather(struct ksync_list_entry *buf, unsigned int max,
 			if (!ksync_may_see(obj))
 				continue;
 			ksync_fill_entry(&buf[n], obj);
+			kref_get(&obj->ref);
+			objs[n] = obj;
 			if (++n == max)
 				break;
 		}
 	}
 	ksync_registry_leave();
+	for (i = 0; i < n; i++) {
+		objs[i]->ops->summary(objs[i], &buf[i]);
+		ksync_obj_put(objs[i]);
+	}
 	return n;
 }
 

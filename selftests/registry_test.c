@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 
 #include "common.h"
+#include <pthread.h>
+
 #include "kselftest_harness.h"
 
 static struct ksync_info info_of(ksync_sem_t *s)
@@ -264,6 +266,72 @@ TEST(owner_unlinks)
 	ASSERT_EQ(0, as_user(OTHER_UID, OTHER_GID, try_create_excl, (void *)name));
 	ASSERT_EQ(0, try_open((void *)name));
 	ASSERT_EQ(0, ksync_unlink(name));
+}
+
+/*
+ * Creators racing for one name: the module makes each new object before it
+ * takes the registry lock, then looks again.  Exactly one EXCL creator
+ * wins; without EXCL every one of them opens the same queue; and what the
+ * losers made is freed (the object count comes back).
+ */
+#define RACERS 8
+
+static struct {
+	pthread_barrier_t go;
+	const char *name;
+	int excl;
+	int ret[RACERS];
+	ksync_queue_t *q[RACERS];
+} race;
+
+static void *racer(void *arg)
+{
+	long i = (long)arg;
+
+	pthread_barrier_wait(&race.go);
+	race.ret[i] =
+		ksync_queue_open(&race.q[i], race.name, KSYNC_CREATE | (race.excl ? KSYNC_EXCL : 0),
+				 0600, 1024, 4096);
+	return NULL;
+}
+
+TEST(creators_race_for_one_name)
+{
+	int before = ksync_objects();
+	pthread_t t[RACERS];
+	int round, won, i;
+
+	for (round = 0; round < 20; round++) {
+		race.name = test_name("race");
+		race.excl = round % 2;
+		ASSERT_EQ(0, pthread_barrier_init(&race.go, NULL, RACERS));
+		for (i = 0; i < RACERS; i++)
+			ASSERT_EQ(0, pthread_create(&t[i], NULL, racer, (void *)(long)i));
+		for (i = 0; i < RACERS; i++)
+			ASSERT_EQ(0, pthread_join(t[i], NULL));
+		pthread_barrier_destroy(&race.go);
+		for (won = 0, i = 0; i < RACERS; i++) {
+			if (race.ret[i] == 0)
+				won++;
+			else
+				EXPECT_EQ(-EEXIST, race.ret[i]);
+		}
+		EXPECT_EQ(race.excl ? 1 : RACERS, won) TH_LOG("round %d", round);
+		/* one queue: what one sends, another receives */
+		if (won > 1) {
+			char c = 0;
+
+			ASSERT_EQ(0, ksync_queue_try_send(race.q[0], "r", 1));
+			EXPECT_EQ(1, ksync_queue_try_recv(race.q[RACERS - 1], &c, 1));
+			EXPECT_EQ('r', c);
+		}
+		for (i = 0; i < RACERS; i++)
+			if (race.ret[i] == 0)
+				ksync_queue_close(race.q[i]);
+		EXPECT_EQ(before + 1, ksync_objects());
+		ASSERT_EQ(0, ksync_unlink(race.name));
+		EXPECT_EQ(before, ksync_objects());
+	}
 }
 
 TEST_HARNESS_MAIN
