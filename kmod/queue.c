@@ -592,10 +592,13 @@ static int q_one(struct ksync_queue *q, int side, struct q_msg *m,
 		}
 	}
 	/*
-	 * A try that failed is how an edge-triggered poller drains: arm its
-	 * side, so that the next change comes here and wakes it.
+	 * A try that failed is how an edge-triggered poller drains, and a
+	 * receive that found the end is how it reads to the end: arm its
+	 * side, so that the next change (a message, a new input) comes here
+	 * and wakes it.
 	 */
-	if (ret == -ETIMEDOUT && !block && waitqueue_active(&q->obj.poll_wq))
+	if (((ret == -ETIMEDOUT && !block) || (ret == -EPIPE && side == Q_RECV)) &&
+	    waitqueue_active(&q->obj.poll_wq))
 		q->armed[side] = true;
 	q_settle(q);	/* pass on what we were granted and did not use */
 	return ret;
@@ -609,8 +612,16 @@ static void q_add_writer(struct ksync_queue *q, struct ksync_file *kf)
 		return;
 	/* read without the lock by q_join_sender: it only ever goes true */
 	WRITE_ONCE(kf->q.sender, true);
-	q->writers++;
-	q_settle(q);	/* the end, if there was one, is over: pollers look again */
+	/*
+	 * The end, if there was one, is over: every poller looks again, and
+	 * one that is not ready then arms its side for the next message.
+	 * (An edge-triggered reader that read to the end is armed by nothing
+	 * else, as a FIFO's reader is woken by the next writer's data.)
+	 */
+	if (!q->writers++ && q->eof_gen)
+		wake_up_interruptible_poll(&q->obj.poll_wq,
+					   EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM);
+	q_settle(q);
 }
 
 /*
@@ -633,7 +644,8 @@ static int q_join_sender(struct ksync_file *kf, u32 *token)
 	ret = ksync_party_join(kf, &tag);
 	if (ret < 0 || !token)
 		return ret < 0 ? ret : 0;
-	if (tag || kf->flags & KSYNC_OPEN_KERNEL) {
+	/* a file that may not map has no use for a claim token: keep them */
+	if (tag || kf->flags & (KSYNC_OPEN_KERNEL | KSYNC_FILE_NOMAP)) {
 		*token = tag;
 		return 0;
 	}
@@ -1044,8 +1056,14 @@ static __poll_t q_poll(struct ksync_file *kf, __poll_t want)
 	mutex_lock(&q->lock);
 	q_settle(q);	/* takes tombstones at head, so that they do not look readable */
 	ev = q_events(q, kf);
+	/*
+	 * A side that is ready needs no arming; one that has hung up for
+	 * good (shut down) will not change.  An end of input is the receive
+	 * side's, and not for good: a two-way fd's send side is armed all
+	 * the same.
+	 */
 	arm_in = want & (EPOLLIN | EPOLLRDNORM) && !(ev & EPOLLIN);
-	arm_out = want & (EPOLLOUT | EPOLLWRNORM) && !(ev & (EPOLLOUT | EPOLLHUP));
+	arm_out = want & (EPOLLOUT | EPOLLWRNORM) && !(ev & EPOLLOUT) && !q->shutdown;
 	if (!q->broken && (arm_in || arm_out)) {
 		q->armed[Q_RECV] |= arm_in;
 		q->armed[Q_SEND] |= arm_out;
