@@ -608,7 +608,12 @@ static long bar_reset(struct ksync_file *kf, void __user *uarg)
 	return 0;
 }
 
-/* The calling process becomes a party through this file (party.c). */
+static void bar_depart(struct ksync_barrier *b, bool killed);
+
+/*
+ * The calling process becomes a party through this file (party.c).  If
+ * it let go of the file as it joined, it is gone, as flush would say.
+ */
 static long bar_join(struct ksync_file *kf, void __user *uarg)
 {
 	struct ksync_barrier_ctl args;
@@ -617,6 +622,8 @@ static long bar_join(struct ksync_file *kf, void __user *uarg)
 	ret = bar_ctl_args(&args, uarg, false);
 	if (!ret)
 		ret = ksync_party_join(kf, NULL);
+	if (ret == -EBADF)
+		bar_depart(to_bar(kf->obj), false);
 	return ret < 0 ? ret : 0;
 }
 

@@ -96,7 +96,8 @@ int ksync_barrier_open(ksync_barrier_t **out, const char *name, int flags, mode_
  * broken: by a deadline, a handler, a reset while parties waited, or the
  * death or last close of a process that had waited on it while others
  * wait (or the death by a signal of such a process at any time), until
- * ksync_barrier_reset().
+ * ksync_barrier_reset().  A process holds the barrier while any of its
+ * threads holds the fd, in whichever fd table (unshare(CLONE_FILES)).
  */
 int ksync_barrier_wait(ksync_barrier_t *b, const struct timespec *deadline);
 
