@@ -25,10 +25,11 @@
  * A party is a process that joined through a file (KSYNC_IOC_BARRIER_JOIN,
  * which libksync calls before a process's first wait; party.c keeps the
  * list).  When the process no longer holds the file (it closed its last fd
- * of it, exec'd or exited: flush tells us), a round that others wait in
- * breaks, and so does any
- * round if the process was killed by a signal: nobody hangs for a party
- * that will never come.  A mapping left behind does not count (shm.c).
+ * of it, exec'd or exited: flush tells us), a round that others arrived in
+ * breaks, unless the process had arrived in it too (ksync_barrier_arrive()
+ * and then a close: its part of the round is done); and any round breaks
+ * if the process was killed by a signal: nobody hangs for a party that
+ * will never come.  A mapping left behind does not count (shm.c).
  *
  * The word is user memory: we clamp what we read from it, rewrite it from
  * our own state, bound every retry (ksync_word_commit), and decide who
@@ -245,20 +246,49 @@ static int bar_result(int outcome)
 static void bar_note_arrival(struct ksync_barrier *b, struct ksync_file *kf,
 			     u32 g, bool arm)
 {
+	struct pid *me = task_tgid(current);
+
 	kf->bar.gen = g;
 	kf->bar.round = BAR_WAITING;
+	/* put_pid() is safe here: RCU callbacks call it */
+	if (kf->bar.by != me) {
+		put_pid(kf->bar.by);
+		kf->bar.by = get_pid(me);
+	}
 	if (hlist_unhashed(&kf->bar.pending))
 		hlist_add_head(&kf->bar.pending, &b->pending);
 	b->poll_armed |= arm;
 }
 
 /*
- * Break round g (NULL: the current one) if it is still going on and, with
- * only_if_arrived, somebody arrived in it.  Returns 0 if we broke it (or
- * there was nothing to break), 1 if it had completed, -EPIPE if it was
- * already broken.
+ * A process that let go of a file, for bar_break(): its arrival in the
+ * current round, if it made one, is on that file (kf NULL: not known).
  */
-static int bar_break(struct ksync_barrier *b, const u32 *g, bool only_if_arrived)
+struct bar_leaver {
+	const struct ksync_file *kf;
+	struct pid *tgid;
+};
+
+/* Did the leaver arrive in the current round?  Call after bar_sync(). */
+static bool bar_leaver_arrived(struct ksync_barrier *b,
+			       const struct bar_leaver *left)
+{
+	const struct ksync_file *kf = left->kf;
+
+	return kf && kf->bar.round == BAR_WAITING && kf->bar.gen == b->gen &&
+	       kf->bar.by == left->tgid;
+}
+
+/*
+ * Break round g (NULL: the current one) if it is still going on and, for a
+ * leaver (a process gone cleanly), if somebody arrived in it and the
+ * leaver did not: the others would wait for it, while a leaver that
+ * arrived has done its part.  Returns 0 if we broke it (or there was
+ * nothing to break), 1 if it had completed, -EPIPE if it was already
+ * broken.
+ */
+static int bar_break(struct ksync_barrier *b, const u32 *g,
+		     const struct bar_leaver *left)
 {
 	unsigned int tries = 0;
 	int outcome;
@@ -270,7 +300,8 @@ static int bar_break(struct ksync_barrier *b, const u32 *g, bool only_if_arrived
 		outcome = bar_outcome(b, g ? *g : b->gen);
 		if (outcome != BAR_WAITING)
 			return outcome == BAR_PASSED ? 1 : -EPIPE;
-		if (only_if_arrived && !bar_arrived_of(b, old))
+		if (left && (!bar_arrived_of(b, old) ||
+			     bar_leaver_arrived(b, left)))
 			return 0;
 	} while (!bar_commit(b, &old, old | BAR_BROKEN, &tries));
 	bar_note_break(b);
@@ -354,7 +385,7 @@ static int bar_rejoin(struct ksync_barrier *b, struct ksync_file *kf, u32 g)
 /* A wait for round g passed its deadline: the round breaks unless over. */
 static int bar_timed_out(struct ksync_barrier *b, u32 g)
 {
-	int ret = bar_break(b, &g, false);
+	int ret = bar_break(b, &g, NULL);
 
 	return ret > 0 ? 0 : ret ? ret : -ETIMEDOUT;
 }
@@ -426,7 +457,7 @@ static int bar_sleep(struct ksync_barrier *b, struct bar_waiter *w, u32 g,
 		if (fatal_signal_pending(current)) {
 			/* this party will never come back: do not wait for it */
 			bar_unqueue(b, w);
-			bar_break(b, &g, false);
+			bar_break(b, &g, NULL);
 			ret = -EINTR;
 			break;
 		}
@@ -542,7 +573,7 @@ static long bar_wait(struct ksync_file *kf, void __user *uarg)
 		return ret;
 	/* it cannot be restarted: the others must not wait for it */
 	spin_lock(&b->obj.lock);
-	bar_break(b, &args.generation, false);
+	bar_break(b, &args.generation, NULL);
 	ret = -EFAULT;
 out:
 	bar_unlock(b);
@@ -572,7 +603,7 @@ static long bar_break_ioctl(struct ksync_file *kf, void __user *uarg)
 	if (ret)
 		return ret;
 	spin_lock(&b->obj.lock);
-	ret = bar_break(b, &args.generation, false);
+	ret = bar_break(b, &args.generation, NULL);
 	bar_unlock(b);
 	return ret;
 }
@@ -608,7 +639,8 @@ static long bar_reset(struct ksync_file *kf, void __user *uarg)
 	return 0;
 }
 
-static void bar_depart(struct ksync_barrier *b, bool killed);
+static void bar_depart(struct ksync_barrier *b, const struct bar_leaver *left,
+		       bool killed);
 
 /*
  * The calling process becomes a party through this file (party.c).  If
@@ -616,6 +648,7 @@ static void bar_depart(struct ksync_barrier *b, bool killed);
  */
 static long bar_join(struct ksync_file *kf, void __user *uarg)
 {
+	struct bar_leaver me = { kf, task_tgid(current) };
 	struct ksync_barrier_ctl args;
 	long ret;
 
@@ -623,7 +656,7 @@ static long bar_join(struct ksync_file *kf, void __user *uarg)
 	if (!ret)
 		ret = ksync_party_join(kf, NULL);
 	if (ret == -EBADF)
-		bar_depart(to_bar(kf->obj), false);
+		bar_depart(to_bar(kf->obj), &me, false);
 	return ret < 0 ? ret : 0;
 }
 
@@ -700,34 +733,44 @@ static __poll_t bar_poll(struct ksync_file *kf, __poll_t want)
 }
 
 /*
- * A party's process let go of the file: break the round if others wait in
- * it or, had the process been killed, whatever the round.
+ * A party's process let go of the file: break the round if others arrived
+ * in it and the process did not (bar_break()) or, had the process been
+ * killed, whatever the round: it can never come to the next one, arrived
+ * or not.
  */
-static void bar_depart(struct ksync_barrier *b, bool killed)
+static void bar_depart(struct ksync_barrier *b, const struct bar_leaver *left,
+		       bool killed)
 {
 	spin_lock(&b->obj.lock);
-	bar_break(b, NULL, !killed);
+	bar_break(b, NULL, killed ? NULL : left);
 	bar_unlock(b);
 }
 
 static void bar_flush(struct ksync_file *kf, struct file *file)
 {
-	int left = ksync_party_flush(kf, file, NULL);
+	struct bar_leaver me = { kf, task_tgid(current) };
+	int gone = ksync_party_flush(kf, file, NULL);
 
-	if (left)
-		bar_depart(to_bar(kf->obj), left == KSYNC_PARTY_KILLED);
+	if (gone)
+		bar_depart(to_bar(kf->obj), &me, gone == KSYNC_PARTY_KILLED);
 }
 
-/* The file's last reference: whoever still counted as a party through it. */
+/*
+ * The file's last reference: whoever still counted as a party through it
+ * (a process that shared its fd table with another, not as a thread).
+ * Which of them arrived is not known: as for one that did not.
+ */
 static void bar_release(struct ksync_file *kf)
 {
 	struct ksync_barrier *b = to_bar(kf->obj);
+	struct bar_leaver unknown = { NULL, NULL };
 
 	spin_lock(&b->obj.lock);
 	hlist_del_init(&kf->bar.pending);
 	spin_unlock(&b->obj.lock);
+	put_pid(kf->bar.by);
 	if (ksync_party_release(kf, NULL))
-		bar_depart(b, false);
+		bar_depart(b, &unknown, false);
 }
 
 static int bar_check(const struct ksync_open_args *args, bool create)

@@ -127,6 +127,7 @@ struct ksync_file {
 		} sem;
 		struct {		/* barrier.c */
 			struct hlist_node pending;	/* round not yet over */
+			struct pid *by;			/* the process that arrived */
 			u32 gen;			/* round last arrived in */
 			u8 round;			/* how it went: BAR_* */
 		} bar;
