@@ -241,15 +241,19 @@ static int bar_result(int outcome)
 
 /*
  * The handle arrived in round g: poll reports on that round from now on.
- * arm: the caller set KWAKE for pollers in the word it committed.
+ * arm: the caller set KWAKE for pollers in the word it committed.  told:
+ * the call waits, and will return how the round went; else (NOWAIT) poll
+ * is how its caller learns it, even after a reset (bar_poll()).
  */
 static void bar_note_arrival(struct ksync_barrier *b, struct ksync_file *kf,
-			     u32 g, bool arm)
+			     u32 g, bool arm, bool told)
 {
 	struct pid *me = task_tgid(current);
 
 	kf->bar.gen = g;
 	kf->bar.round = BAR_WAITING;
+	kf->bar.told = told;
+	kf->bar.resets = b->resets;
 	/* put_pid() is safe here: RCU callbacks call it */
 	if (kf->bar.by != me) {
 		put_pid(kf->bar.by);
@@ -340,12 +344,14 @@ static int bar_arrive(struct ksync_barrier *b, struct ksync_file *kf, u32 *g,
 	} while (!bar_commit(b, &old, new, &tries));
 	*g = b->gen;
 	if (!last) {
-		bar_note_arrival(b, kf, *g, arm);
+		bar_note_arrival(b, kf, *g, arm, will_sleep);
 		return 0;
 	}
 	hlist_del_init(&kf->bar.pending);
 	kf->bar.gen = *g;
 	kf->bar.round = BAR_PASSED;
+	kf->bar.told = true;	/* we return 1 */
+	kf->bar.resets = b->resets;
 	bar_end_round(b, false);
 	b->gen++;
 	return 1;
@@ -373,12 +379,16 @@ static int bar_rejoin(struct ksync_barrier *b, struct ksync_file *kf, u32 g)
 			outcome = kf->bar.round;
 		else
 			outcome = bar_outcome(b, g);
-		if (outcome != BAR_WAITING)
+		if (outcome != BAR_WAITING) {
+			/* a NOWAIT arrival's caller asked: now it knows */
+			if (kf->bar.gen == g)
+				kf->bar.told = true;
 			return bar_result(outcome);
+		}
 		if (old & BAR_KWAKE)
 			break;
 	} while (!bar_commit(b, &old, old | BAR_KWAKE, &tries));
-	bar_note_arrival(b, kf, g, bar_pollers(b));
+	bar_note_arrival(b, kf, g, bar_pollers(b), true);
 	return 1;
 }
 
@@ -705,12 +715,20 @@ static long bar_ioctl(struct ksync_file *kf, unsigned int cmd, void __user *uarg
  * EPOLLIN once the round this handle last arrived in (through the module)
  * has completed, EPOLLERR if it broke or the barrier is broken now.  While
  * the round goes on, set KWAKE so that its completion comes here.
+ *
+ * A reset starts over: a handle whose caller was told how its round went
+ * (its wait returned) reports nothing after one until it arrives again;
+ * EPOLLERR cannot be masked, and would make every level-triggered epoll
+ * set that holds the fd spin.  A NOWAIT arrival's caller learns only from
+ * poll, perhaps after the reset (which may be what broke its round), so
+ * its handle keeps reporting how that round went until it arrives again.
  */
 static __poll_t bar_poll(struct ksync_file *kf, __poll_t want)
 {
 	struct ksync_barrier *b = to_bar(kf->obj);
 	unsigned int tries = 0;
 	__poll_t events = 0;
+	u8 round;
 	s64 old;
 
 	spin_lock(&b->obj.lock);
@@ -720,11 +738,15 @@ static __poll_t bar_poll(struct ksync_file *kf, __poll_t want)
 		if (kf->bar.round != BAR_WAITING || old & BAR_KWAKE)
 			break;
 	} while (!bar_commit(b, &old, old | BAR_KWAKE, &tries));
-	if (kf->bar.round == BAR_WAITING)
+	round = kf->bar.round;
+	if (round != BAR_WAITING && kf->bar.told &&
+	    kf->bar.resets != b->resets)
+		round = BAR_NONE;
+	if (round == BAR_WAITING)
 		b->poll_armed = true;
-	else if (kf->bar.round == BAR_PASSED)
+	else if (round == BAR_PASSED)
 		events = EPOLLIN | EPOLLRDNORM;
-	else if (kf->bar.round == BAR_FAILED)
+	else if (round == BAR_FAILED)
 		events = EPOLLERR;
 	if (b->broken)
 		events |= EPOLLERR;

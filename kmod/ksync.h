@@ -128,8 +128,10 @@ struct ksync_file {
 		struct {		/* barrier.c */
 			struct hlist_node pending;	/* round not yet over */
 			struct pid *by;			/* the process that arrived */
+			u64 resets;			/* b->resets when it did */
 			u32 gen;			/* round last arrived in */
 			u8 round;			/* how it went: BAR_* */
+			bool told;			/* a call returns how */
 		} bar;
 	};
 };

@@ -105,9 +105,11 @@ int ksync_barrier_wait(ksync_barrier_t *b, const struct timespec *deadline);
 /*
  * Arrive without waiting (always through the kernel): 1 if this completed
  * the round, 0 if not, -EPIPE if broken.  Then poll the handle's fd:
- * EPOLLIN once that round completes, EPOLLERR if it breaks.  Closing the
- * handle or exiting normally after arriving breaks nothing: the round
- * completes when the others arrive.  Being killed breaks it.
+ * EPOLLIN once that round completes, EPOLLERR if it breaks (also if a
+ * reset broke it, or came after the break), until the handle arrives
+ * again.  Closing the handle or exiting normally after arriving breaks
+ * nothing: the round completes when the others arrive.  Being killed
+ * breaks it.
  */
 int ksync_barrier_arrive(ksync_barrier_t *b);
 
@@ -138,7 +140,10 @@ int ksync_barrier_set_spin(ksync_barrier_t *b, unsigned int max_ns);
  * handle.  poll reports on the round this open file last arrived in
  * through the kernel, so from this call on the handle's waits go through
  * the kernel (no fast path): EPOLLIN once that round has completed,
- * EPOLLERR if it broke or the barrier is broken.
+ * EPOLLERR if it broke or the barrier is broken.  After a reset, nothing
+ * until the handle arrives again if its last wait returned; a handle
+ * whose last arrival was ksync_barrier_arrive() goes on reporting that
+ * round.
  */
 int ksync_barrier_fd(ksync_barrier_t *b);
 
