@@ -25,10 +25,11 @@
  * A party is a process that joined through a file (KSYNC_IOC_BARRIER_JOIN,
  * which libksync calls before a process's first wait; party.c keeps the
  * list).  When the process no longer holds the file (it closed its last fd
- * of it, exec'd or exited: flush tells us), a round that others wait in
- * breaks, and so does any
- * round if the process was killed by a signal: nobody hangs for a party
- * that will never come.  A mapping left behind does not count (shm.c).
+ * of it, exec'd or exited: flush tells us), a round that others arrived in
+ * breaks, unless the process had arrived in it too (ksync_barrier_arrive()
+ * and then a close: its part of the round is done); and any round breaks
+ * if the process was killed by a signal: nobody hangs for a party that
+ * will never come.  A mapping left behind does not count (shm.c).
  *
  * The word is user memory: we clamp what we read from it, rewrite it from
  * our own state, bound every retry (ksync_word_commit), and decide who
@@ -240,25 +241,58 @@ static int bar_result(int outcome)
 
 /*
  * The handle arrived in round g: poll reports on that round from now on.
- * arm: the caller set KWAKE for pollers in the word it committed.
+ * arm: the caller set KWAKE for pollers in the word it committed.  told:
+ * the call waits, and will return how the round went; else (NOWAIT) poll
+ * is how its caller learns it, even after a reset (bar_poll()).
  */
 static void bar_note_arrival(struct ksync_barrier *b, struct ksync_file *kf,
-			     u32 g, bool arm)
+			     u32 g, bool arm, bool told)
 {
+	struct pid *me = task_tgid(current);
+
 	kf->bar.gen = g;
 	kf->bar.round = BAR_WAITING;
+	kf->bar.told = told;
+	kf->bar.resets = b->resets;
+	/* put_pid() is safe here: RCU callbacks call it */
+	if (kf->bar.by != me) {
+		put_pid(kf->bar.by);
+		kf->bar.by = get_pid(me);
+	}
 	if (hlist_unhashed(&kf->bar.pending))
 		hlist_add_head(&kf->bar.pending, &b->pending);
 	b->poll_armed |= arm;
 }
 
 /*
- * Break round g (NULL: the current one) if it is still going on and, with
- * only_if_arrived, somebody arrived in it.  Returns 0 if we broke it (or
- * there was nothing to break), 1 if it had completed, -EPIPE if it was
- * already broken.
+ * A process that let go of a file, for bar_break(): its arrival in the
+ * current round, if it made one, is on that file (kf NULL: not known).
  */
-static int bar_break(struct ksync_barrier *b, const u32 *g, bool only_if_arrived)
+struct bar_leaver {
+	const struct ksync_file *kf;
+	struct pid *tgid;
+};
+
+/* Did the leaver arrive in the current round?  Call after bar_sync(). */
+static bool bar_leaver_arrived(struct ksync_barrier *b,
+			       const struct bar_leaver *left)
+{
+	const struct ksync_file *kf = left->kf;
+
+	return kf && kf->bar.round == BAR_WAITING && kf->bar.gen == b->gen &&
+	       kf->bar.by == left->tgid;
+}
+
+/*
+ * Break round g (NULL: the current one) if it is still going on and, for a
+ * leaver (a process gone cleanly), if somebody arrived in it and the
+ * leaver did not: the others would wait for it, while a leaver that
+ * arrived has done its part.  Returns 0 if we broke it (or there was
+ * nothing to break), 1 if it had completed, -EPIPE if it was already
+ * broken.
+ */
+static int bar_break(struct ksync_barrier *b, const u32 *g,
+		     const struct bar_leaver *left)
 {
 	unsigned int tries = 0;
 	int outcome;
@@ -270,7 +304,8 @@ static int bar_break(struct ksync_barrier *b, const u32 *g, bool only_if_arrived
 		outcome = bar_outcome(b, g ? *g : b->gen);
 		if (outcome != BAR_WAITING)
 			return outcome == BAR_PASSED ? 1 : -EPIPE;
-		if (only_if_arrived && !bar_arrived_of(b, old))
+		if (left && (!bar_arrived_of(b, old) ||
+			     bar_leaver_arrived(b, left)))
 			return 0;
 	} while (!bar_commit(b, &old, old | BAR_BROKEN, &tries));
 	bar_note_break(b);
@@ -309,12 +344,14 @@ static int bar_arrive(struct ksync_barrier *b, struct ksync_file *kf, u32 *g,
 	} while (!bar_commit(b, &old, new, &tries));
 	*g = b->gen;
 	if (!last) {
-		bar_note_arrival(b, kf, *g, arm);
+		bar_note_arrival(b, kf, *g, arm, will_sleep);
 		return 0;
 	}
 	hlist_del_init(&kf->bar.pending);
 	kf->bar.gen = *g;
 	kf->bar.round = BAR_PASSED;
+	kf->bar.told = true;	/* we return 1 */
+	kf->bar.resets = b->resets;
 	bar_end_round(b, false);
 	b->gen++;
 	return 1;
@@ -342,19 +379,23 @@ static int bar_rejoin(struct ksync_barrier *b, struct ksync_file *kf, u32 g)
 			outcome = kf->bar.round;
 		else
 			outcome = bar_outcome(b, g);
-		if (outcome != BAR_WAITING)
+		if (outcome != BAR_WAITING) {
+			/* a NOWAIT arrival's caller asked: now it knows */
+			if (kf->bar.gen == g)
+				kf->bar.told = true;
 			return bar_result(outcome);
+		}
 		if (old & BAR_KWAKE)
 			break;
 	} while (!bar_commit(b, &old, old | BAR_KWAKE, &tries));
-	bar_note_arrival(b, kf, g, bar_pollers(b));
+	bar_note_arrival(b, kf, g, bar_pollers(b), true);
 	return 1;
 }
 
 /* A wait for round g passed its deadline: the round breaks unless over. */
 static int bar_timed_out(struct ksync_barrier *b, u32 g)
 {
-	int ret = bar_break(b, &g, false);
+	int ret = bar_break(b, &g, NULL);
 
 	return ret > 0 ? 0 : ret ? ret : -ETIMEDOUT;
 }
@@ -426,7 +467,7 @@ static int bar_sleep(struct ksync_barrier *b, struct bar_waiter *w, u32 g,
 		if (fatal_signal_pending(current)) {
 			/* this party will never come back: do not wait for it */
 			bar_unqueue(b, w);
-			bar_break(b, &g, false);
+			bar_break(b, &g, NULL);
 			ret = -EINTR;
 			break;
 		}
@@ -542,7 +583,7 @@ static long bar_wait(struct ksync_file *kf, void __user *uarg)
 		return ret;
 	/* it cannot be restarted: the others must not wait for it */
 	spin_lock(&b->obj.lock);
-	bar_break(b, &args.generation, false);
+	bar_break(b, &args.generation, NULL);
 	ret = -EFAULT;
 out:
 	bar_unlock(b);
@@ -572,7 +613,7 @@ static long bar_break_ioctl(struct ksync_file *kf, void __user *uarg)
 	if (ret)
 		return ret;
 	spin_lock(&b->obj.lock);
-	ret = bar_break(b, &args.generation, false);
+	ret = bar_break(b, &args.generation, NULL);
 	bar_unlock(b);
 	return ret;
 }
@@ -608,15 +649,24 @@ static long bar_reset(struct ksync_file *kf, void __user *uarg)
 	return 0;
 }
 
-/* The calling process becomes a party through this file (party.c). */
+static void bar_depart(struct ksync_barrier *b, const struct bar_leaver *left,
+		       bool killed);
+
+/*
+ * The calling process becomes a party through this file (party.c).  If
+ * it let go of the file as it joined, it is gone, as flush would say.
+ */
 static long bar_join(struct ksync_file *kf, void __user *uarg)
 {
+	struct bar_leaver me = { kf, task_tgid(current) };
 	struct ksync_barrier_ctl args;
 	long ret;
 
 	ret = bar_ctl_args(&args, uarg, false);
 	if (!ret)
 		ret = ksync_party_join(kf, NULL);
+	if (ret == -EBADF)
+		bar_depart(to_bar(kf->obj), &me, false);
 	return ret < 0 ? ret : 0;
 }
 
@@ -665,12 +715,20 @@ static long bar_ioctl(struct ksync_file *kf, unsigned int cmd, void __user *uarg
  * EPOLLIN once the round this handle last arrived in (through the module)
  * has completed, EPOLLERR if it broke or the barrier is broken now.  While
  * the round goes on, set KWAKE so that its completion comes here.
+ *
+ * A reset starts over: a handle whose caller was told how its round went
+ * (its wait returned) reports nothing after one until it arrives again;
+ * EPOLLERR cannot be masked, and would make every level-triggered epoll
+ * set that holds the fd spin.  A NOWAIT arrival's caller learns only from
+ * poll, perhaps after the reset (which may be what broke its round), so
+ * its handle keeps reporting how that round went until it arrives again.
  */
 static __poll_t bar_poll(struct ksync_file *kf, __poll_t want)
 {
 	struct ksync_barrier *b = to_bar(kf->obj);
 	unsigned int tries = 0;
 	__poll_t events = 0;
+	u8 round;
 	s64 old;
 
 	spin_lock(&b->obj.lock);
@@ -680,11 +738,15 @@ static __poll_t bar_poll(struct ksync_file *kf, __poll_t want)
 		if (kf->bar.round != BAR_WAITING || old & BAR_KWAKE)
 			break;
 	} while (!bar_commit(b, &old, old | BAR_KWAKE, &tries));
-	if (kf->bar.round == BAR_WAITING)
+	round = kf->bar.round;
+	if (round != BAR_WAITING && kf->bar.told &&
+	    kf->bar.resets != b->resets)
+		round = BAR_NONE;
+	if (round == BAR_WAITING)
 		b->poll_armed = true;
-	else if (kf->bar.round == BAR_PASSED)
+	else if (round == BAR_PASSED)
 		events = EPOLLIN | EPOLLRDNORM;
-	else if (kf->bar.round == BAR_FAILED)
+	else if (round == BAR_FAILED)
 		events = EPOLLERR;
 	if (b->broken)
 		events |= EPOLLERR;
@@ -693,34 +755,44 @@ static __poll_t bar_poll(struct ksync_file *kf, __poll_t want)
 }
 
 /*
- * A party's process let go of the file: break the round if others wait in
- * it or, had the process been killed, whatever the round.
+ * A party's process let go of the file: break the round if others arrived
+ * in it and the process did not (bar_break()) or, had the process been
+ * killed, whatever the round: it can never come to the next one, arrived
+ * or not.
  */
-static void bar_depart(struct ksync_barrier *b, bool killed)
+static void bar_depart(struct ksync_barrier *b, const struct bar_leaver *left,
+		       bool killed)
 {
 	spin_lock(&b->obj.lock);
-	bar_break(b, NULL, !killed);
+	bar_break(b, NULL, killed ? NULL : left);
 	bar_unlock(b);
 }
 
 static void bar_flush(struct ksync_file *kf, struct file *file)
 {
-	int left = ksync_party_flush(kf, file, NULL);
+	struct bar_leaver me = { kf, task_tgid(current) };
+	int gone = ksync_party_flush(kf, file, NULL);
 
-	if (left)
-		bar_depart(to_bar(kf->obj), left == KSYNC_PARTY_KILLED);
+	if (gone)
+		bar_depart(to_bar(kf->obj), &me, gone == KSYNC_PARTY_KILLED);
 }
 
-/* The file's last reference: whoever still counted as a party through it. */
+/*
+ * The file's last reference: whoever still counted as a party through it
+ * (a process that shared its fd table with another, not as a thread).
+ * Which of them arrived is not known: as for one that did not.
+ */
 static void bar_release(struct ksync_file *kf)
 {
 	struct ksync_barrier *b = to_bar(kf->obj);
+	struct bar_leaver unknown = { NULL, NULL };
 
 	spin_lock(&b->obj.lock);
 	hlist_del_init(&kf->bar.pending);
 	spin_unlock(&b->obj.lock);
+	put_pid(kf->bar.by);
 	if (ksync_party_release(kf, NULL))
-		bar_depart(b, false);
+		bar_depart(b, &unknown, false);
 }
 
 static int bar_check(const struct ksync_open_args *args, bool create)

@@ -8,10 +8,13 @@
  *     -> ksync_obj.lock (spinlock, one per object)
  *   mmap_lock -> ksync_obj.map_lock (mutex, shm.c; it allocates a file,
  *                but takes no other ksync lock)
+ *   rcu_read_lock -> task_lock(t) -> files->file_lock (party.c: is the
+ *                    file in a thread's fd table?  The order of
+ *                    fs/proc/fd.c; taken with no ksync lock held)
  * The object lock is never held while sleeping, allocating or touching
- * user memory; no mutex is taken under an object lock.  The barrier's
- * flush takes the fd table's lock (iterate_fd) with no ksync lock held,
- * and wakes its sleepers after dropping the object lock.
+ * user memory; no mutex is taken under an object lock.  A party's flush
+ * and join look at the fd tables with no ksync lock held, and the barrier
+ * wakes its sleepers after dropping the object lock.
  */
 #ifndef KSYNC_KMOD_H
 #define KSYNC_KMOD_H
@@ -133,8 +136,11 @@ struct ksync_file {
 		} q;
 		struct {		/* barrier.c */
 			struct hlist_node pending;	/* round not yet over */
+			struct pid *by;			/* the process that arrived */
+			u64 resets;			/* b->resets when it did */
 			u32 gen;			/* round last arrived in */
 			u8 round;			/* how it went: BAR_* */
+			bool told;			/* a call returns how */
 		} bar;
 	};
 };

@@ -13,11 +13,21 @@
  * that joined and still holds the file: its length is bounded by the
  * processes that share one open file.  Each entry carries a tag for the
  * type (the queue's claim token), 0 until the type sets it.
+ *
+ * "Holds the file" is a question about the process, not the closing
+ * thread: a thread may have a fd table of its own (unshare(CLONE_FILES))
+ * that it closes when it exits, or in which it closes its copy of the fd,
+ * while its siblings keep theirs.  So when the closing thread's table no
+ * longer has the file, the other threads' tables are looked at too
+ * (party_holds()).
  */
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/pid.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 
 #include "ksync.h"
@@ -65,6 +75,67 @@ static int same_file(const void *file, struct file *f, unsigned int fd)
 	return f == file;
 }
 
+/* Tables party_holds() remembers having scanned, and scans at most. */
+#define PARTY_SEEN	8
+#define PARTY_SCANS	64
+
+/*
+ * Does the calling process hold file in an fd table?  mine is the calling
+ * thread's table (NULL once it has closed it at exit), looked at first;
+ * then those of the other threads, which may have tables of their own.
+ * Threads made with CLONE_FILES (pthread_create) share their creator's,
+ * so the last PARTY_SEEN tables scanned are not scanned again.
+ *
+ * Bounded: at most PARTY_SCANS tables, each as long as RLIMIT_NOFILE
+ * lets it be.  A process with more tables than that counts as holding
+ * the file: wrongly counting it as gone would end a queue's input and
+ * free its claim token under it, while counting it as present only
+ * delays its departure to the exit or close of the tables that remain.
+ *
+ * Locks: RCU for the thread list; task_lock(t) pins t->files (exit_files()
+ * and unshare() swap it under that lock), and iterate_fd() takes the
+ * table's file_lock inside it, the order fs/proc/fd.c uses.  No ksync lock
+ * is held.
+ *
+ * A thread that unshares its table at the very moment another closes the
+ * process's last fd of the file may be missed: its copy is not yet on
+ * the thread (unshare() copies first, then swaps), and the process counts
+ * as gone though the copy keeps the file.  Its next wait or send fails
+ * the way a departed party's does.
+ */
+static bool party_holds(struct file *file, struct files_struct *mine)
+{
+	struct files_struct *seen[PARTY_SEEN] = { mine }, *files;
+	unsigned int n = 1, scans = 0, known, i;
+	struct task_struct *t;
+	bool found = false;
+
+	if (mine && iterate_fd(mine, 0, same_file, file))
+		return true;
+	rcu_read_lock();
+	for_each_thread(current, t) {
+		if (t == current)
+			continue;
+		task_lock(t);
+		files = t->files;
+		known = min_t(unsigned int, n, PARTY_SEEN);
+		for (i = 0; i < known && files != seen[i]; i++)
+			;
+		if (files && i == known) {
+			if (++scans > PARTY_SCANS)
+				found = true;
+			else
+				found = iterate_fd(files, 0, same_file, file);
+			seen[n++ % PARTY_SEEN] = files;
+		}
+		task_unlock(t);
+		if (found)
+			break;
+	}
+	rcu_read_unlock();
+	return found;
+}
+
 /*
  * The calling process joins the file (once; again is a no-op).  Returns 1
  * if it joined now, 0 if it had, and sets *tag (if asked) to its tag; or
@@ -75,6 +146,7 @@ int ksync_party_join(struct ksync_file *kf, u32 *tag)
 {
 	struct pid *me = task_tgid(current);
 	struct ksync_party *p, *known;
+	struct files_struct *files;
 
 	spin_lock(&kf->obj->lock);
 	known = party_of(kf, me);
@@ -103,15 +175,17 @@ int ksync_party_join(struct ksync_file *kf, u32 *tag)
 	}
 	/*
 	 * A flush that ran before we were on the list did not see us, and
-	 * none will come if that was the last fd: look at the fd table now
-	 * that we are on it.  On -EBADF the caller treats the process as
-	 * gone (if the flush saw us after all, it did too: the queue's
-	 * departure can be told twice).  Only another task that shares our
-	 * fd table can close the fd during our ioctl, so a table of our own
-	 * (a single-threaded process) needs no scan.
+	 * none will come if that was the process's last fd: look at its fd
+	 * tables now that we are on it, as flush does.  On -EBADF the caller
+	 * treats the process as gone (if the flush saw us after all, it did
+	 * too: a departure can be told twice).  Our ioctl came through an fd
+	 * in our table, and only a task that shares that table can close it
+	 * meanwhile: while the table is ours alone, the process holds the
+	 * file and needs no scan.
 	 */
-	if (current->files && atomic_read(&current->files->count) > 1 &&
-	    !iterate_fd(current->files, 0, same_file, kf->file)) {
+	files = current->files;
+	if (files && atomic_read(&files->count) > 1 &&
+	    !party_holds(kf->file, files)) {
 		known = party_take(kf, me);
 		if (known)
 			party_free(known);
@@ -158,14 +232,14 @@ int ksync_party_flush(struct ksync_file *kf, struct file *file, u32 *tag)
 	if (!p)
 		return 0;
 	/*
-	 * Still a party through another fd of the same file (a dup)?  Only a
-	 * file with references besides the one being closed can have one,
-	 * so the scan of the fd table (its length bounded by RLIMIT_NOFILE)
-	 * runs only for files shared by dup, fork or SCM_RIGHTS.  At exit
-	 * current->files is already gone.
+	 * Still a party through another fd of the same file: a dup, or a
+	 * copy in another thread's table?  Only a file with references
+	 * besides the one being closed can have one, so the scans (each
+	 * table's length bounded by RLIMIT_NOFILE) run only for files shared
+	 * by dup, fork, unshare or SCM_RIGHTS.  At exit current->files is
+	 * already gone, and the table being closed is ours alone.
 	 */
-	if (current->files && file_count(file) > 1 &&
-	    iterate_fd(current->files, 0, same_file, file))
+	if (file_count(file) > 1 && party_holds(file, current->files))
 		return 0;
 	p = party_take(kf, me);
 	if (!p)

@@ -98,7 +98,9 @@ TEST_F(death, sigkill_while_watching)
 /* A party that steps through rounds with the test, driven by a pipe. */
 struct stepper {
 	pid_t pid;
-	int cmd; /* write a byte: 'w' wait a round, 'c' close, 'x' exit, 'e' exec */
+	/* write a byte: 'w' wait a round, 'a' arrive without waiting, 'c' close,
+	 * 'x' exit, 'e' exec */
+	int cmd;
 	int done; /* one byte back per command: its wait_code or 0 */
 };
 
@@ -123,6 +125,8 @@ static int stepper_start(struct stepper *s, const char *name)
 			r = 0;
 			if (c == 'w')
 				r = (char)wait_code(ksync_barrier_wait(b, &dl));
+			else if (c == 'a')
+				r = (char)wait_code(ksync_barrier_arrive(b));
 			else if (c == 'c')
 				ksync_barrier_close(b);
 			else if (c == 'x')
@@ -207,6 +211,94 @@ TEST_F(death, clean_close_and_exit_between_rounds)
 	ASSERT_EQ(0, wait_child(s.pid, 10000));
 	ASSERT_EQ(0, barrier_stats(self->b).broken);
 	ASSERT_EQ(2, barrier_stats(self->b).generation);
+}
+
+/*
+ * The split-phase use: a party arrives without waiting, then closes its
+ * handle or exits normally.  It has done its part of the round, which
+ * completes when the others arrive: 1 for the last, 0 for the others.
+ */
+TEST_F(death, arrive_then_clean_close_or_exit_completes_the_round)
+{
+	struct timespec dl = ksync_deadline_ms(20000);
+	struct stepper s;
+	pid_t other;
+
+	for (char how = 'c'; how; how = how == 'c' ? 'x' : 0) {
+		ASSERT_EQ(0, stepper_start(&s, self->name));
+		ASSERT_EQ(W_PASSED, stepper_do(&s, 'a'));
+		other = barrier_child(self->b, 20000);
+		ASSERT_GT(other, 0);
+		ASSERT_TRUE(wait_arrived(self->b, 2, 10000));
+		if (how == 'c') {
+			ASSERT_EQ(0, stepper_do(&s, 'c'));
+		}
+		ASSERT_EQ(-1, stepper_do(&s, 'x')); /* exits without answering */
+		ASSERT_EQ(0, wait_child(s.pid, 10000));
+		ASSERT_EQ(0, barrier_stats(self->b).broken);
+		ASSERT_EQ(2, barrier_stats(self->b).waiting);
+		ASSERT_EQ(1, ksync_barrier_wait(self->b, &dl));
+		ASSERT_EQ(W_PASSED, wait_child(other, 10000));
+	}
+	ASSERT_EQ(2, barrier_stats(self->b).generation);
+	ASSERT_EQ(0, barrier_stats(self->b).breaks);
+}
+
+/* Killed after arriving, a party still breaks the round: it can never come to the next. */
+TEST_F(death, arrive_then_killed_breaks)
+{
+	struct stepper s;
+	pid_t other;
+
+	ASSERT_EQ(0, stepper_start(&s, self->name));
+	ASSERT_EQ(W_PASSED, stepper_do(&s, 'a'));
+	other = barrier_child(self->b, 20000);
+	ASSERT_GT(other, 0);
+	ASSERT_TRUE(wait_arrived(self->b, 2, 10000));
+	ASSERT_EQ(0, kill(s.pid, SIGKILL));
+	ASSERT_EQ(128 + SIGKILL, wait_child(s.pid, 10000));
+	ASSERT_EQ(W_EPIPE, wait_child(other, 10000));
+	ASSERT_EQ(1, barrier_stats(self->b).broken);
+}
+
+/*
+ * Whose arrival it was matters, not the file's: a process that shares the
+ * file with one that arrived through it, and leaves without arriving,
+ * leaves the others waiting for it, so the round breaks.
+ */
+TEST_F(death, leaving_a_file_another_process_arrived_through_breaks)
+{
+	struct ksync_barrier_ctl ctl = { .size = sizeof(ctl) };
+	int go[2], done[2];
+	pid_t sharer, other;
+	char c = 0;
+
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(done));
+	sharer = fork();
+	if (sharer == 0) {
+		/* a party through the test's own file, then it lets go of it */
+		if (ioctl(ksync_barrier_fd(self->b), KSYNC_IOC_BARRIER_JOIN, &ctl))
+			_exit(99);
+		if (write(done[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(98);
+		ksync_barrier_close(self->b);
+		_exit(write(done[1], &c, 1) == 1 ? 0 : 97);
+	}
+	ASSERT_GT(sharer, 0);
+	ASSERT_EQ(1, read(done[0], &c, 1));
+	ASSERT_EQ(0, ksync_barrier_arrive(self->b));
+	other = own_file_child(self->name, 20000);
+	ASSERT_GT(other, 0);
+	ASSERT_TRUE(wait_arrived(self->b, 2, 10000));
+	ASSERT_EQ(1, write(go[1], &c, 1));
+	ASSERT_EQ(0, wait_child(sharer, 10000));
+	ASSERT_EQ(W_EPIPE, wait_child(other, 10000));
+	ASSERT_EQ(1, barrier_stats(self->b).broken);
+	close(go[0]);
+	close(go[1]);
+	close(done[0]);
+	close(done[1]);
 }
 
 /* But a party killed between rounds can never come: the next round would hang. */

@@ -90,6 +90,90 @@ TEST_F(bpoll, error_when_broken)
 	ASSERT_EQ(0, ksync_barrier_close(c));
 }
 
+/*
+ * A round that broke under a wait through this file (its deadline, alone):
+ * the wait said so, and after a reset the fd reports nothing, to poll and
+ * to level- and edge-triggered epoll alike, until the file arrives in the
+ * new round.  (EPOLLERR cannot be masked: an fd that kept reporting it
+ * would make every level-triggered set that holds it spin.)
+ */
+TEST_F(bpoll, reset_ends_the_error_of_a_round_a_wait_reported)
+{
+	struct epoll_event lt = { .events = EPOLLIN }, et = { .events = EPOLLIN | EPOLLET }, ev;
+	int ep_lt = epoll_create1(EPOLL_CLOEXEC), ep_et = epoll_create1(EPOLL_CLOEXEC);
+	struct timespec past = { 0, 0 };
+
+	ASSERT_GE(ep_lt, 0);
+	ASSERT_GE(ep_et, 0);
+	ASSERT_EQ(0, epoll_ctl(ep_lt, EPOLL_CTL_ADD, self->fd, &lt));
+	ASSERT_EQ(0, epoll_ctl(ep_et, EPOLL_CTL_ADD, self->fd, &et));
+	ASSERT_EQ(-ETIMEDOUT, ksync_barrier_wait(self->a, &past));
+	ASSERT_EQ(POLLERR, events(self->fd, 0));
+	ASSERT_EQ(1, epoll_wait(ep_lt, &ev, 1, 0));
+	ASSERT_EQ(EPOLLERR, (int)ev.events);
+	ASSERT_EQ(1, epoll_wait(ep_et, &ev, 1, 0));
+	ASSERT_EQ(EPOLLERR, (int)ev.events);
+	ASSERT_EQ(0, ksync_barrier_reset(self->b));
+	ASSERT_EQ(0, events(self->fd, 0));
+	ASSERT_EQ(0, epoll_wait(ep_lt, &ev, 1, 0));
+	ASSERT_EQ(0, epoll_wait(ep_et, &ev, 1, 0));
+	/* the new round: nothing while it goes on, then readable */
+	ASSERT_EQ(0, ksync_barrier_arrive(self->a));
+	ASSERT_EQ(0, events(self->fd, 0));
+	ASSERT_EQ(0, epoll_wait(ep_lt, &ev, 1, 0));
+	ASSERT_EQ(1, ksync_barrier_wait(self->b, NULL));
+	ASSERT_EQ(POLLIN, events(self->fd, 0));
+	ASSERT_EQ(1, epoll_wait(ep_et, &ev, 1, 10000));
+	ASSERT_EQ(EPOLLIN, (int)ev.events);
+	ASSERT_EQ(1, epoll_wait(ep_lt, &ev, 1, 0));
+	ASSERT_EQ(EPOLLIN, (int)ev.events);
+	close(ep_lt);
+	close(ep_et);
+}
+
+/* So do a wait that broke the round itself (a handler ran) and a serial arrival. */
+TEST_F(bpoll, reset_ends_what_any_wait_reported)
+{
+	struct ksync_barrier_ctl ctl = { .size = sizeof(ctl) };
+	struct ksync_barrier_wait w = { .size = sizeof(w), .flags = KSYNC_BARRIER_NOWAIT };
+
+	/* a arrives on its own through the raw call, then waits for it (ARRIVED) */
+	ASSERT_EQ(0, ioctl(self->fd, KSYNC_IOC_BARRIER_WAIT, &w));
+	ctl.generation = w.generation;
+	ASSERT_EQ(0, ioctl(self->fd, KSYNC_IOC_BARRIER_BREAK, &ctl));
+	w.flags = KSYNC_BARRIER_ARRIVED;
+	ASSERT_EQ(-1, ioctl(self->fd, KSYNC_IOC_BARRIER_WAIT, &w));
+	ASSERT_EQ(EPIPE, errno);
+	ASSERT_EQ(0, ksync_barrier_reset(self->b));
+	ASSERT_EQ(0, events(self->fd, 0));
+	/* completed by a's own arrival, which returned 1: reset, nothing */
+	ASSERT_EQ(0, ksync_barrier_arrive(self->b));
+	ASSERT_EQ(1, ksync_barrier_arrive(self->a));
+	ASSERT_EQ(POLLIN, events(self->fd, 0));
+	ASSERT_EQ(0, ksync_barrier_reset(self->b));
+	ASSERT_EQ(0, events(self->fd, 0));
+}
+
+/*
+ * An arrival without waiting learns how its round went only from poll:
+ * broken by another party's deadline and then reset before its owner
+ * looked, the fd still says so (POLLERR), until it arrives again.
+ */
+TEST_F(bpoll, an_arrival_without_waiting_hears_of_its_break_after_a_reset)
+{
+	struct ksync_barrier_ctl ctl = { .size = sizeof(ctl) };
+
+	ASSERT_EQ(0, ksync_barrier_arrive(self->a));
+	/* another party's handler broke the round, as libksync does after -EINTR */
+	ctl.generation = (uint32_t)barrier_stats(self->b).generation;
+	ASSERT_EQ(0, ioctl(ksync_barrier_fd(self->b), KSYNC_IOC_BARRIER_BREAK, &ctl));
+	ASSERT_EQ(0, ksync_barrier_reset(self->b));
+	ASSERT_EQ(POLLERR, events(self->fd, 0));
+	ASSERT_EQ(POLLERR, events(self->fd, 0));
+	ASSERT_EQ(0, ksync_barrier_arrive(self->a));
+	ASSERT_EQ(0, events(self->fd, 0));
+}
+
 /* A child asleep in poll(2) on fd; it exits with the events it got. */
 static pid_t sleeping_poller(int fd)
 {

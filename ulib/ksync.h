@@ -95,15 +95,21 @@ int ksync_barrier_open(ksync_barrier_t **out, const char *name, int flags, mode_
  * handler runs: either breaks the round.  -EPIPE while the barrier is
  * broken: by a deadline, a handler, a reset while parties waited, or the
  * death or last close of a process that had waited on it while others
- * wait (or the death by a signal of such a process at any time), until
- * ksync_barrier_reset().
+ * wait in a round it has not arrived in (or the death by a signal of such
+ * a process at any time), until ksync_barrier_reset().  A process holds
+ * the barrier while any of its threads holds the fd, in whichever fd
+ * table (unshare(CLONE_FILES)).
  */
 int ksync_barrier_wait(ksync_barrier_t *b, const struct timespec *deadline);
 
 /*
  * Arrive without waiting (always through the kernel): 1 if this completed
  * the round, 0 if not, -EPIPE if broken.  Then poll the handle's fd:
- * EPOLLIN once that round completes, EPOLLERR if it breaks.
+ * EPOLLIN once that round completes, EPOLLERR if it breaks (also if a
+ * reset broke it, or came after the break), until the handle arrives
+ * again.  Closing the handle or exiting normally after arriving breaks
+ * nothing: the round completes when the others arrive.  Being killed
+ * breaks it.
  */
 int ksync_barrier_arrive(ksync_barrier_t *b);
 
@@ -134,7 +140,10 @@ int ksync_barrier_set_spin(ksync_barrier_t *b, unsigned int max_ns);
  * handle.  poll reports on the round this open file last arrived in
  * through the kernel, so from this call on the handle's waits go through
  * the kernel (no fast path): EPOLLIN once that round has completed,
- * EPOLLERR if it broke or the barrier is broken.
+ * EPOLLERR if it broke or the barrier is broken.  After a reset, nothing
+ * until the handle arrives again if its last wait returned; a handle
+ * whose last arrival was ksync_barrier_arrive() goes on reporting that
+ * round.
  */
 int ksync_barrier_fd(ksync_barrier_t *b);
 
@@ -142,7 +151,8 @@ int ksync_barrier_fd(ksync_barrier_t *b);
 int ksync_barrier_from_fd(ksync_barrier_t **out, int fd);
 
 /* Close the handle.  If this process waited on the barrier through it and
- * holds it no other way, a round that others wait in breaks. */
+ * holds it no other way, a round that others wait in breaks, unless the
+ * process had arrived in it (ksync_barrier_arrive()). */
 int ksync_barrier_close(ksync_barrier_t *b);
 
 /* A queue holds 1 to KSYNC_QUEUE_CAPACITY_MAX messages of 0 to KSYNC_QUEUE_MSG_MAX bytes. */
