@@ -597,9 +597,11 @@ static int q_one(struct ksync_queue *q, int side, struct q_msg *m,
 	 * side, so that the next change (a message, a new input) comes here
 	 * and wakes it.
 	 */
-	if (((ret == -ETIMEDOUT && !block) || (ret == -EPIPE && side == Q_RECV)) &&
-	    waitqueue_active(&q->obj.poll_wq))
-		q->armed[side] = true;
+	if ((ret == -ETIMEDOUT && !block) || (ret == -EPIPE && side == Q_RECV)) {
+		/* (under q->lock, which q_poll() arms under: no poller is missed) */
+		if (waitqueue_active(&q->obj.poll_wq))
+			q->armed[side] = true;
+	}
 	q_settle(q);	/* pass on what we were granted and did not use */
 	return ret;
 }
