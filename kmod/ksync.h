@@ -3,11 +3,17 @@
  * What the module's files share.
  *
  * Lock order (outer first):
- *   ksync_registry_lock (mutex, registry.c)
- *     -> ksync_users_lock (mutex, limits.c)
- *     -> ksync_obj.lock (spinlock, one per object)
+ *   ksync_create_lock (mutex, registry.c: one creator of a name at a time)
+ *     -> ksync_users_lock (mutex, limits.c: charging the new object)
+ *     -> ksync_registry_lock (mutex, registry.c)
+ *       -> ksync_users_lock
+ *       -> ksync_obj.lock (spinlock, one per object)
  *   mmap_lock -> ksync_obj.map_lock (mutex, shm.c; it allocates a file,
  *                but takes no other ksync lock)
+ *   mmap_lock -> ksync_queue.lock (mutex, queue.c: a mapping's close)
+ *   ksync_queue.lock -> the poll wait queue's lock
+ * No ksync lock is held around a type's ->summary, ->opened or ->free:
+ * a queue's may walk its ring or free it.
  *   rcu_read_lock -> task_lock(t) -> files->file_lock (party.c: is the
  *                    file in a thread's fd table?  The order of
  *                    fs/proc/fd.c; taken with no ksync lock held)
@@ -66,7 +72,7 @@ struct ksync_type {
 	/* the pages userspace may map (shm.c), 0 for none; page n < shm_pages */
 	unsigned int shm_pages;	/* the default for obj->shm_pages */
 	struct page *(*page)(struct ksync_obj *obj, pgoff_t n);
-	/* a new open file on the object (optional; cannot fail) */
+	/* a new open file, before its fd exists (optional; cannot fail) */
 	void (*opened)(struct ksync_file *kf);
 	/* the last reference to an fd is gone: undo what it holds */
 	void (*release)(struct ksync_file *kf);
@@ -169,6 +175,7 @@ struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,
 				const struct ksync_open_args *args);
 void ksync_obj_put(struct ksync_obj *obj);
 struct file *ksync_obj_file(struct ksync_obj *obj, u32 flags);
+void ksync_obj_opened(struct file *file);
 ktime_t ksync_deadline(u64 ns);
 
 /* shm.c */

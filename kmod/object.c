@@ -258,7 +258,18 @@ struct file *ksync_obj_file(struct ksync_obj *obj, u32 flags)
 	}
 	kf->file = file;
 	atomic_inc(&obj->files);
-	if (obj->ops->opened)
-		obj->ops->opened(kf);
 	return file;
+}
+
+/*
+ * The type's part of a new file, once no registry lock is held (a
+ * queue's may walk its ring) and before the fd is installed: nothing
+ * else can reach the file yet, and nothing fails after this.
+ */
+void ksync_obj_opened(struct file *file)
+{
+	struct ksync_file *kf = file->private_data;
+
+	if (kf->obj->ops->opened)
+		kf->obj->ops->opened(kf);
 }

@@ -50,7 +50,7 @@
  * against msg_size, and bound every loop by the capacity; what we cannot
  * make sense of breaks the queue (-ENOTRECOVERABLE), for its users only.
  *
- * Lock order: ksync_registry_lock and mmap_lock -> q->lock (mutex).  party.c's
+ * Lock order: mmap_lock -> q->lock (mutex) -> the poll wait queue.  party.c's
  * obj->lock is never taken under q->lock nor q->lock under it.  Under
  * q->lock user memory is touched only with page faults disabled, so no
  * fault takes mmap_lock under it.
@@ -958,6 +958,7 @@ static long q_reopen(struct ksync_file *kf, void __user *uarg)
 		put_unused_fd(fd);
 		return PTR_ERR(file);
 	}
+	ksync_obj_opened(file);
 	fd_install(fd, file);
 	return fd;
 }

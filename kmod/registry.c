@@ -57,6 +57,13 @@ struct ksync_ns {
 };
 
 static DEFINE_MUTEX(ksync_registry_lock);
+/*
+ * Creators of names, one at a time, outside the registry lock: a new
+ * object (a queue's ring: up to 64 MiB of vmalloc, with reclaim) is made
+ * for a name found missing, and nobody else makes one for it meanwhile,
+ * so nobody is charged for an object a faster creator made needless.
+ */
+static DEFINE_MUTEX(ksync_create_lock);
 static LIST_HEAD(ksync_namespaces);
 static LIST_HEAD(ksync_ns_gone);	/* emptied: mntput after unlocking */
 /*
@@ -411,6 +418,7 @@ static struct file *ksync_open_named(const struct ksync_type *ops,
 				     const char *name)
 {
 	struct ksync_obj *obj, *new = NULL;
+	bool creator = false;
 	struct ksync_ns *ns;
 	struct file *file;
 	int ret;
@@ -428,19 +436,28 @@ again:
 		file = ERR_PTR(-ENOENT);
 		goto out;
 	}
+	if (!creator) {
+		/* one creator at a time; then look again */
+		ksync_registry_leave();
+		mutex_lock(&ksync_create_lock);
+		creator = true;
+		goto again;
+	}
 	if (!new) {
 		/*
-		 * Make it unlocked: a queue's ring may be 64 MiB of vmalloc
-		 * with reclaim, which must not hold up everyone's names.
-		 * Then look again: another may have been faster.
+		 * Make it unlocked: that must not hold up everyone's names.
+		 * No other creator can make this name meanwhile.
 		 */
 		ksync_registry_leave();
 		new = ksync_obj_new(ops, args);
-		if (IS_ERR(new))
+		if (IS_ERR(new)) {
+			mutex_unlock(&ksync_create_lock);
 			return ERR_CAST(new);
+		}
 		/* from here on, the object frees its name */
 		new->name = kstrdup(name, GFP_KERNEL_ACCOUNT);
 		if (!new->name) {
+			mutex_unlock(&ksync_create_lock);
 			ksync_obj_put(new);
 			return ERR_PTR(-ENOMEM);
 		}
@@ -469,6 +486,8 @@ out_ns:
 	ksync_ns_put_if_empty(ns);
 out:
 	ksync_registry_leave();
+	if (creator)
+		mutex_unlock(&ksync_create_lock);
 	if (new)
 		ksync_obj_put(new);
 	return file;
@@ -513,6 +532,7 @@ int ksync_open(const struct ksync_open_args *args, const char *name)
 		put_unused_fd(fd);
 		return PTR_ERR(file);
 	}
+	ksync_obj_opened(file);
 	fd_install(fd, file);
 	return fd;
 }
