@@ -36,6 +36,16 @@ _Static_assert(KSYNC_QUEUE_KERNEL == KSYNC_OPEN_KERNEL, "flag values are the ABI
  * it lets the kernel sort things out. */
 #define FAST_STEPS 4096
 
+/*
+ * Compare-and-swaps on a slot a fast path may lose in one call (a receive
+ * copies the message before each) before it lets the kernel decide, as
+ * the module's q_send_one() and q_recv_one() give up after Q_RACES: a
+ * peer that keeps rewriting a slot's word must not make a call copy the
+ * message thousands of times.  An honest loss means another process
+ * took the slot, and a receive or send that loses four in a row is rare.
+ */
+#define FAST_RACES 4
+
 struct ksync_queue {
 	int fd;
 	int kernel_only;
@@ -127,13 +137,16 @@ static uint32_t sender_token(ksync_queue_t *q)
 /*
  * Send on the ring.  1: sent; 0: full, or the kernel must do it;
  * -EPIPE or -ENOTRECOVERABLE: found shut down or broken after claiming.
+ * A slot is free for position t only if its word is exactly FREE(t), as
+ * the module's q_send_one() requires; FREE(t) with other bits set is
+ * nothing an honest process writes, and the kernel decides about it.
  */
 static int fast_send(ksync_queue_t *q, const void *msg, size_t len)
 {
 	struct ksync_queue_slot *slot;
 	uint64_t t, s, stamp, st;
 	uint32_t token;
-	int steps;
+	int steps, lost = 0;
 
 	if (state_of(q) & GO_KERNEL)
 		return 0;
@@ -151,12 +164,15 @@ static int fast_send(ksync_queue_t *q, const void *msg, size_t len)
 		/* acquire: pairs with the receiver's taking compare-and-swap */
 		s = atomic_load_explicit(w64(&slot->seq), memory_order_acquire);
 		d = seq_diff(s & KSYNC_QUEUE_SEQ_POS, seq_free(t));
-		if (d == 0 && !(s & KSYNC_QUEUE_SEQ_BUSY)) {
+		if (s == seq_free(t)) {
 			/* seq_cst: see the read of state below */
-			if (atomic_compare_exchange_weak_explicit(
+			if (atomic_compare_exchange_strong_explicit(
 				    w64(&slot->seq), &s, seq_free(t) | stamp, memory_order_seq_cst,
 				    memory_order_relaxed))
 				break;
+			/* another sender had it, or a peer rewrote the word */
+			if (++lost == FAST_RACES)
+				return 0;
 		} else if (d < 0) {
 			uint64_t now =
 				atomic_load_explicit(w64(&q->hdr->tail), memory_order_relaxed);
@@ -165,6 +181,8 @@ static int fast_send(ksync_queue_t *q, const void *msg, size_t len)
 				return 0;
 			t = now;
 			continue;
+		} else if (d == 0 && !(s & KSYNC_QUEUE_SEQ_BUSY)) {
+			return 0; /* FREE(t) with a token: not ours to judge */
 		} else {
 			/* claimed by someone who has not moved tail on yet */
 			atomic_compare_exchange_strong_explicit(w64(&q->hdr->tail), &t, t + 1,
@@ -206,14 +224,17 @@ static int fast_send(ksync_queue_t *q, const void *msg, size_t len)
 /*
  * Receive from the ring: the length, EMPTY (or the kernel must do it), or
  * -EMSGSIZE (the message stays).  The copy comes before the taking
- * compare-and-swap, so a receiver that dies takes nothing.
+ * compare-and-swap, so a receiver that dies takes nothing.  A message is
+ * there for position h only if its slot's word is exactly FULL(h), as the
+ * module's q_recv_one() requires; FULL(h) with other bits set is nothing
+ * an honest process writes, and the kernel decides about it.
  */
 static ssize_t fast_recv(ksync_queue_t *q, void *buf, size_t room)
 {
 	struct ksync_queue_slot *slot;
 	uint64_t h, s;
 	uint32_t len;
-	int steps;
+	int steps, lost = 0;
 
 	/* shut down: take what is there; the kernel says when it is drained */
 	if (state_of(q) & KSYNC_QUEUE_STATE_BROKEN)
@@ -226,7 +247,7 @@ static ssize_t fast_recv(ksync_queue_t *q, void *buf, size_t room)
 		/* acquire: pairs with the sender's release store of FULL */
 		s = atomic_load_explicit(w64(&slot->seq), memory_order_acquire);
 		d = seq_diff(s & KSYNC_QUEUE_SEQ_POS, seq_full(h));
-		if (d == 0 && !(s & KSYNC_QUEUE_SEQ_BUSY)) {
+		if (s == seq_full(h)) {
 			len = slot->len;
 			if (len != KSYNC_QUEUE_TOMBSTONE) {
 				if (len > q->msg_size)
@@ -247,6 +268,9 @@ static ssize_t fast_recv(ksync_queue_t *q, void *buf, size_t room)
 				wake_if_needed(q, KSYNC_QUEUE_STATE_SEND_WAIT);
 				if (len != KSYNC_QUEUE_TOMBSTONE)
 					return len;
+			} else if (++lost == FAST_RACES) {
+				/* another receiver had it, or a peer rewrote the word */
+				return EMPTY;
 			}
 		} else if (d < 0) {
 			uint64_t now =
@@ -256,6 +280,8 @@ static ssize_t fast_recv(ksync_queue_t *q, void *buf, size_t room)
 				return EMPTY;
 			h = now;
 			continue;
+		} else if (d == 0) {
+			return EMPTY; /* FULL(h) with more bits: not ours to judge */
 		} else {
 			/* taken by someone who has not moved head on yet */
 			atomic_compare_exchange_strong_explicit(w64(&q->hdr->head), &h, h + 1,
