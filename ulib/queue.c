@@ -135,6 +135,20 @@ static uint32_t sender_token(ksync_queue_t *q)
 }
 
 /*
+ * The slot's length: one load, whatever a peer writes there meanwhile, so
+ * that the length checked is the length copied.
+ */
+static uint32_t slot_len(struct ksync_queue_slot *slot)
+{
+	return atomic_load_explicit((_Atomic uint32_t *)&slot->len, memory_order_relaxed);
+}
+
+static void set_slot_len(struct ksync_queue_slot *slot, uint32_t len)
+{
+	atomic_store_explicit((_Atomic uint32_t *)&slot->len, len, memory_order_relaxed);
+}
+
+/*
  * Send on the ring.  1: sent; 0: full, or the kernel must do it;
  * -EPIPE or -ENOTRECOVERABLE: found shut down or broken after claiming.
  * A slot is free for position t only if its word is exactly FREE(t), as
@@ -201,11 +215,11 @@ static int fast_send(ksync_queue_t *q, const void *msg, size_t len)
 	 */
 	st = atomic_load_explicit(w64(&q->hdr->state), memory_order_seq_cst);
 	if (unlikely(st & (KSYNC_QUEUE_STATE_SHUTDOWN | KSYNC_QUEUE_STATE_BROKEN))) {
-		slot->len = KSYNC_QUEUE_TOMBSTONE;
+		set_slot_len(slot, KSYNC_QUEUE_TOMBSTONE);
 		len = 0;
 	} else {
 		memcpy(slot->data, msg, len);
-		slot->len = (uint32_t)len;
+		set_slot_len(slot, (uint32_t)len);
 	}
 	/*
 	 * The length and payload before FULL (release, pairing with the
@@ -224,10 +238,11 @@ static int fast_send(ksync_queue_t *q, const void *msg, size_t len)
 /*
  * Receive from the ring: the length, EMPTY (or the kernel must do it), or
  * -EMSGSIZE (the message stays).  The copy comes before the taking
- * compare-and-swap, so a receiver that dies takes nothing.  A message is
- * there for position h only if its slot's word is exactly FULL(h), as the
- * module's q_recv_one() requires; FULL(h) with other bits set is nothing
- * an honest process writes, and the kernel decides about it.
+ * compare-and-swap, so a receiver that dies takes nothing; a take that
+ * fails leaves the copy in buf.  A message is there for position h only
+ * if its slot's word is exactly FULL(h), as the module's q_recv_one()
+ * requires; FULL(h) with other bits set is nothing an honest process
+ * writes, and the kernel decides about it.
  */
 static ssize_t fast_recv(ksync_queue_t *q, void *buf, size_t room)
 {
@@ -248,7 +263,7 @@ static ssize_t fast_recv(ksync_queue_t *q, void *buf, size_t room)
 		s = atomic_load_explicit(w64(&slot->seq), memory_order_acquire);
 		d = seq_diff(s & KSYNC_QUEUE_SEQ_POS, seq_full(h));
 		if (s == seq_full(h)) {
-			len = slot->len;
+			len = slot_len(slot);
 			if (len != KSYNC_QUEUE_TOMBSTONE) {
 				if (len > q->msg_size)
 					return EMPTY; /* the kernel will break the queue */
