@@ -5,9 +5,11 @@
  * Party death and signals are in barrier_death_test.c, poll in
  * barrier_poll_test.c.
  */
+#include <stdatomic.h>
 #include <sys/mman.h>
 
 #include "barrier.h"
+#include "stepper.h"
 #include "kselftest_harness.h"
 
 TEST(bad_parameters)
@@ -517,6 +519,52 @@ TEST(scribbled_word)
 	munmap((void *)word, 4096);
 	ASSERT_EQ(0, ksync_barrier_close(b));
 	ASSERT_EQ(0, ksync_barrier_close(other));
+}
+
+/*
+ * A peer that rewrites the word between every two instructions of ours
+ * (stepper.h) wins every compare-and-swap of the arrival: it must give
+ * up and arrive through the kernel, which bounds its own retries.  That
+ * took under 5,000 instructions (with the child's libc around it:
+ * binding symbols, exiting); an arrival that retried until it won would
+ * never return.
+ */
+static void rewrite_generation(void *word, long n)
+{
+	/* KWAKE and BROKEN clear, never twice the same */
+	atomic_store_explicit((_Atomic uint64_t *)word,
+			      (uint64_t)(n & 0xffff) << KSYNC_BARRIER_GEN_SHIFT,
+			      memory_order_relaxed);
+}
+
+static int wait_alone(void *arg)
+{
+	struct timespec dl = ksync_deadline_ms(10000);
+
+	return wait_code(ksync_barrier_wait(arg, &dl));
+}
+
+TEST(a_peer_that_wins_every_race)
+{
+	const char *name = test_name("race");
+	ksync_barrier_t *b, *peer;
+	void *word;
+	long steps;
+
+	/* one party: every wait completes a round, on the page or in the kernel */
+	ASSERT_EQ(0, ksync_barrier_open(&b, name, KSYNC_CREATE, 0600, 1));
+	/* the peer's own handle: asking b for its fd would keep b off the page */
+	ASSERT_EQ(0, ksync_barrier_open(&peer, name, 0, 0, 0));
+	ASSERT_EQ(0, ksync_unlink(name));
+	word = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, ksync_barrier_fd(peer), 0);
+	ASSERT_NE(MAP_FAILED, word);
+	ASSERT_EQ(W_SERIAL, run_stepped(wait_alone, b, rewrite_generation, word, 40000, &steps));
+	TH_LOG("a wait in %ld instructions", steps);
+	/* the kernel did it: the fast path lost every race */
+	ASSERT_EQ(1, barrier_stats(b).wait_calls);
+	munmap(word, 4096);
+	ASSERT_EQ(0, ksync_barrier_close(b));
+	ASSERT_EQ(0, ksync_barrier_close(peer));
 }
 
 TEST_HARNESS_MAIN

@@ -8,12 +8,14 @@
  * kmemleak), every call returns within its deadline with an error a user
  * can expect, and another queue used meanwhile delivers every message.
  */
+#include <sched.h>
 #include <stdatomic.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 
 #include "queue.h"
 #include "rnd.h"
+#include "stepper.h"
 #include "kselftest_harness.h"
 
 #define WORKERS 6
@@ -175,6 +177,306 @@ TEST(scribbled_ring_hurts_nobody_else)
 	ASSERT_EQ(0, ksync_queue_close(victim));
 	ASSERT_EQ(0, ksync_queue_close(bystander));
 	ASSERT_EQ(base, ksync_objects());
+}
+
+/*
+ * A peer that keeps flipping bits of a full slot's word that no honest
+ * process sets (a claim's token): the word is FULL with one token, then
+ * with another, over and over.  A receive must not copy the message,
+ * lose the take to the next flip and try again thousands of times: every
+ * call returns long before its deadline passes by much, whatever the
+ * peer does.  (With 256 KiB messages one receive takes well under a
+ * millisecond; copying 4,096 times took 300 to 500.)
+ *
+ * The peer has a CPU of its own.  (On a busy host the guest's two CPUs
+ * may seldom run at once, and the peer then flips during few copies: this
+ * test fails on a library without the bound only when they do.
+ * a_peer_that_wins_every_race below does not depend on that.)
+ */
+#define BIG (256 * 1024)
+#define GENEROUS_NS 100000000LL /* 100 ms */
+
+static struct ksync_queue_slot *first_slot(char *mem, const struct ksync_queue_info *info)
+{
+	return (struct ksync_queue_slot *)(mem + info->ring_offset);
+}
+
+/*
+ * FULL(head), whatever head says (a receive that takes the message finds
+ * another at the next position), with a token that changes at every
+ * store: exact once in 32,768.
+ */
+static pid_t token_flipper(struct ksync_queue_shared *hdr, _Atomic uint64_t *seq, int cpu)
+{
+	pid_t pid = fork();
+	cpu_set_t set;
+
+	if (pid)
+		return pid;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		_exit(1);
+	for (uint64_t i = 1;; i++) {
+		uint64_t h =
+			atomic_load_explicit((_Atomic uint64_t *)&hdr->head, memory_order_relaxed);
+
+		atomic_store_explicit(seq,
+				      ((2 * h + 1) & KSYNC_QUEUE_SEQ_POS) |
+					      (i & 0x7fff) << KSYNC_QUEUE_TOKEN_SHIFT,
+				      memory_order_relaxed);
+	}
+}
+
+TEST(token_flipper_cannot_hold_a_receive)
+{
+	struct ksync_queue_info info;
+	int me = -1, other = -1;
+	_Atomic uint64_t *seq;
+	cpu_set_t set, mine;
+	int64_t t0, took;
+	ksync_queue_t *q;
+	char *mem, *buf;
+	ssize_t ret;
+	pid_t peer;
+
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(set), &set));
+	for (int c = 0; c < CPU_SETSIZE && other < 0; c++)
+		if (CPU_ISSET(c, &set))
+			*(me < 0 ? &me : &other) = c;
+	if (other < 0)
+		SKIP(return, "needs two CPUs");
+	CPU_ZERO(&mine);
+	CPU_SET(me, &mine);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(mine), &mine));
+	buf = malloc(BIG);
+	ASSERT_NE(NULL, buf);
+	memset(buf, 'm', BIG);
+	/* one slot: every position is in it */
+	ASSERT_EQ(0, ksync_queue_open(&q, NULL, KSYNC_QUEUE_NOEOF, 0600, 1, BIG));
+	mem = map_ring(q, &info);
+	ASSERT_NE(MAP_FAILED, mem);
+	ASSERT_EQ(0, ksync_queue_send(q, buf, BIG, NULL));
+	seq = (_Atomic uint64_t *)&first_slot(mem, &info)->seq;
+	ASSERT_EQ(1ULL, atomic_load(seq)); /* FULL(0) */
+	peer = token_flipper((struct ksync_queue_shared *)mem, seq, other);
+	ASSERT_GT(peer, 0);
+	/* it flips now */
+	t0 = now_ns();
+	while (atomic_load(seq) == 1 && now_ns() - t0 < 10000000000LL)
+		;
+	ASSERT_NE(1ULL, atomic_load(seq));
+
+	for (int i = 0; i < 5; i++) {
+		t0 = now_ns();
+		ret = ksync_queue_try_recv(q, buf, BIG);
+		took = now_ns() - t0;
+		TH_LOG("try_recv: %zd after %lld us", ret, (long long)took / 1000);
+		ASSERT_TRUE(ret == -EAGAIN || ret == BIG);
+		ASSERT_LT(took, GENEROUS_NS);
+	}
+	{
+		struct timespec dl = ksync_deadline_ms(10);
+
+		ret = ksync_queue_recv(q, buf, BIG, &dl);
+		took = now_ns() - ts_ns(&dl);
+		TH_LOG("recv, 10 ms deadline: %zd, %lld us after it", ret, (long long)took / 1000);
+		ASSERT_TRUE(ret == -ETIMEDOUT || ret == BIG);
+		if (ret == -ETIMEDOUT)
+			ASSERT_GE(took, 0);
+		ASSERT_LT(took, GENEROUS_NS);
+	}
+	kill(peer, SIGKILL);
+	ASSERT_EQ(128 + SIGKILL, wait_child(peer, 10000));
+	munmap(mem, info.map_size);
+	ASSERT_EQ(0, ksync_queue_close(q));
+	free(buf);
+}
+
+/*
+ * The peer that wins every race (stepper.h): it rewrites the word of the
+ * slot the child uses after each of the child's instructions, giving it
+ * a token most of the time and leaving it exact now and then, so that
+ * the child sees a free slot (a message) only to lose the claim (the
+ * take).  A try_send took about 2,600 instructions, a try_recv 900 (with
+ * the child's libc around them: binding symbols, exiting).  Retrying up
+ * to 4,096 times, a try_send took 113,000, and a try_recv, which copies
+ * the message each time, had not returned when the harness's 30 s ran
+ * out.
+ */
+#define MAX_STEPS 20000
+
+struct stepped {
+	ksync_queue_t *q;
+	_Atomic uint64_t *seq;
+	uint64_t word; /* the honest word: FREE(0) or FULL(0) */
+};
+
+static void rewrite_token(void *arg, long n)
+{
+	struct stepped *st = arg;
+
+	atomic_store_explicit(st->seq, st->word | (uint64_t)(n % 8) << KSYNC_QUEUE_TOKEN_SHIFT,
+			      memory_order_relaxed);
+}
+
+static int try_send_one(void *arg)
+{
+	struct stepped *st = arg;
+	int ret = ksync_queue_try_send(st->q, "x", 1);
+
+	return ret == 0 || ret == -EAGAIN ? 0 : 1;
+}
+
+static int try_recv_one(void *arg)
+{
+	struct stepped *st = arg;
+	char c;
+	ssize_t ret = ksync_queue_try_recv(st->q, &c, 1);
+
+	return ret == 1 || ret == -EAGAIN ? 0 : 1;
+}
+
+/* A queue of one slot of 8 bytes, its first slot's word, then the stepped call */
+static int stepped_call(int (*fn)(void *), int with_message, long *steps)
+{
+	struct ksync_queue_info info;
+	struct stepped st;
+	ksync_queue_t *q;
+	int ret = -1;
+	char *mem;
+
+	if (ksync_queue_open(&q, NULL, KSYNC_QUEUE_NOEOF, 0600, 1, 8))
+		return -1;
+	mem = map_ring(q, &info);
+	if (mem != MAP_FAILED) {
+		st = (struct stepped){ q, (_Atomic uint64_t *)&first_slot(mem, &info)->seq,
+				       with_message ? 1 : 0 };
+		if (!with_message || ksync_queue_try_send(q, "y", 1) == 0)
+			ret = run_stepped(fn, &st, rewrite_token, &st, MAX_STEPS, steps);
+		munmap(mem, info.map_size);
+	}
+	ksync_queue_close(q);
+	return ret;
+}
+
+TEST(a_peer_that_wins_every_claim)
+{
+	long steps;
+
+	ASSERT_EQ(0, stepped_call(try_send_one, 0, &steps));
+	TH_LOG("a try_send in %ld instructions", steps);
+}
+
+/* the same for a message: FULL(0), with its length set */
+TEST(a_peer_that_wins_every_take)
+{
+	long steps;
+
+	ASSERT_EQ(0, stepped_call(try_recv_one, 1, &steps));
+	TH_LOG("a try_recv in %ld instructions", steps);
+}
+
+/*
+ * Honest users, no scribbler: two senders and three receivers, a ring of
+ * two slots and messages long enough that receivers often copy the same
+ * one and all but one lose the take.  Every message arrives exactly
+ * once, in its sender's order.
+ */
+#define HONEST_SENDERS 2
+#define HONEST_RECEIVERS 3
+#define HONEST_EACH 3000
+#define HONEST_SIZE 4096
+
+static int honest_sender(ksync_queue_t *q, uint32_t id)
+{
+	static char msg[HONEST_SIZE];
+	struct qmsg *m = (struct qmsg *)msg;
+
+	for (uint32_t i = 0; i < HONEST_EACH; i++) {
+		struct timespec dl = in_ms(20000);
+
+		*m = (struct qmsg){ id, i };
+		if (ksync_queue_send(q, msg, sizeof(msg), &dl))
+			return 1;
+	}
+	return 0;
+}
+
+/* Until EOF, alternately trying and waiting. */
+static int honest_receiver(ksync_queue_t *q, unsigned char *seen, int tries)
+{
+	static char msg[HONEST_SIZE];
+	struct qmsg *m = (struct qmsg *)msg;
+	uint32_t last[HONEST_SENDERS] = { UINT32_MAX, UINT32_MAX };
+	int64_t end = now_ns() + 60000000000LL;
+
+	for (uint64_t k = 0;; k++) {
+		struct timespec dl = in_ms(20000);
+		ssize_t n = tries && k % 2 ? ksync_queue_try_recv(q, msg, sizeof(msg))
+					   : ksync_queue_recv(q, msg, sizeof(msg), &dl);
+
+		if (n == -EPIPE)
+			return 0;
+		if (n == -EAGAIN && now_ns() < end)
+			continue;
+		if (n != (ssize_t)sizeof(msg))
+			return 2;
+		if (m->sender >= HONEST_SENDERS || m->seq >= HONEST_EACH)
+			return 3;
+		if (last[m->sender] != UINT32_MAX && m->seq <= last[m->sender])
+			return 4;
+		last[m->sender] = m->seq;
+		__atomic_fetch_add(&seen[m->sender * HONEST_EACH + m->seq], 1, __ATOMIC_RELAXED);
+	}
+}
+
+FIXTURE(honest)
+{
+	unsigned char *seen; /* [sender][seq]: times each message arrived */
+};
+
+FIXTURE_SETUP(honest)
+{
+	self->seen = mmap(NULL, HONEST_SENDERS * HONEST_EACH, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->seen);
+}
+
+FIXTURE_TEARDOWN(honest)
+{
+	munmap(self->seen, HONEST_SENDERS * HONEST_EACH);
+}
+
+TEST_F_TIMEOUT(honest, users_lose_nothing, 120)
+{
+	pid_t pid[HONEST_SENDERS + HONEST_RECEIVERS];
+	ksync_queue_t *q;
+	int i;
+
+	ASSERT_EQ(0, ksync_queue_open(&q, NULL, 0, 0600, 2, HONEST_SIZE));
+	/* joined before anyone sends, so that EOF comes after the last one */
+	ASSERT_EQ(0, ksync_queue_join(q));
+	for (i = 0; i < HONEST_RECEIVERS; i++) {
+		pid[i] = fork();
+		ASSERT_GE(pid[i], 0);
+		if (pid[i] == 0)
+			_exit(honest_receiver(q, self->seen, i != 0));
+	}
+	for (i = 0; i < HONEST_SENDERS; i++) {
+		pid[HONEST_RECEIVERS + i] = fork();
+		ASSERT_GE(pid[HONEST_RECEIVERS + i], 0);
+		if (pid[HONEST_RECEIVERS + i] == 0)
+			_exit(honest_sender(q, (uint32_t)i));
+	}
+	for (i = 0; i < HONEST_SENDERS; i++)
+		ASSERT_EQ(0, wait_child(pid[HONEST_RECEIVERS + i], 100000));
+	/* we were the last sender: letting go ends the input */
+	ASSERT_EQ(0, ksync_queue_close(q));
+	for (i = 0; i < HONEST_RECEIVERS; i++)
+		ASSERT_EQ(0, wait_child(pid[i], 100000));
+	for (i = 0; i < HONEST_SENDERS * HONEST_EACH; i++)
+		ASSERT_EQ(1, self->seen[i]);
 }
 
 TEST_HARNESS_MAIN

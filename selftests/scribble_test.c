@@ -11,6 +11,7 @@
 
 #include "common.h"
 #include "rnd.h"
+#include "stepper.h"
 #include "kselftest_harness.h"
 
 #define WORKERS 6
@@ -179,6 +180,59 @@ TEST(scribbled_page_hurts_nobody_else)
 	ksync_sem_close(victim);
 	ksync_sem_close(bystander);
 	ASSERT_EQ(base, ksync_objects());
+}
+
+/*
+ * A peer that rewrites the word between every two instructions of ours
+ * (stepper.h) wins every compare-and-swap: the fast path must give up
+ * and let the kernel, which bounds its own retries, do the call.  The
+ * three calls below took about 4,000 instructions that way (with the
+ * child's libc around them: binding symbols, exiting); a fast path that
+ * retried until it won would never return.
+ */
+#define MAX_STEPS 40000
+
+static void rewrite_value(void *word, long n)
+{
+	/* the kernel's bits clear and the value ample, never twice the same */
+	atomic_store_explicit((_Atomic uint64_t *)word, 100 + (uint64_t)(n & 0xffff),
+			      memory_order_relaxed);
+}
+
+static int acquire_release_try(void *arg)
+{
+	struct timespec dl = ksync_deadline_ms(10000);
+	ksync_sem_t *s = arg;
+
+	if (ksync_sem_acquire(s, 1, &dl))
+		return 1;
+	if (ksync_sem_release(s, 2))
+		return 2;
+	if (ksync_sem_try_acquire(s, 3))
+		return 3;
+	return 0;
+}
+
+TEST(a_peer_that_wins_every_race)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	struct ksync_sem_stats st;
+	_Atomic uint64_t *word;
+	ksync_sem_t *s;
+	long steps;
+
+	ASSERT_EQ(0, ksync_sem_open(&s, NULL, 0, 0600, 3));
+	word = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, ksync_sem_fd(s), 0);
+	ASSERT_NE(MAP_FAILED, word);
+	ASSERT_EQ(0, run_stepped(acquire_release_try, s, rewrite_value, (void *)word, MAX_STEPS,
+				 &steps));
+	TH_LOG("an acquire, a release and a try in %ld instructions", steps);
+	/* the kernel did them: the fast path lost every race */
+	ASSERT_EQ(0, ksync_sem_stats(s, &st));
+	ASSERT_EQ(2ULL, st.wait_calls);
+	ASSERT_EQ(1ULL, st.wake_calls);
+	munmap((void *)word, pg);
+	ASSERT_EQ(0, ksync_sem_close(s));
 }
 
 TEST_HARNESS_MAIN

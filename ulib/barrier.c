@@ -191,7 +191,7 @@ int ksync_barrier_wait(ksync_barrier_t *b, const struct timespec *deadline)
 {
 	uint64_t w, next;
 	uint32_t arrived;
-	int ret;
+	int ret, tries;
 
 	if (!b || (deadline && (deadline->tv_nsec < 0 || deadline->tv_nsec >= 1000000000)))
 		return -EINVAL;
@@ -203,7 +203,10 @@ int ksync_barrier_wait(ksync_barrier_t *b, const struct timespec *deadline)
 	w = atomic_load_explicit(b->word, memory_order_relaxed);
 	/* before the arrival, which may complete the round: ksync_count_fast() */
 	ksync_count_fast(&b->page->fast_arrivals, 1);
-	while (!(w & (KSYNC_BARRIER_STATE_KWAKE | KSYNC_BARRIER_STATE_BROKEN))) {
+	/* bounded as the semaphore's (sem_fast.h); the kernel arrives for us */
+	for (tries = 0; tries < KSYNC_FAST_TRIES &&
+			!(w & (KSYNC_BARRIER_STATE_KWAKE | KSYNC_BARRIER_STATE_BROKEN));
+	     tries++) {
 		arrived = (uint32_t)(w & KSYNC_BARRIER_STATE_ARRIVED);
 		if (arrived + 1 >= b->parties)
 			next = (uint64_t)(GEN(w) + 1) << KSYNC_BARRIER_GEN_SHIFT;

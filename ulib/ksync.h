@@ -198,7 +198,8 @@ int ksync_queue_try_send(ksync_queue_t *q, const void *msg, size_t len);
 /*
  * Receive one message into buf; returns its length.  -EMSGSIZE if it does
  * not fit in buf_len (it stays queued), -EPIPE once the queue is shut down
- * and drained; otherwise as ksync_queue_send.
+ * and drained; otherwise as ksync_queue_send.  A call that fails, with any
+ * error, may still have written buf (a message another receiver took first).
  */
 ssize_t ksync_queue_recv(ksync_queue_t *q, void *buf, size_t buf_len,
 			 const struct timespec *deadline);

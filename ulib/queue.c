@@ -40,6 +40,16 @@ _Static_assert(KSYNC_QUEUE_RECV == KSYNC_OPEN_RECV, "flag values are the ABI");
  * it lets the kernel sort things out. */
 #define FAST_STEPS 4096
 
+/*
+ * Compare-and-swaps on a slot a fast path may lose in one call (a receive
+ * copies the message before each) before it lets the kernel decide, as
+ * the module's q_send_one() and q_recv_one() give up after Q_RACES: a
+ * peer that keeps rewriting a slot's word must not make a call copy the
+ * message thousands of times.  An honest loss means another process
+ * took the slot, and a receive or send that loses four in a row is rare.
+ */
+#define FAST_RACES 4
+
 struct ksync_queue {
 	int fd;
 	int kernel_only;
@@ -130,15 +140,32 @@ static uint32_t sender_token(ksync_queue_t *q)
 }
 
 /*
+ * The slot's length: one load, whatever a peer writes there meanwhile, so
+ * that the length checked is the length copied.
+ */
+static uint32_t slot_len(struct ksync_queue_slot *slot)
+{
+	return atomic_load_explicit((_Atomic uint32_t *)&slot->len, memory_order_relaxed);
+}
+
+static void set_slot_len(struct ksync_queue_slot *slot, uint32_t len)
+{
+	atomic_store_explicit((_Atomic uint32_t *)&slot->len, len, memory_order_relaxed);
+}
+
+/*
  * Send on the ring.  1: sent; 0: full, or the kernel must do it;
  * -EPIPE or -ENOTRECOVERABLE: found shut down or broken after claiming.
+ * A slot is free for position t only if its word is exactly FREE(t), as
+ * the module's q_send_one() requires; FREE(t) with other bits set is
+ * nothing an honest process writes, and the kernel decides about it.
  */
 static int fast_send(ksync_queue_t *q, const void *msg, size_t len)
 {
 	struct ksync_queue_slot *slot;
 	uint64_t t, s, stamp, st;
 	uint32_t token;
-	int steps;
+	int steps, lost = 0;
 
 	if (state_of(q) & GO_KERNEL)
 		return 0;
@@ -156,12 +183,15 @@ static int fast_send(ksync_queue_t *q, const void *msg, size_t len)
 		/* acquire: pairs with the receiver's taking compare-and-swap */
 		s = atomic_load_explicit(w64(&slot->seq), memory_order_acquire);
 		d = seq_diff(s & KSYNC_QUEUE_SEQ_POS, seq_free(t));
-		if (d == 0 && !(s & KSYNC_QUEUE_SEQ_BUSY)) {
+		if (s == seq_free(t)) {
 			/* seq_cst: see the read of state below */
-			if (atomic_compare_exchange_weak_explicit(
+			if (atomic_compare_exchange_strong_explicit(
 				    w64(&slot->seq), &s, seq_free(t) | stamp, memory_order_seq_cst,
 				    memory_order_relaxed))
 				break;
+			/* another sender had it, or a peer rewrote the word */
+			if (++lost == FAST_RACES)
+				return 0;
 		} else if (d < 0) {
 			uint64_t now =
 				atomic_load_explicit(w64(&q->hdr->tail), memory_order_relaxed);
@@ -170,6 +200,8 @@ static int fast_send(ksync_queue_t *q, const void *msg, size_t len)
 				return 0;
 			t = now;
 			continue;
+		} else if (d == 0 && !(s & KSYNC_QUEUE_SEQ_BUSY)) {
+			return 0; /* FREE(t) with a token: not ours to judge */
 		} else {
 			/* claimed by someone who has not moved tail on yet */
 			atomic_compare_exchange_strong_explicit(w64(&q->hdr->tail), &t, t + 1,
@@ -188,11 +220,11 @@ static int fast_send(ksync_queue_t *q, const void *msg, size_t len)
 	 */
 	st = atomic_load_explicit(w64(&q->hdr->state), memory_order_seq_cst);
 	if (unlikely(st & (KSYNC_QUEUE_STATE_SHUTDOWN | KSYNC_QUEUE_STATE_BROKEN))) {
-		slot->len = KSYNC_QUEUE_TOMBSTONE;
+		set_slot_len(slot, KSYNC_QUEUE_TOMBSTONE);
 		len = 0;
 	} else {
 		memcpy(slot->data, msg, len);
-		slot->len = (uint32_t)len;
+		set_slot_len(slot, (uint32_t)len);
 	}
 	/*
 	 * The length and payload before FULL (release, pairing with the
@@ -211,14 +243,18 @@ static int fast_send(ksync_queue_t *q, const void *msg, size_t len)
 /*
  * Receive from the ring: the length, EMPTY (or the kernel must do it), or
  * -EMSGSIZE (the message stays).  The copy comes before the taking
- * compare-and-swap, so a receiver that dies takes nothing.
+ * compare-and-swap, so a receiver that dies takes nothing; a take that
+ * fails leaves the copy in buf.  A message is there for position h only
+ * if its slot's word is exactly FULL(h), as the module's q_recv_one()
+ * requires; FULL(h) with other bits set is nothing an honest process
+ * writes, and the kernel decides about it.
  */
 static ssize_t fast_recv(ksync_queue_t *q, void *buf, size_t room)
 {
 	struct ksync_queue_slot *slot;
 	uint64_t h, s;
 	uint32_t len;
-	int steps;
+	int steps, lost = 0;
 
 	/* shut down: take what is there; the kernel says when it is drained */
 	if (state_of(q) & KSYNC_QUEUE_STATE_BROKEN)
@@ -231,8 +267,8 @@ static ssize_t fast_recv(ksync_queue_t *q, void *buf, size_t room)
 		/* acquire: pairs with the sender's release store of FULL */
 		s = atomic_load_explicit(w64(&slot->seq), memory_order_acquire);
 		d = seq_diff(s & KSYNC_QUEUE_SEQ_POS, seq_full(h));
-		if (d == 0 && !(s & KSYNC_QUEUE_SEQ_BUSY)) {
-			len = slot->len;
+		if (s == seq_full(h)) {
+			len = slot_len(slot);
 			if (len != KSYNC_QUEUE_TOMBSTONE) {
 				if (len > q->msg_size)
 					return EMPTY; /* the kernel will break the queue */
@@ -252,6 +288,9 @@ static ssize_t fast_recv(ksync_queue_t *q, void *buf, size_t room)
 				wake_if_needed(q, KSYNC_QUEUE_STATE_SEND_WAIT);
 				if (len != KSYNC_QUEUE_TOMBSTONE)
 					return len;
+			} else if (++lost == FAST_RACES) {
+				/* another receiver had it, or a peer rewrote the word */
+				return EMPTY;
 			}
 		} else if (d < 0) {
 			uint64_t now =
@@ -261,6 +300,8 @@ static ssize_t fast_recv(ksync_queue_t *q, void *buf, size_t room)
 				return EMPTY;
 			h = now;
 			continue;
+		} else if (d == 0) {
+			return EMPTY; /* FULL(h) with more bits: not ours to judge */
 		} else {
 			/* taken by someone who has not moved head on yet */
 			atomic_compare_exchange_strong_explicit(w64(&q->hdr->head), &h, h + 1,

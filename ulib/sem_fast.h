@@ -21,12 +21,24 @@
 
 typedef _Atomic uint64_t ksync_word_t;
 
+/*
+ * Compare-and-swaps a fast path may lose in one call before it asks the
+ * kernel instead (the barrier's too).  Among honest processes a loss
+ * means another one's operation landed; a peer that keeps rewriting the
+ * word could make the loop go on for as long as the hardware lets it win,
+ * so it is bounded here rather than left to the hardware's fairness.  The
+ * kernel bounds its own retries on the word and then fences the fast
+ * paths off (ksync_word_commit() in kmod/shm.c), so going there always
+ * ends.  As many as the kernel tries before it fences.
+ */
+#define KSYNC_FAST_TRIES 64
+
 /* 1: n permits taken; 0: not now, ask the kernel. */
 static inline int ksync_fast_take(ksync_word_t *word, uint32_t n)
 {
 	uint64_t s = atomic_load_explicit(word, memory_order_relaxed);
 
-	for (;;) {
+	for (int tries = 0; tries < KSYNC_FAST_TRIES; tries++) {
 		if ((s & KSYNC_SEM_STATE_KERNEL) || (uint32_t)s < n)
 			return 0;
 		/* acquire: pairs with the release CAS of ksync_fast_give() and
@@ -35,15 +47,17 @@ static inline int ksync_fast_take(ksync_word_t *word, uint32_t n)
 							  memory_order_relaxed))
 			return 1;
 	}
+	return 0;
 }
 
-/* 1: n permits given; 0: somebody sleeps or polls, ask the kernel;
- * -EOVERFLOW: the value would pass KSYNC_SEM_VALUE_MAX. */
+/* 1: n permits given; 0: somebody sleeps or polls (or the word keeps
+ * changing), ask the kernel; -EOVERFLOW: the value would pass
+ * KSYNC_SEM_VALUE_MAX. */
 static inline int ksync_fast_give(ksync_word_t *word, uint32_t n)
 {
 	uint64_t s = atomic_load_explicit(word, memory_order_relaxed);
 
-	for (;;) {
+	for (int tries = 0; tries < KSYNC_FAST_TRIES; tries++) {
 		if (s & KSYNC_SEM_STATE_KERNEL)
 			return 0;
 		if ((uint32_t)s > KSYNC_SEM_VALUE_MAX - n)
@@ -54,6 +68,7 @@ static inline int ksync_fast_give(ksync_word_t *word, uint32_t n)
 							  memory_order_relaxed))
 			return 1;
 	}
+	return 0;
 }
 
 /* The value as the word shows it, clamped as the kernel clamps it. */
