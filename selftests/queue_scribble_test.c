@@ -8,6 +8,7 @@
  * kmemleak), every call returns within its deadline with an error a user
  * can expect, and another queue used meanwhile delivers every message.
  */
+#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <sys/epoll.h>
@@ -451,32 +452,108 @@ FIXTURE_TEARDOWN(honest)
 TEST_F_TIMEOUT(honest, users_lose_nothing, 120)
 {
 	pid_t pid[HONEST_SENDERS + HONEST_RECEIVERS];
-	ksync_queue_t *q;
+	ksync_queue_t *ends[2];
 	int i;
 
-	ASSERT_EQ(0, ksync_queue_open(&q, NULL, 0, 0600, 2, HONEST_SIZE));
-	/* joined before anyone sends, so that EOF comes after the last one */
-	ASSERT_EQ(0, ksync_queue_join(q));
+	/* a pipe's two ends: the input ends when the last sender is gone */
+	ASSERT_EQ(0, ksync_queue_pipe(ends, 2, HONEST_SIZE, 0));
 	for (i = 0; i < HONEST_RECEIVERS; i++) {
 		pid[i] = fork();
 		ASSERT_GE(pid[i], 0);
-		if (pid[i] == 0)
-			_exit(honest_receiver(q, self->seen, i != 0));
+		if (pid[i] == 0) {
+			ksync_queue_close(ends[1]);
+			_exit(honest_receiver(ends[0], self->seen, i != 0));
+		}
 	}
 	for (i = 0; i < HONEST_SENDERS; i++) {
 		pid[HONEST_RECEIVERS + i] = fork();
 		ASSERT_GE(pid[HONEST_RECEIVERS + i], 0);
-		if (pid[HONEST_RECEIVERS + i] == 0)
-			_exit(honest_sender(q, (uint32_t)i));
+		if (pid[HONEST_RECEIVERS + i] == 0) {
+			ksync_queue_close(ends[0]);
+			_exit(honest_sender(ends[1], (uint32_t)i));
+		}
 	}
+	ASSERT_EQ(0, ksync_queue_close(ends[1]));
 	for (i = 0; i < HONEST_SENDERS; i++)
 		ASSERT_EQ(0, wait_child(pid[HONEST_RECEIVERS + i], 100000));
-	/* we were the last sender: letting go ends the input */
-	ASSERT_EQ(0, ksync_queue_close(q));
 	for (i = 0; i < HONEST_RECEIVERS; i++)
 		ASSERT_EQ(0, wait_child(pid[i], 100000));
 	for (i = 0; i < HONEST_SENDERS * HONEST_EACH; i++)
 		ASSERT_EQ(1, self->seen[i]);
+	ksync_queue_close(ends[0]);
+}
+
+/*
+ * A peer that keeps forging SHUTDOWN and BROKEN in the state word (every
+ * opener may write it) makes honest sends slower, through the module,
+ * and never makes them fail: the module knows the queue is open (a send
+ * that saw the forgery after its claim returned -EPIPE, its message lost).
+ */
+static atomic_int forging;
+
+struct forge {
+	_Atomic uint64_t *state;
+	unsigned char *ring;
+	struct ksync_queue_info info;
+};
+
+/*
+ * Watch the slots; the moment one is claimed, forge the bits, so that
+ * the sender finds them when it reads the state word after its claim.
+ */
+static void *forger(void *arg)
+{
+	struct forge *f = arg;
+	const uint64_t bits = KSYNC_QUEUE_STATE_SHUTDOWN | KSYNC_QUEUE_STATE_BROKEN;
+
+	while (atomic_load_explicit(&forging, memory_order_relaxed)) {
+		for (uint32_t i = 0; i < f->info.capacity; i++) {
+			struct ksync_queue_slot *slot =
+				(void *)(f->ring + (size_t)i * f->info.slot_size);
+
+			if (__atomic_load_n(&slot->seq, __ATOMIC_RELAXED) & KSYNC_QUEUE_SEQ_BUSY) {
+				atomic_fetch_or(f->state, bits);
+				for (volatile int k = 0; k < 200; k++)
+					;
+				atomic_fetch_and(f->state, ~bits);
+			}
+		}
+	}
+	return NULL;
+}
+
+TEST(forged_state_bits_fail_no_honest_send)
+{
+	static struct forge f;
+	struct ksync_queue_shared *hdr;
+	ksync_queue_t *q;
+	pthread_t t;
+	long v, got;
+	int failed = 0;
+
+	ASSERT_EQ(0, ksync_queue_open(&q, NULL, KSYNC_QUEUE_NOEOF, 0600, 4, sizeof(long)));
+	hdr = map_ring(q, &f.info);
+	ASSERT_NE(MAP_FAILED, hdr);
+	f.state = (_Atomic uint64_t *)&hdr->state;
+	f.ring = (unsigned char *)hdr + f.info.ring_offset;
+	atomic_store(&forging, 1);
+	ASSERT_EQ(0, pthread_create(&t, NULL, forger, &f));
+	for (v = 0; v < 3000; v++) {
+		struct timespec dl = ksync_deadline_ms(10000);
+		int ret = ksync_queue_send(q, &v, sizeof(v), &dl);
+
+		if (ret) {
+			failed++;
+			continue;
+		}
+		ASSERT_EQ((ssize_t)sizeof(got), ksync_queue_recv(q, &got, sizeof(got), &dl));
+		ASSERT_EQ(v, got);
+	}
+	atomic_store(&forging, 0);
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, failed);
+	munmap(hdr, f.info.map_size);
+	ksync_queue_close(q);
 }
 
 TEST_HARNESS_MAIN

@@ -154,8 +154,9 @@ static void set_slot_len(struct ksync_queue_slot *slot, uint32_t len)
 }
 
 /*
- * Send on the ring.  1: sent; 0: full, or the kernel must do it;
- * -EPIPE or -ENOTRECOVERABLE: found shut down or broken after claiming.
+ * Send on the ring.  1: sent; 0: full, or the kernel must do it (also
+ * when the state word said shut down or broken after the claim, which
+ * then became a tombstone: the kernel knows whether that was true).
  * A slot is free for position t only if its word is exactly FREE(t), as
  * the module's q_send_one() requires; FREE(t) with other bits set is
  * nothing an honest process writes, and the kernel decides about it.
@@ -233,9 +234,13 @@ static int fast_send(ksync_queue_t *q, const void *msg, size_t len)
 	 */
 	atomic_store_explicit(w64(&slot->seq), seq_full(t), memory_order_seq_cst);
 	wake_if_needed(q, KSYNC_QUEUE_STATE_RECV_WAIT);
-	if (st & KSYNC_QUEUE_STATE_BROKEN)
-		return -ENOTRECOVERABLE;
-	return st & KSYNC_QUEUE_STATE_SHUTDOWN ? -EPIPE : 1;
+	/*
+	 * The state word is in memory every opener may write: SHUTDOWN or
+	 * BROKEN there may be a peer's forgery.  The kernel, which keeps the
+	 * truth apart, says -EPIPE or -ENOTRECOVERABLE if it is true, and
+	 * sends the message if not.
+	 */
+	return st & GO_KERNEL ? 0 : 1;
 }
 
 #define EMPTY (-EAGAIN)
