@@ -39,8 +39,24 @@ static inline const char *ksync_bin(void)
 	return path[0] ? path : build_path("tools/ksync", path, sizeof(path));
 }
 
-/* Start path with args; its stdin, stdout and stderr on *in, *out, *err. */
-static inline pid_t spawn(const char *path, const char *const args[], int *in, int *out, int *err)
+/*
+ * The command, opened when the test starts, as root: a test that drops to
+ * another uid runs it through this descriptor, because that uid may not
+ * be able to reach the checkout (a clone in a 0700 home directory).
+ */
+static int ksync_exe = -1;
+
+static void __attribute__((constructor)) open_ksync_exe(void)
+{
+	ksync_exe = open(ksync_bin(), O_PATH | O_CLOEXEC);
+}
+
+/*
+ * Start exe (an O_PATH descriptor), or path if exe is -1, with args; its
+ * stdin, stdout and stderr on *in, *out, *err.
+ */
+static inline pid_t spawn_exe(int exe, const char *path, const char *const args[], int *in,
+			      int *out, int *err)
 {
 	int pi[2], po[2], pe[2];
 	pid_t pid;
@@ -52,7 +68,10 @@ static inline pid_t spawn(const char *path, const char *const args[], int *in, i
 		dup2(pi[0], 0);
 		dup2(po[1], 1);
 		dup2(pe[1], 2);
-		execvp(path, (char *const *)args);
+		if (exe >= 0)
+			fexecve(exe, (char *const *)args, environ);
+		else
+			execvp(path, (char *const *)args);
 		_exit(99);
 	}
 	close(pi[0]);
@@ -64,9 +83,14 @@ static inline pid_t spawn(const char *path, const char *const args[], int *in, i
 	return pid;
 }
 
+static inline pid_t spawn(const char *path, const char *const args[], int *in, int *out, int *err)
+{
+	return spawn_exe(-1, path, args, in, out, err);
+}
+
 static inline pid_t ksync_start(const char *const args[], int *in, int *out, int *err)
 {
-	return spawn(ksync_bin(), args, in, out, err);
+	return spawn_exe(ksync_exe, ksync_bin(), args, in, out, err);
 }
 
 /* Read fd into buf (NUL-terminated) until EOF or the deadline. */
@@ -107,15 +131,15 @@ static inline void drain_line(int fd, char *buf, size_t len, int64_t end)
 }
 
 /*
- * Run path with args, len bytes of input on stdin, within ms; fills r and
- * returns r->status (as wait_child: -1 if it hung).
+ * Run exe (or path: spawn_exe) with args, len bytes of input on stdin,
+ * within ms; fills r and returns r->status (as wait_child: -1 if it hung).
  */
-static inline int run_cmd(struct run *r, const char *path, const void *input, size_t len, int ms,
-			  const char *const args[])
+static inline int run_exe(struct run *r, int exe, const char *path, const void *input, size_t len,
+			  int ms, const char *const args[])
 {
 	int64_t end = now_ns() + (int64_t)ms * 1000000;
 	int in, out, err;
-	pid_t pid = spawn(path, args, &in, &out, &err);
+	pid_t pid = spawn_exe(exe, path, args, &in, &out, &err);
 
 	if (pid < 0)
 		return r->status = -1;
@@ -134,9 +158,15 @@ static inline int run_cmd(struct run *r, const char *path, const void *input, si
 	return r->status;
 }
 
+static inline int run_cmd(struct run *r, const char *path, const void *input, size_t len, int ms,
+			  const char *const args[])
+{
+	return run_exe(r, -1, path, input, len, ms, args);
+}
+
 static inline int ksync_run(struct run *r, const char *input, int ms, const char *const args[])
 {
-	return run_cmd(r, ksync_bin(), input, input ? strlen(input) : 0, ms, args);
+	return run_exe(r, ksync_exe, ksync_bin(), input, input ? strlen(input) : 0, ms, args);
 }
 
 #define KSYNC(r, ...) ksync_run(r, NULL, 20000, (const char *const[]){ "ksync", __VA_ARGS__, NULL })

@@ -46,7 +46,8 @@ FIXTURE_SETUP(sem)
 
 FIXTURE_TEARDOWN(sem)
 {
-	ksync_unlink(self->name);
+	/* self->name and any other a test made, passed or failed */
+	unlink_own_names();
 }
 
 TEST_F(sem, holds_the_permits_while_cmd_runs)

@@ -8,13 +8,31 @@
 #include "cli.h"
 #include "kselftest_harness.h"
 
+/*
+ * Every test runs in this fixture for its teardown: whatever names a test
+ * made are gone when it ends, passed or failed.
+ */
+FIXTURE(cli)
+{
+	int unused;
+};
+
+FIXTURE_SETUP(cli)
+{
+}
+
+FIXTURE_TEARDOWN(cli)
+{
+	unlink_own_names();
+}
+
 /* A name for this test without the leading '/', as a user types it. */
 static const char *bare(const char *tag)
 {
 	return test_name(tag) + 1;
 }
 
-TEST(usage_and_help)
+TEST_F(cli, usage_and_help)
 {
 	static const char *const cmds[] = { "ls",  "info",    "create", "rm",
 					    "sem", "barrier", "send",	"recv" };
@@ -52,7 +70,7 @@ TEST(usage_and_help)
 	ASSERT_EQ(2, KSYNC(&r, "recv", "/x", "-n", "0"));
 }
 
-TEST(create_ls_info_rm)
+TEST_F(cli, create_ls_info_rm)
 {
 	char sem[64], bar[64], q[64], json[128];
 	struct run r;
@@ -99,7 +117,7 @@ TEST(create_ls_info_rm)
 }
 
 /* The counters in ls and info count calls that entered the kernel only. */
-TEST(counters_count_kernel_entries)
+TEST_F(cli, counters_count_kernel_entries)
 {
 	const char *name = test_name("cnt");
 	struct timespec dl = ksync_deadline_ms(10);
@@ -125,7 +143,7 @@ TEST(counters_count_kernel_entries)
 }
 
 /* A barrier's arrivals on the page, and a queue's messages in all. */
-TEST(fast_counters_of_barriers_and_queues)
+TEST_F(cli, fast_counters_of_barriers_and_queues)
 {
 	const char *name = test_name("fastb");
 	char qname[64];
@@ -173,7 +191,7 @@ static int try_as_other(void *arg)
 	return 0;
 }
 
-TEST(permission_denied)
+TEST_F(cli, permission_denied)
 {
 	char name[64];
 	struct run r;
@@ -185,7 +203,7 @@ TEST(permission_denied)
 	ASSERT_EQ(0, KSYNC(&r, "rm", name));
 }
 
-TEST(wrong_type)
+TEST_F(cli, wrong_type)
 {
 	char name[64];
 	struct run r;
@@ -216,13 +234,13 @@ static int without_device(void *arg)
 	return 0;
 }
 
-TEST(module_not_loaded)
+TEST_F(cli, module_not_loaded)
 {
 	ASSERT_EQ(0, as_user(0, 0, without_device, NULL));
 }
 
 /* ls --watch redraws in place until interrupted, then exits 0. */
-TEST(watch)
+TEST_F(cli, watch)
 {
 	const char *name = test_name("watch");
 	int in, out, err, frames = 0;

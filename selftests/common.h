@@ -214,6 +214,52 @@ static inline long list_names(const char *prefix, unsigned int batch,
 	}
 }
 
+/* Whether name is one that test_name() gave this process. */
+static inline int own_test_name(const char *name)
+{
+	const char *seq = strrchr(name, '-');
+	char pid[24];
+	int n = snprintf(pid, sizeof(pid), "-%d", (int)getpid());
+
+	if (strncmp(name, "/kst-", 5) || !seq || !seq[1] ||
+	    strspn(seq + 1, "0123456789") != strlen(seq + 1))
+		return 0;
+	return seq - name >= 4 + n && !strncmp(seq - n, pid, (size_t)n);
+}
+
+struct own_names {
+	int n;
+	char name[64][sizeof(((struct ksync_list_entry *)0)->name)];
+};
+
+static inline void collect_own_name(const struct ksync_list_entry *e, void *arg)
+{
+	struct own_names *o = arg;
+
+	if (o->n < 64 && own_test_name(e->name))
+		snprintf(o->name[o->n++], sizeof(o->name[0]), "%s", e->name);
+}
+
+/*
+ * Unlink every name of this process's test_name() that still exists, as
+ * a fixture's teardown: the harness runs it after a failed assertion too,
+ * so that a test that fails half-way leaves nothing for later tests to
+ * trip over (the fuzzer unlinks what it finds, the quotas count it).
+ */
+static inline void unlink_own_names(void)
+{
+	static struct own_names o;
+
+	/* (64 at a time, and each round unlinks what it found: bounded) */
+	for (int round = 0; round < 64; round++) {
+		o.n = 0;
+		if (list_names("/kst-", 64, collect_own_name, &o) <= 0 || !o.n)
+			return;
+		for (int i = 0; i < o.n; i++)
+			ksync_unlink(o.name[i]);
+	}
+}
+
 /* list_names() callback: keep the (last) entry found in *arg. */
 static inline void keep_entry(const struct ksync_list_entry *e, void *arg)
 {

@@ -33,6 +33,7 @@
  *   KSYNC_MODULE        ksync.ko, for the coverage sites (ksync-vm sets it)
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -1127,6 +1128,17 @@ FIXTURE(fuzz)
 
 FIXTURE_SETUP(fuzz)
 {
+	/*
+	 * An IPC namespace of our own: the fuzzer unlinks any name it can
+	 * find (a mutated pointer lands on what LIST wrote), and names other
+	 * tests or users left in the caller's namespace are not its to
+	 * remove, nor to count against it.  Without CAP_SYS_ADMIN (a user's
+	 * run on the host), the caller's namespace, where such a user can
+	 * remove only names that are theirs anyway.
+	 */
+	if (unshare(CLONE_NEWIPC))
+		TH_LOG("no IPC namespace of its own (%s): fuzzing in the caller's",
+		       strerror(errno));
 	/* the count is the machine's: any registry call first drops the names
 	 * of IPC namespaces that died since (the cleanup makes such calls too) */
 	ASSERT_LE(0, list_names("", 1, NULL, NULL));
