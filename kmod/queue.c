@@ -220,6 +220,12 @@ static void q_sync(struct ksync_queue *q, int side, bool take)
 
 	lockdep_assert_held(&q->lock);
 	for (n = 0; n <= q->capacity; n++) {
+		u64 pos = atomic64_read(idx);
+		struct ksync_queue_slot *slot = q_slot(q, pos);
+		/* acquire: pairs with the release that published the slot */
+		u64 seq = atomic64_read_acquire(q_seq(slot));
+		s64 d;
+
 		/*
 		 * A process that keeps rewinding the indices can make every
 		 * call walk the ring: a mutex holder may yield, and must on a
@@ -227,11 +233,6 @@ static void q_sync(struct ksync_queue *q, int side, bool take)
 		 */
 		if (n && !(n % 4096))
 			cond_resched();
-		u64 pos = atomic64_read(idx);
-		struct ksync_queue_slot *slot = q_slot(q, pos);
-		/* acquire: pairs with the release that published the slot */
-		u64 seq = atomic64_read_acquire(q_seq(slot));
-		s64 d;
 
 		if (side == Q_RECV) {
 			d = q_diff(seq & SEQ_POS, q_full(pos));
@@ -372,7 +373,8 @@ static void q_settle(struct ksync_queue *q)
 			if (q_must_go(q, side, w) ||
 			    q_ready(q, side, q->granted[side]))
 				q_grant(q, side, w);
-			else if (side == Q_SEND || !q_drained(q))
+			else if (side == Q_SEND || q->writers || q->noeof ||
+				 !q_drained(q))
 				break;
 			/*
 			 * else the input ended for some receivers, not for

@@ -25,7 +25,10 @@
  * that collide.  Each namespace also numbers its names (an xarray), which
  * gives the listing a stable order and a cursor.
  *
- * Everything here runs under ksync_registry_lock (lock order: ksync.h).
+ * The names, the namespaces and the lookups run under ksync_registry_lock;
+ * making a new object (under ksync_create_lock), a type's summary for the
+ * listing, and dropping an unlinked object's last reference run outside
+ * it (lock order: ksync.h).
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
@@ -409,9 +412,11 @@ static struct file *ksync_open_existing(struct ksync_obj *obj,
 }
 
 /*
- * Find or create the object, then wrap it in a new file, all under the
- * registry lock: a failed open never leaves a new name behind, and two
- * creators of one name cannot both succeed.
+ * Find or create the object, then wrap it in a new file.  The lookup, the
+ * link and the file are made under the registry lock, so a failed open
+ * never leaves a new name behind; a new object is made before, under the
+ * creators' lock, so two creators of one name cannot both succeed and
+ * nobody is charged for an object it did not need.
  */
 static struct file *ksync_open_named(const struct ksync_type *ops,
 				     const struct ksync_open_args *args,

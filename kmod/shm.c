@@ -44,7 +44,9 @@ static vm_fault_t ksync_shm_fault(struct vm_fault *vmf)
  * A process that changed the shared state may owe others a wake-up it did
  * not live to give (a receiver killed between taking a message and waking
  * the senders): its mappings go before its fds at exit, and a mapping may
- * be all it had.  Runs under mmap_lock.
+ * be all it had.  Runs under mmap_lock.  (A vma with a close is never
+ * merged again: a mapping split by mprotect stays in pieces, each of which
+ * settles when it goes.)
  */
 static void ksync_shm_close(struct vm_area_struct *vma)
 {

@@ -606,8 +606,10 @@ int ksync_queue_pipe(ksync_queue_t *ends[2], unsigned int capacity, unsigned int
 	ret = ksync_queue_reopen(&ends[1], q, KSYNC_QUEUE_SEND);
 	if (!ret)
 		ret = ksync_queue_reopen(&ends[0], q, KSYNC_QUEUE_RECV);
-	if (ret && ends[1])
+	if (ret && ends[1]) {
 		ksync_queue_close(ends[1]);
+		ends[1] = NULL;
+	}
 	ksync_queue_close(q);
 	return ret;
 }

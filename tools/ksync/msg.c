@@ -322,5 +322,5 @@ const struct command cmd_shutdown = {
 	.usage = "NAME\n\n"
 		 "Shut the queue down, as Go's close(ch): receivers drain it and see the\n"
 		 "end, every later send fails (exit 16), whoever holds it open.  Needs\n"
-		 "the right to send (the mode's write bit).\n",
+		 "the mode's write and read permission.\n",
 };
