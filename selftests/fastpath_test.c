@@ -271,7 +271,8 @@ static long files_allocated(void)
 	return read_number("/proc/sys/fs/file-nr");
 }
 
-TEST_F(fast, mappings_share_one_file)
+/* 2000 mappings made and unmade: on the loaded debug kernel, over 30 s */
+TEST_F_TIMEOUT(fast, mappings_share_one_file, 240)
 {
 	long pg = sysconf(_SC_PAGESIZE), before;
 	enum { N = 2000 };
