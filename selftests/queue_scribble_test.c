@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 
 #include "queue.h"
 #include "rnd.h"
@@ -205,10 +206,13 @@ static struct ksync_queue_slot *first_slot(char *mem, const struct ksync_queue_i
 /*
  * FULL(head), whatever head says (a receive that takes the message finds
  * another at the next position), with a token that changes at every
- * store: exact once in 32,768.
+ * store: exact once in 32,768.  Until killed, or its parent goes (a
+ * failed assertion must not leave it holding the ring), or a minute.
  */
 static pid_t token_flipper(struct ksync_queue_shared *hdr, _Atomic uint64_t *seq, int cpu)
 {
+	int64_t end = now_ns() + 60000000000LL;
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	cpu_set_t set;
 
@@ -216,9 +220,10 @@ static pid_t token_flipper(struct ksync_queue_shared *hdr, _Atomic uint64_t *seq
 		return pid;
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent ||
+	    sched_setaffinity(0, sizeof(set), &set))
 		_exit(1);
-	for (uint64_t i = 1;; i++) {
+	for (uint64_t i = 1; (i & 0xffff) || now_ns() < end; i++) {
 		uint64_t h =
 			atomic_load_explicit((_Atomic uint64_t *)&hdr->head, memory_order_relaxed);
 
@@ -227,6 +232,7 @@ static pid_t token_flipper(struct ksync_queue_shared *hdr, _Atomic uint64_t *seq
 					      (i & 0x7fff) << KSYNC_QUEUE_TOKEN_SHIFT,
 				      memory_order_relaxed);
 	}
+	_exit(0);
 }
 
 TEST(token_flipper_cannot_hold_a_receive)
@@ -299,11 +305,10 @@ TEST(token_flipper_cannot_hold_a_receive)
  * slot the child uses after each of the child's instructions, giving it
  * a token most of the time and leaving it exact now and then, so that
  * the child sees a free slot (a message) only to lose the claim (the
- * take).  A try_send took about 2,600 instructions, a try_recv 900 (with
- * the child's libc around them: binding symbols, exiting).  Retrying up
- * to 4,096 times, a try_send took 113,000, and a try_recv, which copies
- * the message each time, had not returned when the harness's 30 s ran
- * out.
+ * take).  A try_send took about 450 instructions, a try_recv 280.
+ * Retrying up to 4,096 times, a try_send took over 110,000, and a
+ * try_recv, which copies the message each time, had not returned when
+ * the harness's 30 s ran out.
  */
 #define MAX_STEPS 20000
 
@@ -338,61 +343,70 @@ static int try_recv_one(void *arg)
 	return ret == 1 || ret == -EAGAIN ? 0 : 1;
 }
 
-/* A queue of one slot of 8 bytes, its first slot's word, then the stepped call */
-static int stepped_call(int (*fn)(void *), int with_message, long *steps)
+/* A queue of one slot of 8 bytes, empty or with a message */
+static ksync_queue_t *small_queue(int with_message)
 {
-	struct ksync_queue_info info;
-	struct stepped st;
 	ksync_queue_t *q;
-	int ret = -1;
-	char *mem;
 
 	if (ksync_queue_open(&q, NULL, KSYNC_QUEUE_NOEOF, 0600, 1, 8))
-		return -1;
-	mem = map_ring(q, &info);
+		return NULL;
+	if (with_message && ksync_queue_try_send(q, "y", 1)) {
+		ksync_queue_close(q);
+		return NULL;
+	}
+	return q;
+}
+
+/* fn stepped on a small queue, warmed up on another in the same state */
+static int stepped_call(int (*fn)(void *), int with_message, long *steps)
+{
+	ksync_queue_t *q = small_queue(with_message), *warm = small_queue(with_message);
+	struct stepped st, warm_st = { warm, NULL, 0 };
+	struct ksync_queue_info info;
+	char *mem = MAP_FAILED;
+	int ret = -1;
+
+	if (q && warm)
+		mem = map_ring(q, &info);
 	if (mem != MAP_FAILED) {
 		st = (struct stepped){ q, (_Atomic uint64_t *)&first_slot(mem, &info)->seq,
 				       with_message ? 1 : 0 };
-		if (!with_message || ksync_queue_try_send(q, "y", 1) == 0)
-			ret = run_stepped(fn, &st, rewrite_token, &st, MAX_STEPS, steps);
+		ret = run_stepped(fn, &st, &warm_st, rewrite_token, &st, MAX_STEPS, steps);
 		munmap(mem, info.map_size);
 	}
-	ksync_queue_close(q);
+	if (q)
+		ksync_queue_close(q);
+	if (warm)
+		ksync_queue_close(warm);
 	return ret;
 }
 
-/*
- * A single-stepped child costs two context switches an instruction: on the
- * debug kernel, loaded, that outlasts the harness's default 30 s.
- */
+/* Stepping is slow on a debugging kernel (milliseconds a step). */
 FIXTURE(stepped)
 {
-	int unused;
+	long steps;
 };
 
 FIXTURE_SETUP(stepped)
 {
+	self->steps = 0;
 }
 
 FIXTURE_TEARDOWN(stepped)
 {
 }
 
-TEST_F_TIMEOUT(stepped, a_peer_that_wins_every_claim, 300)
+TEST_F_TIMEOUT(stepped, a_peer_that_wins_every_claim, 180)
 {
-	long steps;
-
-	ASSERT_EQ(0, stepped_call(try_send_one, 0, &steps));
-	TH_LOG("a try_send in %ld instructions", steps);
+	ASSERT_EQ(0, stepped_call(try_send_one, 0, &self->steps));
+	TH_LOG("a try_send in %ld instructions", self->steps);
 }
 
 /* the same for a message: FULL(0), with its length set */
-TEST_F_TIMEOUT(stepped, a_peer_that_wins_every_take, 300)
+TEST_F_TIMEOUT(stepped, a_peer_that_wins_every_take, 180)
 {
-	long steps;
-
-	ASSERT_EQ(0, stepped_call(try_recv_one, 1, &steps));
-	TH_LOG("a try_recv in %ld instructions", steps);
+	ASSERT_EQ(0, stepped_call(try_recv_one, 1, &self->steps));
+	TH_LOG("a try_recv in %ld instructions", self->steps);
 }
 
 /*

@@ -22,10 +22,17 @@
  * Run fn(arg) in a child, calling poke(ctx, n) before its n-th
  * instruction.  Returns fn's result (the child's exit code, 0 to 255)
  * with *steps set, or -1 if the child ran max_steps instructions without
- * finishing (it is killed then) or did not run as expected.
+ * finishing (it is killed then) or did not run as expected.  The child
+ * first runs fn(warm) without stepping, on an object of warm's own, so
+ * that the dynamic linker's work at each function's first call is not
+ * stepped through (it was most of the steps, and a step costs
+ * milliseconds on a debugging kernel).  fn must not read the clock: the
+ * vDSO reads it again whenever the kernel updated the time meanwhile,
+ * and with a step taking milliseconds, a tick lands in nearly every read
+ * (the count varied threefold, and one run never ended).
  */
-static inline int run_stepped(int (*fn)(void *), void *arg, void (*poke)(void *, long), void *ctx,
-			      long max_steps, long *steps)
+static inline int run_stepped(int (*fn)(void *), void *arg, void *warm, void (*poke)(void *, long),
+			      void *ctx, long max_steps, long *steps)
 {
 	cpu_set_t was, one;
 	int status, ret = -1;
@@ -50,24 +57,30 @@ static inline int run_stepped(int (*fn)(void *), void *arg, void (*poke)(void *,
 	if (pid == 0) {
 		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL))
 			_exit(255);
-		raise(SIGSTOP); /* the tracer steps us from here */
-		_exit(fn(arg));
+		fn(warm);
+		raise(SIGSTOP); /* the tracer steps us from here... */
+		ret = fn(arg);
+		raise(SIGSTOP); /* ...to here */
+		_exit(ret);
 	}
 	if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status))
 		goto kill;
 	for (n = 0; n < max_steps; n++) {
 		poke(ctx, n);
-		/* (0: the first stop's SIGSTOP is not delivered) */
+		/* (0: a stop's SIGSTOP is not delivered) */
 		if (ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL))
 			goto kill;
-		if (waitpid(pid, &status, 0) != pid)
+		if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status))
 			goto kill;
-		if (WIFEXITED(status)) {
+		if (WSTOPSIG(status) == SIGSTOP) {
 			*steps = n + 1;
+			if (ptrace(PTRACE_CONT, pid, NULL, NULL) ||
+			    waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+				goto kill;
 			ret = WEXITSTATUS(status);
 			goto out;
 		}
-		if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP)
+		if (WSTOPSIG(status) != SIGTRAP)
 			goto kill;
 	}
 	*steps = n;
