@@ -23,12 +23,16 @@ newer_kernel() { debian_kernel linux-image-6.12-amd64; }
 # True for the kernels we build ourselves (scripts/kernel-debug-build).
 own_kernel() { [ "$1" = debug ] || [ "$1" = kcsan ]; }
 
-# The build tree that modules for kernel $1 are built against.
+# The build tree that modules for kernel $1 are built against: the
+# installed headers, or those scripts/headers-fetch unpacked into the cache.
 kernel_build_dir() {
+	local cached=$KSYNC_CACHE/headers/$1/usr/src/linux-headers-$1
 	if own_kernel "$1"; then
 		cat "$KSYNC_CACHE/$1/current" 2>/dev/null
 	elif [ -d "/lib/modules/$1/build" ]; then
 		echo "/lib/modules/$1/build"
+	elif [ ! -d "/usr/src/linux-headers-$1" ] && [ -f "$cached/.ksync-complete" ]; then
+		echo "$cached"
 	else
 		echo "/usr/src/linux-headers-$1"
 	fi
