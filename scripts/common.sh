@@ -23,15 +23,31 @@ newer_kernel() { debian_kernel linux-image-6.12-amd64; }
 # True for the kernels we build ourselves (scripts/kernel-debug-build).
 own_kernel() { [ "$1" = debug ] || [ "$1" = kcsan ]; }
 
-# The build tree that modules for kernel $1 are built against.
+# The build tree that modules for kernel $1 are built against: the
+# installed headers, or those scripts/headers-fetch unpacked into the cache.
 kernel_build_dir() {
+	local cached=$KSYNC_CACHE/headers/$1/usr/src/linux-headers-$1
 	if own_kernel "$1"; then
 		cat "$KSYNC_CACHE/$1/current" 2>/dev/null
 	elif [ -d "/lib/modules/$1/build" ]; then
 		echo "/lib/modules/$1/build"
+	elif [ ! -d "/usr/src/linux-headers-$1" ] && [ -f "$cached/.ksync-complete" ]; then
+		echo "$cached"
 	else
 		echo "/usr/src/linux-headers-$1"
 	fi
+}
+
+# Run "$@" holding the cache's lock NAME: whoever comes second waits, then
+# finds the work done (make check prepares kernels in the background while
+# its foreground may ask for the same ones).
+with_lock() {
+	local name=$1
+	shift
+	(
+		flock 9
+		"$@"
+	) 9>"$KSYNC_CACHE/.lock-$name"
 }
 
 # Debian's linux-source-6.1, extracted once into the cache; prints its path.
@@ -40,13 +56,23 @@ kernel_source() {
 	ver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null) ||
 		die "need Debian's linux-source-6.1: apt-get install linux-source-6.1 (make check does it)"
 	dir=$KSYNC_CACHE/src/$ver/linux-source-6.1
-	if [ ! -f "$dir/Makefile" ]; then
-		say "extracting linux-source-6.1 $ver"
-		rm -rf "$KSYNC_CACHE/src/$ver"
-		mkdir -p "$KSYNC_CACHE/src/$ver"
-		tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$KSYNC_CACHE/src/$ver"
-	fi
+	[ -f "$dir/.ksync-complete" ] || with_lock src extract_source "$ver" >&2 || die "extracting linux-source-6.1 failed"
 	echo "$dir"
+}
+
+# (kernel_source's, under its lock.)  Into a scratch directory first: an
+# interrupted extraction must not pass for a whole tree.  (Leaving out
+# what no build reads, Documentation and drivers/gpu, halves what is
+# written but not the time: the xz stream is read whole either way.)
+extract_source() {
+	local ver=$1 top=$KSYNC_CACHE/src/$1
+	[ ! -f "$top/linux-source-6.1/.ksync-complete" ] || return 0
+	say "extracting linux-source-6.1 $ver"
+	rm -rf "$top" "$top.part"
+	mkdir -p "$top.part"
+	tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$top.part" &&
+		touch "$top.part/linux-source-6.1/.ksync-complete" &&
+		mv "$top.part" "$top"
 }
 
 # What an initramfs is made of.  A cached one is rebuilt when this changes:
