@@ -69,7 +69,11 @@ struct ksync_type {
 	long (*ioctl)(struct ksync_file *kf, unsigned int cmd, void __user *arg);
 	/* want: the events the poller asked for (poll_requested_events) */
 	__poll_t (*poll)(struct ksync_file *kf, __poll_t want);
-	/* the pages userspace may map (shm.c), 0 for none; page n < shm_pages */
+	/*
+	 * The pages userspace may map (shm.c), 0 for none: page n for
+	 * n < shm_pages + obj->shm_ro_pages; those from shm_pages on are
+	 * mapped read-only, for words only the module writes.
+	 */
 	unsigned int shm_pages;	/* the default for obj->shm_pages */
 	struct page *(*page)(struct ksync_obj *obj, pgoff_t n);
 	/* a new open file, before its fd exists (optional; cannot fail) */
@@ -100,6 +104,7 @@ struct ksync_obj {
 	kgid_t gid;
 	umode_t mode;
 	unsigned int shm_pages;		/* create sets it, or ops->shm_pages */
+	unsigned int shm_ro_pages;	/* after those: read-only; create sets it */
 	u64 cost;			/* bytes charged to the owner (limits.c) */
 	struct user_namespace *uns;	/* the creator's: limits.c charges its owners */
 	atomic_t files;			/* open file descriptions */

@@ -95,8 +95,9 @@ enum { Q_SEND, Q_RECV };
 struct ksync_queue {
 	struct ksync_obj obj;
 	struct mutex lock;		/* all below, and the ring's indices */
-	void *mem;			/* vmalloc'ed: header page, then ring */
+	void *mem;			/* vmalloc'ed: header, ring, status */
 	struct ksync_queue_shared *hdr;
+	struct ksync_queue_status *status;	/* mapped read-only */
 	u8 *ring;
 	u32 capacity;
 	u32 msg_size;
@@ -142,7 +143,7 @@ static struct ksync_queue *to_q(struct ksync_obj *obj)
 
 static atomic64_t *q_state(struct ksync_queue *q)
 {
-	return (atomic64_t *)&q->hdr->state;
+	return (atomic64_t *)&q->status->state;
 }
 
 static atomic64_t *q_index(struct ksync_queue *q, int side)
@@ -993,6 +994,7 @@ static long q_info(struct ksync_file *kf, void __user *uarg)
 		.slot_size	= q->slot_size,
 		.ring_offset	= PAGE_SIZE,
 		.map_size	= q->obj.shm_pages << PAGE_SHIFT,
+		.state_offset	= q->obj.shm_pages << PAGE_SHIFT,
 		.flags		= kf->flags & (KSYNC_OPEN_KERNEL | KSYNC_OPEN_SEND |
 					       KSYNC_OPEN_RECV),
 	};
@@ -1098,10 +1100,12 @@ static int q_check(const struct ksync_open_args *args, bool create)
 	return 0;
 }
 
+/* The header page, the ring, and the status page. */
 static u64 q_cost(const struct ksync_open_args *args)
 {
 	return PAGE_SIZE + PAGE_ALIGN(q_ring_bytes(args->queue.capacity,
-						   args->queue.msg_size));
+						   args->queue.msg_size)) +
+	       PAGE_SIZE;
 }
 
 static struct ksync_obj *q_create(const struct ksync_open_args *args)
@@ -1124,7 +1128,14 @@ static struct ksync_obj *q_create(const struct ksync_open_args *args)
 		kfree(q);
 		return ERR_PTR(-ENOMEM);
 	}
-	q->obj.shm_pages = bytes >> PAGE_SHIFT;
+	/*
+	 * The state word gets a page of its own, after the ring, that users
+	 * map read-only: only the module writes it, and a peer that could
+	 * write SHUTDOWN or BROKEN there would fail every honest fast path.
+	 */
+	q->obj.shm_pages = (bytes >> PAGE_SHIFT) - 1;
+	q->obj.shm_ro_pages = 1;
+	q->status = (void *)((u8 *)q->mem + bytes - PAGE_SIZE);
 	q->hdr = q->mem;
 	q->ring = (u8 *)q->mem + PAGE_SIZE;
 	q->capacity = args->queue.capacity;

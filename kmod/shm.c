@@ -32,7 +32,10 @@ static vm_fault_t ksync_shm_fault(struct vm_fault *vmf)
 	struct ksync_obj *obj = vmf->vma->vm_file->private_data;
 	struct page *page;
 
-	if (vmf->pgoff >= obj->shm_pages)
+	if (vmf->pgoff >= obj->shm_pages + obj->shm_ro_pages)
+		return VM_FAULT_SIGBUS;
+	/* (mmap let no writable vma reach them; a second lock on that door) */
+	if (vmf->pgoff >= obj->shm_pages && (vmf->vma->vm_flags & VM_MAYWRITE))
 		return VM_FAULT_SIGBUS;
 	page = obj->ops->page(obj, vmf->pgoff);
 	get_page(page);
@@ -52,7 +55,8 @@ static void ksync_shm_close(struct vm_area_struct *vma)
 {
 	struct ksync_obj *obj = vma->vm_file->private_data;
 
-	if (obj->ops->unmapped)
+	/* (a read-only page's mapper cannot have changed anything) */
+	if (obj->ops->unmapped && vma->vm_pgoff < obj->shm_pages)
 		obj->ops->unmapped(obj);
 }
 
@@ -105,8 +109,12 @@ static struct file *ksync_shm_file(struct ksync_obj *obj)
 }
 
 /*
- * The whole of the object's pages, shared, at offset 0, never executable
- * (nor made so later: VM_MAYEXEC goes, so mprotect gives -EACCES).
+ * The whole of the object's shared pages at offset 0, or the whole of its
+ * read-only pages at their offset, shared, never executable (nor made so
+ * later: VM_MAYEXEC goes, so mprotect gives -EACCES).  The read-only pages
+ * hold words only the module writes: neither mmap nor mprotect nor
+ * /proc/pid/mem (FOLL_FORCE needs VM_MAYWRITE on a shared mapping) can
+ * make them writable.
  */
 int ksync_shm_mmap(struct ksync_file *kf, struct vm_area_struct *vma)
 {
@@ -122,12 +130,19 @@ int ksync_shm_mmap(struct ksync_file *kf, struct vm_area_struct *vma)
 	/* the ring lets its mapper send and receive, whatever the fd's role */
 	if (kf->flags & KSYNC_FILE_NOMAP)
 		return -EACCES;
-	if (vma->vm_pgoff || pages != obj->shm_pages)
-		return -EINVAL;
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
 	if (vma->vm_flags & VM_EXEC)
 		return -EPERM;
+	if (vma->vm_pgoff == obj->shm_pages && obj->shm_ro_pages) {
+		if (pages != obj->shm_ro_pages)
+			return -EINVAL;
+		if (vma->vm_flags & VM_WRITE)
+			return -EACCES;
+		ksync_vm_flags_mod(vma, 0, VM_MAYWRITE);
+	} else if (vma->vm_pgoff || pages != obj->shm_pages) {
+		return -EINVAL;
+	}
 
 	mapf = ksync_shm_file(obj);
 	if (IS_ERR(mapf))

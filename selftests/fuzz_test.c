@@ -131,6 +131,7 @@ struct mapping {
 	void *addr;
 	size_t len;
 	int writable;
+	int status; /* a queue's status page: never writable */
 	int ksync; /* an object's pages (else some other fd's) */
 };
 
@@ -638,18 +639,27 @@ static int do_mmap(struct caller *c)
 	int ksync = ioctl(fd, KSYNC_IOC_INFO, &info) == 0;
 	void *p;
 
-	/* the right length for the type, mostly */
-	if (ksync && info.type == KSYNC_TYPE_QUEUE && !rnd_one_in(&c->x, 4) &&
-	    !ioctl(fd, KSYNC_IOC_QUEUE_INFO, &qi))
+	int queue = ksync && info.type == KSYNC_TYPE_QUEUE && !ioctl(fd, KSYNC_IOC_QUEUE_INFO, &qi);
+
+	/* the right length for the type, mostly; or a queue's status page */
+	if (queue && !rnd_one_in(&c->x, 4))
 		len = qi.map_size;
+	if (queue && rnd_one_in(&c->x, 4)) {
+		off = qi.state_offset;
+		len = f->page;
+	}
 	if (rnd_one_in(&c->x, 16))
 		len = rnd_nasty(&c->x);
 	p = mmap(NULL, len, prot, flags, fd, off);
 	fault_done(c);
 	if (p == MAP_FAILED)
 		return -errno;
-	/* an object's pages: shared, at 0, never executable (docs/abi.md) */
-	if (ksync && ((prot & PROT_EXEC) || flags != MAP_SHARED || off))
+	/*
+	 * An object's pages: shared, at 0, never executable; a queue's status
+	 * page at its offset, read-only (docs/abi.md).
+	 */
+	if (ksync && ((prot & PROT_EXEC) || flags != MAP_SHARED ||
+		      (off && !(queue && off == qi.state_offset && !(prot & PROT_WRITE)))))
 		atomic_fetch_add(&f->violations, 1);
 	pthread_mutex_lock(&f->map_lock);
 	unsigned int i = rnd_below(&c->x, MAPS);
@@ -659,6 +669,7 @@ static int do_mmap(struct caller *c)
 	f->map[i].addr = p;
 	f->map[i].len = len;
 	f->map[i].writable = !!(prot & PROT_WRITE);
+	f->map[i].status = queue && off == qi.state_offset;
 	f->map[i].ksync = ksync;
 	pthread_mutex_unlock(&f->map_lock);
 	return 0;
@@ -697,6 +708,8 @@ static int do_map_op(struct caller *c)
 			atomic_fetch_add(&f->violations, 1);
 		break;
 	case 3:
+		if (m->status && !mprotect(m->addr, m->len, PROT_READ | PROT_WRITE))
+			atomic_fetch_add(&f->violations, 1);
 		ret = mprotect(m->addr, m->len, PROT_READ);
 		if (!ret)
 			m->writable = 0;

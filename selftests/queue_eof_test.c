@@ -473,7 +473,8 @@ static void *queue_header(void)
 	char line[512];
 
 	while (f && fgets(line, sizeof(line), f))
-		if (strstr(line, "ksync-map")) {
+		/* the ring's mapping, not the read-only status page's */
+		if (strstr(line, "ksync-map") && strstr(line, " rw-s ")) {
 			sscanf(line, "%lx-", &lo);
 			break;
 		}

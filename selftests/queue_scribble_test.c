@@ -8,7 +8,6 @@
  * kmemleak), every call returns within its deadline with an error a user
  * can expect, and another queue used meanwhile delivers every message.
  */
-#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <sys/epoll.h>
@@ -515,75 +514,59 @@ TEST_F_TIMEOUT(honest, users_lose_nothing, 120)
 }
 
 /*
- * A peer that keeps forging SHUTDOWN and BROKEN in the state word (every
- * opener may write it) makes honest sends slower, through the module,
- * and never makes them fail: the module knows the queue is open (a send
- * that saw the forgery after its claim returned -EPIPE, its message lost).
+ * The state word (SHUTDOWN, BROKEN, who sleeps) is the module's alone: a
+ * peer that could set SHUTDOWN or BROKEN there would turn every honest
+ * fast path away.  It lives on a page of its own that maps read-only and
+ * cannot be made writable.
  */
-static atomic_int forging;
-
-struct forge {
-	_Atomic uint64_t *state;
-	unsigned char *ring;
+TEST(the_state_word_cannot_be_written)
+{
+	const size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	const unsigned long long shut = KSYNC_QUEUE_STATE_SHUTDOWN;
 	struct ksync_queue_info info;
-};
-
-/*
- * Watch the slots; the moment one is claimed, forge the bits, so that
- * the sender finds them when it reads the state word after its claim.
- */
-static void *forger(void *arg)
-{
-	struct forge *f = arg;
-	const uint64_t bits = KSYNC_QUEUE_STATE_SHUTDOWN | KSYNC_QUEUE_STATE_BROKEN;
-
-	while (atomic_load_explicit(&forging, memory_order_relaxed)) {
-		for (uint32_t i = 0; i < f->info.capacity; i++) {
-			struct ksync_queue_slot *slot =
-				(void *)(f->ring + (size_t)i * f->info.slot_size);
-
-			if (__atomic_load_n(&slot->seq, __ATOMIC_RELAXED) & KSYNC_QUEUE_SEQ_BUSY) {
-				atomic_fetch_or(f->state, bits);
-				for (volatile int k = 0; k < 200; k++)
-					;
-				atomic_fetch_and(f->state, ~bits);
-			}
-		}
-	}
-	return NULL;
-}
-
-TEST(forged_state_bits_fail_no_honest_send)
-{
-	static struct forge f;
-	struct ksync_queue_shared *hdr;
+	volatile uint64_t *st;
 	ksync_queue_t *q;
-	pthread_t t;
 	long v, got;
-	int failed = 0;
+	char *ring;
+	int fd, mem;
 
 	ASSERT_EQ(0, ksync_queue_open(&q, NULL, KSYNC_QUEUE_NOEOF, 0600, 4, sizeof(long)));
-	hdr = map_ring(q, &f.info);
-	ASSERT_NE(MAP_FAILED, hdr);
-	f.state = (_Atomic uint64_t *)&hdr->state;
-	f.ring = (unsigned char *)hdr + f.info.ring_offset;
-	atomic_store(&forging, 1);
-	ASSERT_EQ(0, pthread_create(&t, NULL, forger, &f));
-	for (v = 0; v < 3000; v++) {
+	fd = ksync_queue_fd(q);
+	ring = map_ring(q, &info);
+	ASSERT_NE(MAP_FAILED, ring);
+	ASSERT_EQ(info.map_size, info.state_offset);
+	/* the ring's writable mapping cannot reach it */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, info.map_size + pg, PROT_READ, MAP_SHARED, fd, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED,
+		  mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, info.state_offset));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, pg, PROT_READ, MAP_PRIVATE, fd, info.state_offset));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 2 * pg, PROT_READ, MAP_SHARED, fd, info.state_offset));
+	st = mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, info.state_offset);
+	ASSERT_NE(MAP_FAILED, st);
+	/* nor be made writable later, by mprotect or by /proc/pid/mem's force */
+	EXPECT_EQ(-1, mprotect((void *)st, pg, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	mem = open("/proc/self/mem", O_RDWR);
+	ASSERT_LE(0, mem);
+	EXPECT_EQ(-1, pwrite(mem, &shut, sizeof(shut), (off_t)(uintptr_t)st));
+	close(mem);
+	EXPECT_EQ(0ULL, st[0] & shut);
+	/* where the word was before, in the header, a forgery changes nothing */
+	memset(ring, 0xff, 64);
+	for (v = 0; v < 8; v++) {
 		struct timespec dl = ksync_deadline_ms(10000);
-		int ret = ksync_queue_send(q, &v, sizeof(v), &dl);
 
-		if (ret) {
-			failed++;
-			continue;
-		}
+		ASSERT_EQ(0, ksync_queue_send(q, &v, sizeof(v), &dl));
 		ASSERT_EQ((ssize_t)sizeof(got), ksync_queue_recv(q, &got, sizeof(got), &dl));
 		ASSERT_EQ(v, got);
 	}
-	atomic_store(&forging, 0);
-	pthread_join(t, NULL);
-	EXPECT_EQ(0, failed);
-	munmap(hdr, f.info.map_size);
+	/* and the module's word shows through the read-only page */
+	ASSERT_EQ(0, ksync_queue_shutdown(q));
+	EXPECT_EQ(shut, st[0] & shut);
+	munmap((void *)st, pg);
+	munmap(ring, info.map_size);
 	ksync_queue_close(q);
 }
 

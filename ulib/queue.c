@@ -57,6 +57,8 @@ struct ksync_queue {
 	struct ksync_queue_shared *hdr;
 	unsigned char *ring;
 	size_t map_len;
+	const struct ksync_queue_status *status; /* mapped read-only */
+	size_t status_len;
 	uint32_t capacity;
 	uint32_t msg_size;
 	uint32_t slot_size;
@@ -96,9 +98,15 @@ static int64_t seq_diff(uint64_t a, uint64_t b)
 	return (int64_t)((a - b) << 16) >> 16;
 }
 
+/* The module's state word, on its read-only page. */
+static uint64_t read_state(const ksync_queue_t *q, memory_order order)
+{
+	return atomic_load_explicit((const word_t *)&q->status->state, order);
+}
+
 static uint64_t state_of(const ksync_queue_t *q)
 {
-	return atomic_load_explicit(w64(&q->hdr->state), memory_order_acquire);
+	return read_state(q, memory_order_acquire);
 }
 
 #define GO_KERNEL (KSYNC_QUEUE_STATE_SHUTDOWN | KSYNC_QUEUE_STATE_BROKEN)
@@ -114,7 +122,7 @@ static uint64_t state_of(const ksync_queue_t *q)
  */
 static void wake_if_needed(ksync_queue_t *q, uint64_t bit)
 {
-	if (atomic_load_explicit(w64(&q->hdr->state), memory_order_seq_cst) & bit)
+	if (read_state(q, memory_order_seq_cst) & bit)
 		ksync_ioctl(q->fd, KSYNC_IOC_QUEUE_WAKE, NULL);
 }
 
@@ -219,7 +227,7 @@ static int fast_send(ksync_queue_t *q, const void *msg, size_t len)
 	 * before receivers decide that the ring is drained: either we see it,
 	 * or they see our claim and wait for it.
 	 */
-	st = atomic_load_explicit(w64(&q->hdr->state), memory_order_seq_cst);
+	st = read_state(q, memory_order_seq_cst);
 	if (unlikely(st & (KSYNC_QUEUE_STATE_SHUTDOWN | KSYNC_QUEUE_STATE_BROKEN))) {
 		set_slot_len(slot, KSYNC_QUEUE_TOMBSTONE);
 		len = 0;
@@ -686,6 +694,7 @@ static int queue_wrap(ksync_queue_t **out, int fd)
 	ksync_queue_t *q = NULL;
 	int saved = errno;
 	void *mem = NULL;
+	void *status;
 	int ret;
 
 	if (fd < 0)
@@ -717,11 +726,21 @@ static int queue_wrap(ksync_queue_t **out, int fd)
 			}
 		}
 	}
+	if (ret == 0 && mem) {
+		/* the module's state word: its page can only be mapped read-only */
+		q->status_len = (size_t)sysconf(_SC_PAGESIZE);
+		status = mmap(NULL, q->status_len, PROT_READ, MAP_SHARED, fd, info.state_offset);
+		if (status == MAP_FAILED) {
+			ret = -errno;
+			munmap(mem, info.map_size);
+		}
+	}
 	if (ret == 0) {
 		if (mem) {
 			q->map_len = info.map_size;
 			q->hdr = mem;
 			q->ring = (unsigned char *)mem + info.ring_offset;
+			q->status = status;
 		}
 		*out = q;
 	} else {
@@ -767,6 +786,8 @@ int ksync_queue_close(ksync_queue_t *q)
 	if (!q)
 		return -EINVAL;
 	if (q->hdr) {
+		/* (it cannot fail to unmap one whole mapping) */
+		munmap((void *)q->status, q->status_len);
 		ret = ksync_unmap_close(q->hdr, q->map_len, q->fd);
 	} else if (close(q->fd) < 0 && errno != EINTR) {
 		ret = -errno;

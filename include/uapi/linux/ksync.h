@@ -425,7 +425,7 @@ struct ksync_queue_info {
 	__u32 senders;		/* sender files, now */
 	__u32 send_sleepers;
 	__u32 recv_sleepers;
-	__u32 pad;
+	__u32 state_offset;	/* where the read-only status page is mapped */
 	__aligned_u64 send_calls;	/* KSYNC_IOC_QUEUE_SEND calls */
 	__aligned_u64 recv_calls;	/* KSYNC_IOC_QUEUE_RECV calls */
 	__aligned_u64 wake_calls;	/* KSYNC_IOC_QUEUE_WAKE calls */
@@ -437,8 +437,11 @@ struct ksync_queue_info {
 /*
  * The queue's shared memory (not for KSYNC_OPEN_KERNEL fds): one header
  * page, then the ring of 'capacity' slots, each KSYNC_QUEUE_SLOT_SIZE
- * bytes.  Positions count messages from 0; position p lives in slot
- * p % capacity, whose 'seq' says where it stands:
+ * bytes, map_size bytes at offset 0 in all; and the status page (struct
+ * ksync_queue_status), which only the module writes, one page at
+ * state_offset, which may be mapped read-only only.  Positions count
+ * messages from 0; position p lives in slot p % capacity, whose 'seq' says
+ * where it stands:
  *
  *   FREE(p)          2p            a sender may claim position p
  *   WRITING(p, tok)  2p | BUSY | tok << 48   claimed by token tok's process
@@ -453,8 +456,8 @@ struct ksync_queue_info {
  * the index it read moves the index on (compare-and-swap, t to t + 1).
  * A FULL slot whose len is KSYNC_QUEUE_TOMBSTONE is taken and skipped: the
  * module put it there for a sender that died holding a claim.  After a
- * send on the ring a process issues a full fence and reads 'state': if
- * RECV_WAIT is set (receivers sleep or poll), it calls
+ * send on the ring a process issues a full fence and reads the status
+ * page's 'state': if RECV_WAIT is set (receivers sleep or poll), it calls
  * KSYNC_IOC_QUEUE_WAKE; after a receive, likewise for SEND_WAIT.  While
  * SHUTDOWN or BROKEN is set, sends go to the module, and so does a
  * receive that finds the ring empty.  A sending process sets
@@ -462,14 +465,17 @@ struct ksync_queue_info {
  * and its orderings.
  */
 struct ksync_queue_shared {
-	__aligned_u64 state;	/* written by the module only */
-	__aligned_u64 pad0[7];
+	__aligned_u64 pad0[8];
 	__aligned_u64 tail;	/* next position to send */
 	__aligned_u64 pad1[7];
 	__aligned_u64 head;	/* next position to receive */
 	__aligned_u64 pad2[7];
 	__aligned_u64 reserved[8];
 	__u32 claimed[];	/* by token, to the page's end: it may hold claims */
+};
+
+struct ksync_queue_status {
+	__aligned_u64 state;	/* KSYNC_QUEUE_STATE_*: the module's */
 };
 
 struct ksync_queue_slot {
