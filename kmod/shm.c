@@ -112,9 +112,10 @@ static struct file *ksync_shm_file(struct ksync_obj *obj)
  * The whole of the object's shared pages at offset 0, or the whole of its
  * read-only pages at their offset, shared, never executable (nor made so
  * later: VM_MAYEXEC goes, so mprotect gives -EACCES).  The read-only pages
- * hold words only the module writes: neither mmap nor mprotect nor
- * /proc/pid/mem (FOLL_FORCE needs VM_MAYWRITE on a shared mapping) can
- * make them writable.
+ * hold words only the module writes: mmap refuses to map them writable,
+ * and mprotect to make them so (VM_MAYWRITE goes).  (/proc/pid/mem's
+ * forced writes never reach a shared mapping without VM_WRITE: it is not
+ * a copy-on-write mapping.)
  */
 int ksync_shm_mmap(struct ksync_file *kf, struct vm_area_struct *vma)
 {

@@ -94,6 +94,24 @@ TEST_F(abi, unknown_ioctls)
 	ASSERT_EQ(-ENOTTY, obj_ioctl(self->fd, _IOR(KSYNC_IOC_MAGIC, 0x12, uint32_t), &info));
 }
 
+/*
+ * A program built when the queue's state word was in the header page
+ * asked for the queue's layout with 0x35: it must fail, not read a word
+ * the module no longer writes.
+ */
+TEST_F(abi, old_queue_layout_is_refused)
+{
+	struct ksync_queue_info qi;
+	ksync_queue_t *q;
+
+	ASSERT_EQ(0, ksync_queue_open(&q, NULL, 0, 0600, 4, 8));
+	EXPECT_EQ(-ENOTTY, obj_ioctl(ksync_queue_fd(q),
+				     _IOR(KSYNC_IOC_MAGIC, 0x35, struct ksync_queue_info), &qi));
+	EXPECT_EQ(0, obj_ioctl(ksync_queue_fd(q), KSYNC_IOC_QUEUE_INFO, &qi));
+	EXPECT_EQ(qi.map_size, qi.state_offset);
+	ksync_queue_close(q);
+}
+
 TEST_F(abi, bad_pointers)
 {
 	struct ksync_open_args a = sem_args();

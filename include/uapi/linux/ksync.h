@@ -522,7 +522,8 @@ struct ksync_queue_slot {
 #define KSYNC_IOC_QUEUE_WAKE	_IO(KSYNC_IOC_MAGIC, 0x32)
 #define KSYNC_IOC_QUEUE_SHUTDOWN _IO(KSYNC_IOC_MAGIC, 0x33)
 #define KSYNC_IOC_QUEUE_JOIN	_IOWR(KSYNC_IOC_MAGIC, 0x34, struct ksync_queue_join)
-#define KSYNC_IOC_QUEUE_INFO	_IOR(KSYNC_IOC_MAGIC, 0x35, struct ksync_queue_info)
+/* 0x35 was QUEUE_INFO while the state word was in the header page */
+#define KSYNC_IOC_QUEUE_INFO	_IOR(KSYNC_IOC_MAGIC, 0x37, struct ksync_queue_info)
 #define KSYNC_IOC_QUEUE_REOPEN	_IOW(KSYNC_IOC_MAGIC, 0x36, struct ksync_queue_reopen)
 
 #endif /* _UAPI_LINUX_KSYNC_H */
