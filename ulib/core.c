@@ -138,16 +138,29 @@ int ksync_map_page(int fd, void **page, size_t *len)
 	return 0;
 }
 
-int ksync_unmap_close(void *page, size_t len, int fd)
+/*
+ * munmap can fail only for want of memory, even for a whole mapping (6.1's
+ * maple tree allocates to unmap): try twice, then report it.  A mapping
+ * left behind keeps its object alive.
+ */
+int ksync_unmap(void *p, size_t len)
 {
 	int saved = errno;
 	int ret = 0;
 
-	/* munmap can fail only for want of memory (a split it needs): try
-	 * twice, then report it; the fd goes either way */
-	if (munmap(page, len) && munmap(page, len))
+	if (munmap(p, len) && munmap(p, len))
 		ret = -errno;
-	/* close(2) may report EINTR, but on Linux the fd is gone either way */
+	errno = saved;
+	return ret;
+}
+
+int ksync_unmap_close(void *page, size_t len, int fd)
+{
+	int saved = errno;
+	int ret = ksync_unmap(page, len);
+
+	/* the fd goes either way; close(2) may report EINTR, but on Linux the
+	 * fd is gone then too */
 	if (close(fd) < 0 && errno != EINTR && !ret)
 		ret = -errno;
 	errno = saved;

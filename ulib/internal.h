@@ -30,6 +30,7 @@ int ksync_adopt_fd(int fd, uint32_t type, struct ksync_info *info);
 int ksync_map_page(int fd, void **page, size_t *len);
 
 /* Unmap the page and close the fd; the first error, or 0. */
+int ksync_unmap(void *p, size_t len);
 int ksync_unmap_close(void *page, size_t len, int fd);
 
 /*

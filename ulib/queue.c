@@ -732,7 +732,7 @@ static int queue_wrap(ksync_queue_t **out, int fd)
 		status = mmap(NULL, q->status_len, PROT_READ, MAP_SHARED, fd, info.state_offset);
 		if (status == MAP_FAILED) {
 			ret = -errno;
-			munmap(mem, info.map_size);
+			ksync_unmap(mem, info.map_size);
 		}
 	}
 	if (ret == 0) {
@@ -786,9 +786,10 @@ int ksync_queue_close(ksync_queue_t *q)
 	if (!q)
 		return -EINVAL;
 	if (q->hdr) {
-		/* (it cannot fail to unmap one whole mapping) */
-		munmap((void *)q->status, q->status_len);
+		int r = ksync_unmap((void *)q->status, q->status_len);
+
 		ret = ksync_unmap_close(q->hdr, q->map_len, q->fd);
+		ret = ret ? ret : r;
 	} else if (close(q->fd) < 0 && errno != EINTR) {
 		ret = -errno;
 		errno = saved;
