@@ -570,4 +570,75 @@ TEST(the_state_word_cannot_be_written)
 	ksync_queue_close(q);
 }
 
+/*
+ * Whatever a process does to its mappings (offsets beside the status
+ * page, growing, splitting and moving the ring, moving, zapping and
+ * re-protecting the status page, a forked child's writes), no writable
+ * view of the module's word appears, and the mapping keeps showing it
+ * after the fd is gone.  (From the kernel review of the status page.)
+ */
+TEST(status_page_paths)
+{
+	const size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	struct ksync_queue_info info;
+	volatile uint64_t *st, *moved;
+	ksync_queue_t *q;
+	char *ring, *r2, *spare;
+	int fd, status;
+	pid_t pid;
+
+	ASSERT_EQ(0, ksync_queue_open(&q, NULL, KSYNC_QUEUE_NOEOF, 0600, 64, 64));
+	fd = ksync_queue_fd(q);
+	ASSERT_EQ(0, ioctl(fd, KSYNC_IOC_QUEUE_INFO, &info));
+	ASSERT_EQ(info.map_size, info.state_offset);
+	ASSERT_EQ(0UL, info.map_size % pg);
+	/* offsets inside the ring, or past the status page */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, info.map_size - pg, PROT_READ, MAP_SHARED, fd, pg));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, info.state_offset + pg));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, info.state_offset - pg));
+	/* the ring's vma cannot grow into the status page */
+	ring = mmap(NULL, info.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, ring);
+	EXPECT_EQ(MAP_FAILED, mremap(ring, info.map_size, info.map_size + pg, MREMAP_MAYMOVE));
+	/* a split ring still works, and a tail piece is still not the status page */
+	spare = mmap(NULL, 4 * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, spare);
+	ASSERT_EQ(0, mprotect(ring + pg, pg, PROT_READ));
+	ASSERT_EQ(0, mprotect(ring + pg, pg, PROT_READ | PROT_WRITE));
+	r2 = mremap(ring + info.map_size - pg, pg, pg, MREMAP_MAYMOVE | MREMAP_FIXED, spare);
+	EXPECT_NE(MAP_FAILED, r2);
+	/* the status page: grow, move, zap, fork */
+	st = mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, info.state_offset);
+	ASSERT_NE(MAP_FAILED, st);
+	EXPECT_EQ(MAP_FAILED, mremap((void *)st, pg, 2 * pg, MREMAP_MAYMOVE));
+	moved = mremap((void *)st, pg, pg, MREMAP_MAYMOVE | MREMAP_FIXED, spare + 2 * pg);
+	ASSERT_NE(MAP_FAILED, moved);
+	EXPECT_EQ(-1, mprotect((void *)moved, pg, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(0, madvise((void *)moved, pg, MADV_DONTNEED));
+	EXPECT_EQ(0, mprotect((void *)moved, pg, PROT_NONE));
+	EXPECT_EQ(0, mprotect((void *)moved, pg, PROT_READ));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		const unsigned long long shut = KSYNC_QUEUE_STATE_SHUTDOWN;
+		int mem = open("/proc/self/mem", O_RDWR);
+
+		if (mprotect((void *)moved, pg, PROT_READ | PROT_WRITE) == 0)
+			_exit(2);
+		if (pwrite(mem, &shut, sizeof(shut), (off_t)(uintptr_t)moved) != -1)
+			_exit(3);
+		_exit(moved[0] & shut ? 4 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	/* the fd may go: the mapping still shows the module's word */
+	ASSERT_EQ(0, ksync_queue_shutdown(q));
+	EXPECT_EQ(0, ksync_queue_close(q));
+	EXPECT_EQ((uint64_t)KSYNC_QUEUE_STATE_SHUTDOWN, moved[0] & KSYNC_QUEUE_STATE_SHUTDOWN);
+	munmap((void *)moved, pg);
+	munmap(ring, info.map_size);
+	munmap(spare, 4 * pg);
+}
+
 TEST_HARNESS_MAIN
