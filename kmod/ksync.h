@@ -181,7 +181,65 @@ struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,
 void ksync_obj_put(struct ksync_obj *obj);
 struct file *ksync_obj_file(struct ksync_obj *obj, u32 flags);
 void ksync_obj_opened(struct file *file);
+
+/*
+ * wait.c: one waiter record per sleeping task, one sleep loop, one wake
+ * rule (docs/design.md, "Waiting").  A waker claims a waiter with a
+ * compare-and-swap on 'signaled', under the lock of the object whose list
+ * holds the entry; the waiter returns only after the claimer set 'done'.
+ */
+#define KSYNC_WAIT_PENDING	(-1)	/* signaled: nobody's yet */
+#define KSYNC_WAIT_CANCELLED	(-2)	/* signaled: the waiter gave up first */
+#define KSYNC_WAIT_QUEUED	INT_MAX	/* a try's result: go to sleep */
+
+struct ksync_waiter {
+	struct task_struct *task;
+	ktime_t *expires;		/* absolute, the host's clock; NULL: none */
+	u64 since;			/* ktime_get_ns() when it first queued */
+	atomic_t signaled;		/* PENDING, CANCELLED, or the claimed entry's index */
+	int result;			/* the claimer's word, before 'done' */
+	int done;			/* the claimer is done with the record */
+};
+
+/* Links a waiter to one object it waits on: on the type's list, its lock. */
+struct ksync_wait_entry {
+	struct list_head node;
+	struct ksync_waiter *w;
+	struct ksync_obj *obj;
+	u32 index;			/* which of the waiter's objects */
+};
+
+/* The type's part of a wait (ksync_wait()). */
+struct ksync_wait_ops {
+	void (*lock)(struct ksync_wait_entry *e);
+	void (*unlock)(struct ksync_wait_entry *e);
+	/*
+	 * Under the lock: do the operation now (its result ends the wait),
+	 * or queue e (ksync_wait_link()) and return KSYNC_WAIT_QUEUED.
+	 */
+	int (*try)(struct ksync_wait_entry *e);
+	/*
+	 * No lock held: a waker claimed e, with w->result.  Take what it
+	 * granted (the result ends the wait), or queue e again
+	 * (KSYNC_WAIT_QUEUED).
+	 */
+	int (*consume)(struct ksync_wait_entry *e);
+	/* Under the lock: the wait ends with ret and no grant: unlink e. */
+	int (*leave)(struct ksync_wait_entry *e, int ret);
+};
+
 ktime_t ksync_deadline(u64 ns);
+bool ksync_deadline_passed(const ktime_t *expires);
+void ksync_waiter_init(struct ksync_waiter *w, ktime_t *expires);
+void ksync_wait_entry_init(struct ksync_wait_entry *e, struct ksync_waiter *w,
+			   struct ksync_obj *obj, u32 index);
+void ksync_wait_link(struct ksync_wait_entry *e, struct list_head *list,
+		     bool front);
+bool ksync_wait_pending(const struct ksync_wait_entry *e);
+bool ksync_wait_claim(struct ksync_wait_entry *e, int result,
+		      struct list_head *wake);
+void ksync_wait_wake_list(struct list_head *wake);
+int ksync_wait(struct ksync_wait_entry *e, const struct ksync_wait_ops *ops);
 
 /* shm.c */
 int ksync_shm_mmap(struct ksync_file *kf, struct vm_area_struct *vma);

@@ -6,12 +6,10 @@
 #include <linux/anon_inodes.h>
 #include <linux/cred.h>
 #include <linux/fs_struct.h>
-#include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
-#include <linux/time_namespace.h>
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
 
@@ -109,24 +107,6 @@ int ksync_copy_entries(void __user *dst, const void *buf, u32 n, size_t ksize,
 		if (copy_to_user(out, buf, copy) || clear_user(out + copy, usize - copy))
 			return -EFAULT;
 	return 0;
-}
-
-/*
- * Deadlines arrive as CLOCK_MONOTONIC in the caller's time namespace; the
- * hrtimer runs on the host's clock.  timens_ktime_to_host() is not
- * exported, but the offsets it applies are plain data in current's nsproxy.
- */
-ktime_t ksync_deadline(u64 ns)
-{
-	ktime_t t = ns > KTIME_MAX ? KTIME_MAX : (ktime_t)ns;
-#ifdef CONFIG_TIME_NS
-	ktime_t off;
-
-	off = timespec64_to_ktime(current->nsproxy->time_ns->offsets.monotonic);
-	if (t != KTIME_MAX && check_sub_overflow(t, off, &t))
-		t = off > 0 ? 0 : KTIME_MAX;
-#endif
-	return t;
 }
 
 static int ksync_file_release(struct inode *inode, struct file *file)

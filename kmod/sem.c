@@ -15,7 +15,8 @@
  *
  * Sleepers wait in a FIFO list, each asking for its own number of permits.
  * A release serves the head of the list for as long as the value covers
- * it, marks each such waiter granted and wakes exactly those tasks.
+ * it: it claims each such waiter for its permits and wakes exactly those
+ * tasks, under obj->lock (wait.c).
  *
  * The page is user memory: any process that has the semaphore open can
  * write anything there.  We never keep our own state in it, clamp the
@@ -24,12 +25,10 @@
  * spoil the count of the semaphore it scribbles on.
  */
 #include <linux/gfp.h>
-#include <linux/hrtimer.h>
 #include <linux/mm.h>
 #include <linux/pid.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
-#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -53,7 +52,7 @@ struct ksync_sem {
 	struct ksync_obj obj;
 	struct page *page;		/* mapped by every user */
 	atomic64_t *state;		/* the word in that page */
-	struct list_head waiters;	/* struct ksync_sem_waiter, FIFO */
+	struct list_head waiters;	/* struct ksync_sem_waiter's e, FIFO */
 	struct list_head holders;	/* UNDO files holding permits */
 	u32 nr_holders;
 	u32 nr_waiters;
@@ -64,18 +63,24 @@ struct ksync_sem {
 	u64 fences;			/* sem_commit gave up comparing */
 };
 
-/* Lives on the sleeper's stack; the waker touches it only under obj->lock. */
+/* An acquire, on the caller's stack: its waiter and its entry (wait.c). */
 struct ksync_sem_waiter {
-	struct list_head node;
-	struct task_struct *task;
-	u64 since;			/* ktime_get_ns() when it queued */
+	struct ksync_wait_entry e;	/* on sem->waiters */
+	struct ksync_waiter w;
+	struct ksync_file *kf;
+	struct pid *old_by;		/* for the caller to put, unlocked */
 	u32 count;
-	bool granted;
+	bool wake_poll;			/* pollers to wake, after unlocking */
 };
 
 static struct ksync_sem *to_sem(struct ksync_obj *obj)
 {
 	return container_of(obj, struct ksync_sem, obj);
+}
+
+static struct ksync_sem_waiter *to_sem_waiter(struct ksync_wait_entry *e)
+{
+	return container_of(e, struct ksync_sem_waiter, e);
 }
 
 /* The value in a word read from the page, whatever was written there. */
@@ -150,38 +155,36 @@ static void sem_free(struct ksync_obj *obj)
 }
 
 /*
- * Add permits, then serve the head of the queue while the value covers it.
- * The sum is taken in 64 bits and checked against KSYNC_SEM_VALUE_MAX only
- * after the queue is served: a release that the head consumes at once
- * cannot overflow, whatever the value was.  What is left beyond the limit
- * fails the release with -EOVERFLOW (nothing changes) or, for UNDO's
- * give-back, is dropped (saturate), as SysV SEM_UNDO clamps.
- *
- * The wake-ups are issued under obj->lock: a woken waiter reads 'granted'
- * only under that lock, so it cannot return (and free its stack) before we
- * are done with it.
- *
- * Returns 1 if pollers must be woken (after the caller unlocks), 0, or
- * -EOVERFLOW.
+ * The word after adding add permits and serving the head of the queue for
+ * as long as the value covers it: *n waiters served.  The sum is taken in
+ * 64 bits and checked against KSYNC_SEM_VALUE_MAX only after the queue is
+ * served: a release that the head consumes at once cannot overflow,
+ * whatever the value was.  What is left beyond the limit fails the release
+ * with -EOVERFLOW (nothing changes) or, for UNDO's give-back, is dropped
+ * (saturate), as SysV SEM_UNDO clamps.  Returns 1 if pollers must be
+ * woken (after the caller unlocks), 0, or -EOVERFLOW.
  */
-static int sem_settle(struct ksync_sem *sem, u64 add, bool saturate)
+static int sem_settle_word(struct ksync_sem *sem, u64 add, bool saturate,
+			   unsigned int *n)
 {
-	struct ksync_sem_waiter *w, *tmp;
-	unsigned int tries = 0, n;
+	struct ksync_wait_entry *e;
+	unsigned int tries = 0;
 	bool wake_poll;
 	s64 old, new;
 	u64 value;
 
-	lockdep_assert_held(&sem->obj.lock);
 	old = sem_read(sem);
 	do {
 		value = sem_value_of(old) + add;
-		n = 0;
-		list_for_each_entry(w, &sem->waiters, node) {
-			if (w->count > value)
+		*n = 0;
+		list_for_each_entry(e, &sem->waiters, node) {
+			/* one claimed by another object leaves by itself */
+			if (!ksync_wait_pending(e))
+				continue;
+			if (to_sem_waiter(e)->count > value)
 				break;
-			value -= w->count;
-			n++;
+			value -= to_sem_waiter(e)->count;
+			++*n;
 		}
 		if (value > KSYNC_SEM_VALUE_MAX) {
 			if (!saturate)
@@ -189,22 +192,65 @@ static int sem_settle(struct ksync_sem *sem, u64 add, bool saturate)
 			value = KSYNC_SEM_VALUE_MAX;
 		}
 		/* readable again: nobody left in the queue, and a permit */
-		wake_poll = sem->poll_armed && n == sem->nr_waiters && value;
-		new = value | sem_kernel_bits(sem->nr_waiters - n,
+		wake_poll = sem->poll_armed && *n == sem->nr_waiters && value;
+		new = value | sem_kernel_bits(sem->nr_waiters - *n,
 					      sem->poll_armed && !wake_poll);
 	} while (!sem_commit(sem, &old, new, &tries));
-
-	list_for_each_entry_safe(w, tmp, &sem->waiters, node) {
-		if (!n--)
-			break;
-		list_del_init(&w->node);
-		sem->nr_waiters--;
-		sem->woken++;
-		w->granted = true;
-		wake_up_process(w->task);
-	}
 	if (wake_poll)
 		sem->poll_armed = false;
+	return wake_poll;
+}
+
+/*
+ * Claim the first n waiters the word was settled for, onto wake.  Returns
+ * the permits of those another object's waker claimed meanwhile (a wait
+ * on several objects), which go back to the value.
+ */
+static u64 sem_grant(struct ksync_sem *sem, unsigned int n, struct list_head *wake)
+{
+	struct ksync_wait_entry *e, *tmp;
+	u64 lost = 0;
+
+	lockdep_assert_held(&sem->obj.lock);
+	list_for_each_entry_safe(e, tmp, &sem->waiters, node) {
+		if (!n)
+			break;
+		if (!ksync_wait_pending(e))
+			continue;
+		n--;
+		if (!ksync_wait_claim(e, 0, wake)) {
+			lost += to_sem_waiter(e)->count;
+			continue;
+		}
+		sem->nr_waiters--;
+		sem->woken++;
+	}
+	return lost;
+}
+
+/*
+ * Add permits, then serve the head of the queue while the value covers
+ * it, claiming and waking exactly those waiters.  Woken under obj->lock:
+ * wait.c's rule allows either, and a woken acquirer returns without
+ * taking the lock.  Returns 1 if pollers must be woken (after the caller
+ * unlocks), 0, or -EOVERFLOW.
+ */
+static int sem_settle(struct ksync_sem *sem, u64 add, bool saturate)
+{
+	LIST_HEAD(wake);
+	unsigned int n;
+	int ret, wake_poll = 0;
+
+	lockdep_assert_held(&sem->obj.lock);
+	do {
+		ret = sem_settle_word(sem, add, saturate, &n);
+		if (ret < 0)
+			return ret;
+		wake_poll |= ret;
+		add = sem_grant(sem, n, &wake);
+		saturate = true;	/* permits we had a moment ago */
+	} while (add);
+	ksync_wait_wake_list(&wake);
 	return wake_poll;
 }
 
@@ -243,60 +289,28 @@ static bool sem_arm_poll(struct ksync_sem *sem, bool always)
 	return readable;
 }
 
-/* Sleep until granted, signalled or expired; drops and retakes obj->lock. */
-static int sem_sleep(struct ksync_sem *sem, struct ksync_sem_waiter *w,
-		     ktime_t *expires)
-	__must_hold(&sem->obj.lock)
-{
-	bool expired = false;
-
-	for (;;) {
-		set_current_state(TASK_INTERRUPTIBLE);
-		spin_unlock(&sem->obj.lock);
-		if (!expires)
-			schedule();
-		else if (!schedule_hrtimeout_range(expires, current->timer_slack_ns,
-						   HRTIMER_MODE_ABS))
-			expired = true;
-		spin_lock(&sem->obj.lock);
-		/* a grant wins over a signal or the deadline: nothing is lost */
-		if (w->granted)
-			return 0;
-		/*
-		 * The deadline is absolute, so the call can be restarted
-		 * exactly: after a stop and continue, ptrace or the freezer
-		 * it goes on waiting, and it ends with -EINTR only when a
-		 * handler ran (with SA_RESTART or not, as sem_wait does).
-		 */
-		if (signal_pending(current))
-			return -ERESTARTNOHAND;
-		if (expired)
-			return -ETIMEDOUT;
-	}
-}
-
 /*
  * Take the permits now if nobody queues and the value covers them, else
  * (unless the deadline has passed) count ourselves in the kernel's bits,
  * so that no fast path can take or give permits behind our back.
- * Returns 0 (taken), 1 (queued: go to sleep) or -ETIMEDOUT.
+ * Returns 0 (taken), KSYNC_WAIT_QUEUED or -ETIMEDOUT.
  */
-static int sem_take_or_queue(struct ksync_sem *sem, struct ksync_sem_waiter *w,
-			     const ktime_t *expires)
+static int sem_take_or_queue(struct ksync_sem *sem, struct ksync_sem_waiter *sw)
 {
 	bool taken, nobody_waits = list_empty(&sem->waiters);
 	unsigned int tries = 0;
 	s64 old, new;
 	u32 value;
 
+	lockdep_assert_held(&sem->obj.lock);
 	old = sem_read(sem);
 	do {
 		value = sem_value_of(old);
-		taken = nobody_waits && value >= w->count;
-		if (!taken && expires && ktime_compare(*expires, ktime_get()) <= 0)
+		taken = nobody_waits && value >= sw->count;
+		if (!taken && ksync_deadline_passed(sw->w.expires))
 			return -ETIMEDOUT;
 		if (taken)
-			new = (value - w->count) |
+			new = (value - sw->count) |
 			      sem_kernel_bits(sem->nr_waiters, sem->poll_armed);
 		else
 			new = value | sem_kernel_bits(sem->nr_waiters + 1,
@@ -304,10 +318,9 @@ static int sem_take_or_queue(struct ksync_sem *sem, struct ksync_sem_waiter *w,
 	} while (!sem_commit(sem, &old, new, &tries));
 	if (taken)
 		return 0;
-	w->since = ktime_get_ns();
-	list_add_tail(&w->node, &sem->waiters);
+	ksync_wait_link(&sw->e, &sem->waiters, false);
 	sem->nr_waiters++;
-	return 1;
+	return KSYNC_WAIT_QUEUED;
 }
 
 /*
@@ -345,14 +358,92 @@ static void sem_unhold(struct ksync_sem *sem, struct ksync_file *kf, u64 count)
 	}
 }
 
+static void sem_wait_lock(struct ksync_wait_entry *e)
+	__acquires(&e->obj->lock)
+{
+	spin_lock(&e->obj->lock);
+}
+
+static void sem_wait_unlock(struct ksync_wait_entry *e)
+	__releases(&e->obj->lock)
+{
+	struct ksync_sem_waiter *sw = to_sem_waiter(e);
+
+	spin_unlock(&e->obj->lock);
+	if (sw->wake_poll) {
+		sw->wake_poll = false;
+		sem_wake_pollers(to_sem(e->obj));
+	}
+}
+
+/* UNDO: the permits are the file's to give back, and we took them. */
+static void sem_took(struct ksync_sem *sem, struct ksync_sem_waiter *sw)
+{
+	if (sw->kf->flags & KSYNC_OPEN_UNDO)
+		sw->old_by = sem_hold(sem, sw->kf, sw->count);
+}
+
+static int sem_wait_try(struct ksync_wait_entry *e)
+{
+	struct ksync_sem_waiter *sw = to_sem_waiter(e);
+	struct ksync_sem *sem = to_sem(e->obj);
+	int ret;
+
+	sem->wait_calls++;
+	if (!sw->count)
+		return 0;
+	ret = sem_take_or_queue(sem, sw);
+	/*
+	 * A failed try is how an edge-triggered poller drains, with any
+	 * count: arm the poll bit, even if one permit is there, so that the
+	 * next release wakes the poller.  Pollers add themselves to poll_wq
+	 * before they check (and arm) under obj->lock, so none is missed.
+	 */
+	if (ret == -ETIMEDOUT && waitqueue_active(&sem->obj.poll_wq))
+		sem_arm_poll(sem, true);
+	if (!ret)
+		sem_took(sem, sw);
+	return ret;
+}
+
+/* Granted: sem_settle() took our permits out of the value for us. */
+static int sem_wait_consume(struct ksync_wait_entry *e)
+{
+	struct ksync_sem_waiter *sw = to_sem_waiter(e);
+
+	if (sw->kf->flags & KSYNC_OPEN_UNDO) {
+		spin_lock(&e->obj->lock);
+		sem_took(to_sem(e->obj), sw);
+		spin_unlock(&e->obj->lock);
+	}
+	return 0;
+}
+
+static int sem_wait_leave(struct ksync_wait_entry *e, int ret)
+{
+	struct ksync_sem *sem = to_sem(e->obj);
+
+	list_del(&e->node);
+	sem->nr_waiters--;
+	/* we may have been the head blocking smaller requests */
+	to_sem_waiter(e)->wake_poll = sem_settle(sem, 0, true) > 0;
+	return ret;
+}
+
+static const struct ksync_wait_ops sem_wait_ops = {
+	.lock		= sem_wait_lock,
+	.unlock		= sem_wait_unlock,
+	.try		= sem_wait_try,
+	.consume	= sem_wait_consume,
+	.leave		= sem_wait_leave,
+};
+
 static long sem_acquire(struct ksync_file *kf, void __user *uarg)
 {
 	struct ksync_sem *sem = to_sem(kf->obj);
-	struct ksync_sem_wait args;
-	struct ksync_sem_waiter w;
+	struct ksync_sem_waiter sw = { .kf = kf };
 	ktime_t expires, *deadline = NULL;
-	struct pid *old_by = NULL;
-	bool wake_poll = false;
+	struct ksync_sem_wait args;
 	int ret;
 
 	ret = ksync_copy_args(&args, sizeof(args), sizeof(args), uarg);
@@ -366,42 +457,11 @@ static long sem_acquire(struct ksync_file *kf, void __user *uarg)
 		deadline = &expires;
 	}
 
-	w.task = current;
-	w.count = args.count;
-	w.granted = false;
-	spin_lock(&sem->obj.lock);
-	sem->wait_calls++;
-	if (!args.count) {
-		ret = 0;
-		goto out;
-	}
-	ret = sem_take_or_queue(sem, &w, deadline);
-	/*
-	 * A failed try is how an edge-triggered poller drains, with any
-	 * count: arm the poll bit, even if one permit is there, so that the
-	 * next release wakes the poller.  Pollers add themselves to poll_wq
-	 * before they check (and arm) under obj->lock, so none is missed.
-	 */
-	if (ret == -ETIMEDOUT && waitqueue_active(&sem->obj.poll_wq))
-		sem_arm_poll(sem, true);
-	if (ret != 1)
-		goto out;
-
-	ret = sem_sleep(sem, &w, deadline);
-	__set_current_state(TASK_RUNNING);
-	if (!w.granted) {
-		list_del(&w.node);
-		sem->nr_waiters--;
-		/* we may have been the head blocking smaller requests */
-		wake_poll = sem_settle(sem, 0, true) > 0;
-	}
-out:
-	if (!ret && args.count && kf->flags & KSYNC_OPEN_UNDO)
-		old_by = sem_hold(sem, kf, args.count);
-	spin_unlock(&sem->obj.lock);
-	put_pid(old_by);
-	if (wake_poll)
-		sem_wake_pollers(sem);
+	sw.count = args.count;
+	ksync_waiter_init(&sw.w, deadline);
+	ksync_wait_entry_init(&sw.e, &sw.w, &sem->obj, 0);
+	ret = ksync_wait(&sw.e, &sem_wait_ops);
+	put_pid(sw.old_by);
 	return ret;
 }
 
@@ -507,7 +567,7 @@ static void sem_undo(struct ksync_file *kf)
 static void sem_who(struct ksync_obj *obj, struct ksync_who *w)
 {
 	struct ksync_sem *sem = to_sem(obj);
-	struct ksync_sem_waiter *sw;
+	struct ksync_wait_entry *e;
 	struct ksync_file *kf;
 
 	spin_lock(&sem->obj.lock);
@@ -515,8 +575,9 @@ static void sem_who(struct ksync_obj *obj, struct ksync_who *w)
 	list_for_each_entry(kf, &sem->holders, sem.holding)
 		if (!ksync_who_add_pid(w, kf->sem.by, KSYNC_WHO_HOLDS, kf->sem.held))
 			goto out;
-	list_for_each_entry(sw, &sem->waiters, node)
-		if (!ksync_who_add(w, sw->task, KSYNC_WHO_ACQUIRES, sw->count, sw->since))
+	list_for_each_entry(e, &sem->waiters, node)
+		if (!ksync_who_add(w, e->w->task, KSYNC_WHO_ACQUIRES,
+				   to_sem_waiter(e)->count, e->w->since))
 			break;
 out:
 	spin_unlock(&sem->obj.lock);

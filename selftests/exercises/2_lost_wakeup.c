@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Exercise 2: find the lost wake-up in a broken semaphore.
- * See docs/teaching.md: `scripts/exercise start 2` breaks
- * kmod/sem.c so that a release that satisfies several sleepers leaves
- * some of them asleep.  Find it and fix it: every sleeper a release
+ * See docs/teaching.md: `scripts/exercise start 2` breaks the
+ * wake-up of kmod/wait.c, which the semaphore uses, so that a release
+ * that satisfies several sleepers leaves some of them asleep.  Find it and fix it: every sleeper a release
  * satisfies must wake, at once, without waiting for its deadline.
  */
 #include "../common.h"

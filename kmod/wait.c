@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Waiting, for every type: one waiter record per sleeping task, one sleep
+ * loop, one wake rule, one reading of deadlines and signals.
+ *
+ * A task that must wait fills a struct ksync_waiter on its stack, and one
+ * struct ksync_wait_entry per object it waits on, which the object's type
+ * links on its own list of waiters, under its own lock.  A waker, holding
+ * that object's lock, claims the waiter for its entry with a
+ * compare-and-swap on 'signaled' (ksync_wait_claim()): of all the wakers of
+ * all the objects a waiter waits on, and the waiter itself giving up
+ * (ksync_wait_cancel()), exactly one wins, so a grant is never given to a
+ * waiter that goes away without it, nor twice.  The winner unlinks the
+ * entry, and its last touch of the record is ksync_wait_wake(), which sets
+ * 'done' and wakes the task: under the object's lock (the semaphore, the
+ * queue), or after dropping it (the barrier, whose parties, woken at once,
+ * would otherwise queue on it).  The record lives on the waiter's stack,
+ * so the waiter returns only once 'done' is set.  This is ntsync's
+ * ntsync_q, with the claim and the last touch apart.
+ *
+ * The type supplies the rest (struct ksync_wait_ops): how to try its
+ * operation for the waiter (and queue it if it cannot be done now), what
+ * to make of a grant, and how to leave its list without one.
+ *
+ * Several objects: nothing here assumes one.  A waiter never holds two
+ * object locks at once; each waker holds one, of whatever kind (the
+ * semaphore's and the barrier's spinlock, the queue's mutex), and the
+ * compare-and-swap, not any lock, decides between them.  So a queue's
+ * sender or receiver can wait together with a semaphore's acquire: its
+ * wake path, q_settle(), claims under q->lock like the others, and a
+ * waiter, being a task, may take that mutex to leave.  What a queue grants
+ * is a turn, not a message (a process on the ring may take it first), so
+ * its consume may queue the entry again; a wait on several objects then
+ * re-arms the others too (issue 21).
+ */
+#include <linux/hrtimer.h>
+#include <linux/ktime.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/time_namespace.h>
+
+#include "ksync.h"
+
+/*
+ * Deadlines arrive as CLOCK_MONOTONIC in the caller's time namespace; the
+ * hrtimer runs on the host's clock.  timens_ktime_to_host() is not
+ * exported, but the offsets it applies are plain data in current's nsproxy.
+ * The deadline is absolute, so a restarted call waits exactly as long as
+ * the first would have.
+ */
+ktime_t ksync_deadline(u64 ns)
+{
+	ktime_t t = ns > KTIME_MAX ? KTIME_MAX : (ktime_t)ns;
+#ifdef CONFIG_TIME_NS
+	ktime_t off;
+
+	off = timespec64_to_ktime(current->nsproxy->time_ns->offsets.monotonic);
+	if (t != KTIME_MAX && check_sub_overflow(t, off, &t))
+		t = off > 0 ? 0 : KTIME_MAX;
+#endif
+	return t;
+}
+
+/* Has the deadline (NULL: none) passed?  A past one means "try once". */
+bool ksync_deadline_passed(const ktime_t *expires)
+{
+	return expires && ktime_compare(*expires, ktime_get()) <= 0;
+}
+
+void ksync_waiter_init(struct ksync_waiter *w, ktime_t *expires)
+{
+	w->task = current;
+	w->expires = expires;
+	w->since = 0;
+	atomic_set(&w->signaled, KSYNC_WAIT_PENDING);
+	w->result = 0;
+	w->done = 0;
+}
+
+void ksync_wait_entry_init(struct ksync_wait_entry *e, struct ksync_waiter *w,
+			   struct ksync_obj *obj, u32 index)
+{
+	INIT_LIST_HEAD(&e->node);
+	e->w = w;
+	e->obj = obj;
+	e->index = index;
+}
+
+/*
+ * Queue e on an object's list of waiters (at its head: a waiter that lost
+ * what it was granted keeps its turn), under the object's lock.  A waiter
+ * queued again after a grant is nobody's until a waker claims it anew.
+ */
+void ksync_wait_link(struct ksync_wait_entry *e, struct list_head *list,
+		     bool front)
+{
+	struct ksync_waiter *w = e->w;
+
+	atomic_set(&w->signaled, KSYNC_WAIT_PENDING);
+	w->done = 0;
+	if (!w->since)
+		w->since = ktime_get_ns();
+	if (front)
+		list_add(&e->node, list);
+	else
+		list_add_tail(&e->node, list);
+}
+
+/* Is e's waiter still nobody's (a waker may count it)? */
+bool ksync_wait_pending(const struct ksync_wait_entry *e)
+{
+	return atomic_read(&e->w->signaled) == KSYNC_WAIT_PENDING;
+}
+
+/*
+ * Claim e's waiter, under the object's lock, and move e to the waker's
+ * list: the caller wakes it with ksync_wait_wake_list(), under the lock or
+ * after.  False: another waker, or the waiter itself, was first.
+ */
+bool ksync_wait_claim(struct ksync_wait_entry *e, int result,
+		      struct list_head *wake)
+{
+	struct ksync_waiter *w = e->w;
+	int pending = KSYNC_WAIT_PENDING;
+
+	/* fully ordered; the counterpart is ksync_wait_cancel()'s */
+	if (!atomic_try_cmpxchg(&w->signaled, &pending, e->index))
+		return false;
+	w->result = result;
+	list_move_tail(&e->node, wake);
+	return true;
+}
+
+/* The claimer's last touch of each waiter on wake; wake is garbage after. */
+void ksync_wait_wake_list(struct list_head *wake)
+{
+	struct ksync_wait_entry *e, *tmp;
+
+	list_for_each_entry_safe(e, tmp, wake, node) {
+		/* the waiter may return and exit once done is set */
+		struct task_struct *task = get_task_struct(e->w->task);
+
+		/*
+		 * release: pairs with the acquire in ksync_wait_sleep() and
+		 * ksync_wait_done(): the grant, and 'result', before 'done'.
+		 * e and its waiter may be gone once it is set.
+		 */
+		smp_store_release(&e->w->done, 1);
+		wake_up_process(task);
+		put_task_struct(task);
+	}
+}
+
+/*
+ * The one sleep: until a waker is done with us (0), a signal, or the
+ * deadline.  A grant wins: 'done' is looked at first.  A signal gives
+ * -ERESTARTNOHAND, so that the kernel decides: the call ends with -EINTR
+ * only if a handler runs (with SA_RESTART or not, as sem_wait(3) does);
+ * a stop and continue, ptrace, the freezer restart it, and the absolute
+ * deadline makes the restart exact.
+ */
+static int ksync_wait_sleep(struct ksync_waiter *w)
+{
+	bool expired = false;
+	int ret = 0;
+
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		/* acquire: pairs with the release in ksync_wait_wake_list() */
+		if (smp_load_acquire(&w->done))
+			break;
+		if (signal_pending(current)) {
+			ret = -ERESTARTNOHAND;
+			break;
+		}
+		if (expired) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		if (!w->expires)
+			schedule();
+		else if (!schedule_hrtimeout_range(w->expires, current->timer_slack_ns,
+						   HRTIMER_MODE_ABS))
+			expired = true;
+	}
+	__set_current_state(TASK_RUNNING);
+	return ret;
+}
+
+/*
+ * A waker claimed us and is about to let go of the record.  Sleep (not
+ * spin: it may need our CPU) until it has; not interruptibly: the record
+ * is on our stack, and the waker will write it.  Short: the waker sets
+ * 'done' as it walks its list.
+ */
+static void ksync_wait_done(struct ksync_waiter *w)
+{
+	for (;;) {
+		set_current_state(TASK_UNINTERRUPTIBLE);
+		/* acquire: pairs with the release in ksync_wait_wake_list() */
+		if (smp_load_acquire(&w->done))
+			break;
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+}
+
+/*
+ * The wait stopped (ret: -ETIMEDOUT, -ERESTARTNOHAND).  Under the object's
+ * lock, take the waiter back from the wakers; if one was first, its grant
+ * wins, and we wait for it to be done with us.  True: we left, *ret says
+ * how.
+ */
+static bool ksync_wait_cancel(struct ksync_wait_entry *e,
+			      const struct ksync_wait_ops *ops, int *ret)
+{
+	int pending = KSYNC_WAIT_PENDING;
+	bool left;
+
+	ops->lock(e);
+	/* fully ordered; the counterpart is ksync_wait_claim()'s */
+	left = atomic_try_cmpxchg(&e->w->signaled, &pending, KSYNC_WAIT_CANCELLED);
+	if (left)
+		*ret = ops->leave(e, *ret);
+	ops->unlock(e);
+	if (!left)
+		ksync_wait_done(e->w);
+	return left;
+}
+
+/*
+ * Wait on one object, the type's way: its try, consume or leave says how
+ * the wait ended.
+ */
+int ksync_wait(struct ksync_wait_entry *e, const struct ksync_wait_ops *ops)
+{
+	int ret;
+
+	ops->lock(e);
+	ret = ops->try(e);
+	ops->unlock(e);
+	while (ret == KSYNC_WAIT_QUEUED) {
+		ret = ksync_wait_sleep(e->w);
+		if (ret && ksync_wait_cancel(e, ops, &ret))
+			break;
+		ret = ops->consume(e);
+	}
+	return ret;
+}
