@@ -36,12 +36,10 @@
  * passes from our own list of sleepers, never from the word alone.
  */
 #include <linux/gfp.h>
-#include <linux/hrtimer.h>
 #include <linux/mm.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
-#include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -70,8 +68,8 @@ struct ksync_barrier {
 	bool broken;			/* round gen is broken */
 	bool poll_armed;		/* a poller waits for round gen to end */
 	__poll_t poll_events;		/* to wake pollers with, after unlock */
-	struct list_head waiters;	/* struct bar_waiter, all of round gen */
-	struct list_head wake;		/* their round ended: bar_unlock wakes */
+	struct list_head waiters;	/* struct bar_waiter's e, all of round gen */
+	struct list_head wake;		/* claimed: bar_unlock() wakes them */
 	u32 nr_waiters;
 	struct hlist_head pending;	/* ksync_files that arrived in round gen */
 	u64 wait_calls;
@@ -82,24 +80,28 @@ struct ksync_barrier {
 };
 
 /*
- * Lives on the sleeper's stack.  Under obj->lock a round's end moves it
- * to b->wake and sets 'claimed'; after unlocking, the waker sets 'done',
- * its last touch, and wakes the task.  So the sleeper returns when it sees
- * 'done', without the lock, and, if it finds itself claimed, waits for
- * 'done' before its stack may go.
+ * A call's arrival and wait, on the caller's stack (wait.c).  A round's
+ * end claims its sleepers under obj->lock, with their result (0: it
+ * completed, or -EPIPE), and bar_unlock() wakes them after dropping it:
+ * parties woken at once do not find it held, and a woken party returns
+ * without taking it.
  */
 struct bar_waiter {
-	struct list_head node;
-	struct task_struct *task;
-	u64 since;			/* ktime_get_ns() when it queued */
-	int result;			/* 0: the round completed, or -EPIPE */
-	bool claimed;
-	bool done;
+	struct ksync_wait_entry e;	/* on b->waiters */
+	struct ksync_waiter w;
+	struct ksync_file *kf;
+	u32 flags;			/* the call's KSYNC_BARRIER_* */
+	u32 g;				/* the round arrived in */
 };
 
 static struct ksync_barrier *to_bar(struct ksync_obj *obj)
 {
 	return container_of(obj, struct ksync_barrier, obj);
+}
+
+static struct bar_waiter *to_bar_waiter(struct ksync_wait_entry *e)
+{
+	return container_of(e, struct bar_waiter, e);
 }
 
 static u32 bar_gen_of(s64 word)
@@ -165,19 +167,18 @@ static bool bar_pollers(struct ksync_barrier *b)
  */
 static void bar_end_round(struct ksync_barrier *b, bool broken)
 {
-	struct bar_waiter *w;
+	struct ksync_wait_entry *e, *tmp;
 	struct ksync_file *kf;
 	struct hlist_node *n;
 
-	list_for_each_entry(w, &b->waiters, node) {
-		w->result = broken ? -EPIPE : 0;
-		w->claimed = true;
-		get_task_struct(w->task);
+	lockdep_assert_held(&b->obj.lock);
+	list_for_each_entry_safe(e, tmp, &b->waiters, node) {
+		if (!ksync_wait_claim(e, broken ? -EPIPE : 0, &b->wake))
+			continue;
+		b->nr_waiters--;
 		if (!broken)
 			b->woken++;
 	}
-	list_splice_tail_init(&b->waiters, &b->wake);
-	b->nr_waiters = 0;
 	hlist_for_each_entry_safe(kf, n, &b->pending, bar.pending) {
 		hlist_del_init(&kf->bar.pending);
 		kf->bar.round = broken ? BAR_FAILED : BAR_PASSED;
@@ -400,194 +401,161 @@ static int bar_timed_out(struct ksync_barrier *b, u32 g)
 	return ret > 0 ? 0 : ret ? ret : -ETIMEDOUT;
 }
 
-/* Leave the sleepers' list; the caller checked that we are not claimed. */
-static void bar_unqueue(struct ksync_barrier *b, struct bar_waiter *w)
-{
-	list_del(&w->node);
-	b->nr_waiters--;
-}
-
+/* Drop obj->lock, then wake whoever a round's end claimed meanwhile. */
 static void bar_unlock(struct ksync_barrier *b)
 	__releases(&b->obj.lock)
 {
 	__poll_t events = b->poll_events;
-	struct bar_waiter *w, *tmp;
 	LIST_HEAD(wake);
 
 	b->poll_events = 0;
 	list_splice_init(&b->wake, &wake);
 	spin_unlock(&b->obj.lock);
-	list_for_each_entry_safe(w, tmp, &wake, node) {
-		struct task_struct *task = w->task;
-
-		/* release: pairs with bar_sleep()'s acquire; w may go now */
-		smp_store_release(&w->done, true);
-		wake_up_process(task);
-		put_task_struct(task);
-	}
+	ksync_wait_wake_list(&wake);
 	if (events)
 		wake_up_interruptible_poll(&b->obj.poll_wq, events);
 }
 
-/*
- * Our round ended and its waker, after unlocking, is about to let go of w.
- * Sleep (not spin: the waker may need our CPU) until it has.  The sleep
- * cannot be interrupted: w is on our stack, and the waker will write it.
- * It is short: the waker sets 'done' within its walk of the woken list.
- */
-static void bar_wait_done(struct bar_waiter *w)
+static void bar_wait_lock(struct ksync_wait_entry *e)
+	__acquires(&e->obj->lock)
 {
-	for (;;) {
-		set_current_state(TASK_UNINTERRUPTIBLE);
-		/* acquire: pairs with the release in bar_unlock() */
-		if (smp_load_acquire(&w->done))
-			break;
-		schedule();
-	}
-	__set_current_state(TASK_RUNNING);
+	spin_lock(&e->obj->lock);
+}
+
+static void bar_wait_unlock(struct ksync_wait_entry *e)
+	__releases(&e->obj->lock)
+{
+	bar_unlock(to_bar(e->obj));
 }
 
 /*
- * Sleep until round g ends, a signal, or the deadline.  Called under
- * obj->lock, returns without it.
+ * Arrive (or, ARRIVED, come back to the round arrived in), then sleep
+ * until the round ends, unless the deadline has passed already.
  */
-static int bar_sleep(struct ksync_barrier *b, struct bar_waiter *w, u32 g,
-		     ktime_t *expires)
-	__releases(&b->obj.lock)
+static int bar_wait_try(struct ksync_wait_entry *e)
 {
-	bool expired = false;
+	struct bar_waiter *bw = to_bar_waiter(e);
+	struct ksync_barrier *b = to_bar(e->obj);
+	bool arrived = bw->flags & KSYNC_BARRIER_ARRIVED;
 	int ret;
 
-	for (;;) {
-		if (w->claimed) {
-			bar_unlock(b);
-			bar_wait_done(w);
-			return w->result;
-		}
-		if (fatal_signal_pending(current)) {
-			/* this party will never come back: do not wait for it */
-			bar_unqueue(b, w);
-			bar_break(b, &g, NULL);
-			ret = -EINTR;
-			break;
-		}
-		/*
-		 * The deadline is absolute and bar_wait() writes the round
-		 * back to the caller's struct, so a restart waits for the
-		 * same round: a stop, ptrace or the freezer do not end the
-		 * wait; only a handler does (-EINTR), and then libksync
-		 * breaks the round.
-		 */
-		if (signal_pending(current)) {
-			bar_unqueue(b, w);
-			ret = -ERESTARTNOHAND;
-			break;
-		}
-		if (expired) {
-			bar_unqueue(b, w);
-			ret = bar_timed_out(b, g);
-			break;
-		}
-		bar_unlock(b);
-		set_current_state(TASK_INTERRUPTIBLE);
-		/* acquire: pairs with the release in bar_unlock() */
-		if (smp_load_acquire(&w->done)) {
-			__set_current_state(TASK_RUNNING);
-			return w->result;
-		}
-		if (!expires)
-			schedule();
-		else if (!schedule_hrtimeout_range(expires, current->timer_slack_ns,
-						   HRTIMER_MODE_ABS))
-			expired = true;
-		__set_current_state(TASK_RUNNING);
-		/* acquire, as above; else take the lock to learn why we woke */
-		if (smp_load_acquire(&w->done))
-			return w->result;
-		spin_lock(&b->obj.lock);
-	}
-	bar_unlock(b);
-	return ret;
+	lockdep_assert_held(&b->obj.lock);
+	b->wait_calls++;
+	if (arrived)
+		ret = bar_rejoin(b, bw->kf, bw->g);
+	else
+		ret = bar_arrive(b, bw->kf, &bw->g,
+				 !(bw->flags & KSYNC_BARRIER_NOWAIT));
+	/* 1 is the serial party's return, but for bar_rejoin() "wait" */
+	if (bw->flags & KSYNC_BARRIER_NOWAIT || (arrived ? ret != 1 : ret != 0))
+		return ret;
+	if (ksync_deadline_passed(e->w->expires))
+		return bar_timed_out(b, bw->g);
+	ksync_wait_link(e, &b->waiters, false);
+	b->nr_waiters++;
+	return KSYNC_WAIT_QUEUED;
 }
 
-static bool bar_expired(const ktime_t *expires)
+/* The round's end set our result: no lock to take. */
+static int bar_wait_consume(struct ksync_wait_entry *e)
 {
-	return expires && ktime_compare(*expires, ktime_get()) <= 0;
+	return e->w->result;
 }
 
-static long bar_wait(struct ksync_file *kf, void __user *uarg)
+/*
+ * No round's end claimed us.  A stop, ptrace or the freezer do not end
+ * the wait: bar_wait() writes the round back to the caller's struct, so a
+ * restart waits for the same round; only a handler does (-EINTR), and then
+ * libksync breaks the round.
+ */
+static int bar_wait_leave(struct ksync_wait_entry *e, int ret)
+{
+	struct ksync_barrier *b = to_bar(e->obj);
+	u32 g = to_bar_waiter(e)->g;
+
+	list_del(&e->node);
+	b->nr_waiters--;
+	if (fatal_signal_pending(current)) {
+		/* this party will never come back: do not wait for it */
+		bar_break(b, &g, NULL);
+		return -EINTR;
+	}
+	return ret == -ETIMEDOUT ? bar_timed_out(b, g) : ret;
+}
+
+static const struct ksync_wait_ops bar_wait_ops = {
+	.lock		= bar_wait_lock,
+	.unlock		= bar_wait_unlock,
+	.try		= bar_wait_try,
+	.consume	= bar_wait_consume,
+	.leave		= bar_wait_leave,
+};
+
+static int bar_wait_args(struct ksync_barrier_wait *args, void __user *uarg)
 {
 	struct ksync_barrier_wait __user *ugen = uarg;
-	struct ksync_barrier *b = to_bar(kf->obj);
-	struct bar_waiter w = { .task = current };
-	struct ksync_barrier_wait args;
-	ktime_t expires, *deadline = NULL;
-	bool arrived;
 	int ret;
 
-	ret = ksync_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	ret = ksync_copy_args(args, sizeof(*args), sizeof(*args), uarg);
 	if (ret)
 		return ret;
-	arrived = args.flags & KSYNC_BARRIER_ARRIVED;
-	if (args.flags & ~KSYNC_BARRIER_WAIT_FLAGS || args.pad ||
-	    (arrived && args.flags & KSYNC_BARRIER_NOWAIT))
+	if (args->flags & ~KSYNC_BARRIER_WAIT_FLAGS || args->pad ||
+	    (args->flags & KSYNC_BARRIER_ARRIVED &&
+	     args->flags & KSYNC_BARRIER_NOWAIT))
 		return -EINVAL;
-	if (args.flags & KSYNC_WAIT_DEADLINE) {
-		expires = ksync_deadline(args.deadline);
-		deadline = &expires;
-	}
 	/*
 	 * A NOWAIT arrival writes its round back: check first that it can,
 	 * so that a struct in read-only memory fails before arriving, not
 	 * after.  (A wait writes back only when a signal interrupts it, and
 	 * breaks the round if it cannot.)
 	 */
-	if (args.flags & KSYNC_BARRIER_NOWAIT &&
-	    put_user(args.generation, &ugen->generation))
+	if (args->flags & KSYNC_BARRIER_NOWAIT &&
+	    put_user(args->generation, &ugen->generation))
 		return -EFAULT;
+	return 0;
+}
 
-	spin_lock(&b->obj.lock);
-	b->wait_calls++;
-	if (arrived)
-		ret = bar_rejoin(b, kf, args.generation);
-	else
-		ret = bar_arrive(b, kf, &args.generation,
-				 !(args.flags & KSYNC_BARRIER_NOWAIT));
-	/* 1 is the serial party's return, but for bar_rejoin() "wait" */
-	if (arrived && ret != 1)
-		goto out;
-	if (!arrived && ret < 0)
-		goto out;
-	if (!arrived && args.flags & KSYNC_BARRIER_NOWAIT) {
-		bar_unlock(b);
-		/* the round arrived in, for BREAK or a later ARRIVED wait */
-		if (put_user(args.generation, &ugen->generation))
-			return -EFAULT;
-		return ret;
-	}
-	if (!arrived && ret)
-		goto out;
-	if (bar_expired(deadline)) {
-		ret = bar_timed_out(b, args.generation);
-		goto out;
-	}
-	w.since = ktime_get_ns();
-	list_add_tail(&w.node, &b->waiters);
-	b->nr_waiters++;
-	ret = bar_sleep(b, &w, args.generation, deadline);
-	if (ret != -ERESTARTNOHAND || arrived)
-		return ret;
-	/* so that the restarted call waits instead of arriving again */
-	args.flags |= KSYNC_BARRIER_ARRIVED;
-	if (!copy_to_user(uarg, &args, sizeof(args)))
-		return ret;
+/* A signal stopped an arrival's wait: a restart must wait, not arrive again. */
+static int bar_wait_restart(struct ksync_barrier *b,
+			    struct ksync_barrier_wait *args, void __user *uarg)
+{
+	args->flags |= KSYNC_BARRIER_ARRIVED;
+	if (!copy_to_user(uarg, args, sizeof(*args)))
+		return -ERESTARTNOHAND;
 	/* it cannot be restarted: the others must not wait for it */
 	spin_lock(&b->obj.lock);
-	bar_break(b, &args.generation, NULL);
-	ret = -EFAULT;
-out:
+	bar_break(b, &args->generation, NULL);
 	bar_unlock(b);
-	return ret;
+	return -EFAULT;
+}
+
+static long bar_wait(struct ksync_file *kf, void __user *uarg)
+{
+	struct ksync_barrier_wait __user *ugen = uarg;
+	struct bar_waiter bw = { .kf = kf };
+	ktime_t expires, *deadline = NULL;
+	struct ksync_barrier_wait args;
+	int ret;
+
+	ret = bar_wait_args(&args, uarg);
+	if (ret)
+		return ret;
+	if (args.flags & KSYNC_WAIT_DEADLINE) {
+		expires = ksync_deadline(args.deadline);
+		deadline = &expires;
+	}
+	bw.flags = args.flags;
+	bw.g = args.generation;
+	ksync_waiter_init(&bw.w, deadline);
+	ksync_wait_entry_init(&bw.e, &bw.w, kf->obj, 0);
+	ret = ksync_wait(&bw.e, &bar_wait_ops);
+	args.generation = bw.g;
+	/* the round arrived in, for BREAK or a later ARRIVED wait */
+	if (args.flags & KSYNC_BARRIER_NOWAIT && ret >= 0)
+		return put_user(args.generation, &ugen->generation) ? -EFAULT : ret;
+	if (ret != -ERESTARTNOHAND || args.flags & KSYNC_BARRIER_ARRIVED)
+		return ret;
+	return bar_wait_restart(to_bar(kf->obj), &args, uarg);
 }
 
 static long bar_ctl_args(struct ksync_barrier_ctl *args, void __user *uarg,
@@ -882,14 +850,14 @@ static void bar_fdinfo(struct seq_file *m, struct ksync_file *kf)
 static void bar_who(struct ksync_obj *obj, struct ksync_who *w)
 {
 	struct ksync_barrier *b = to_bar(obj);
-	struct bar_waiter *bw;
+	struct ksync_wait_entry *e;
 
 	/* as the listing does: rounds the word completed are over first */
 	spin_lock(&b->obj.lock);
 	bar_sync(b, bar_read(b));
 	w->total = b->nr_waiters;
-	list_for_each_entry(bw, &b->waiters, node)
-		if (!ksync_who_add(w, bw->task, KSYNC_WHO_WAITS, 1, bw->since))
+	list_for_each_entry(e, &b->waiters, node)
+		if (!ksync_who_add(w, e->w->task, KSYNC_WHO_WAITS, 1, e->w->since))
 			break;
 	bar_unlock(b);
 }
