@@ -45,10 +45,8 @@
  * a process that no longer holds the file while others do has its
  * unpublished claims turned into tombstones that receivers skip.
  *
- * The ring is user memory.  We read positions and lengths from it but
- * keep our own state apart, index with pos % capacity, check every length
- * against msg_size, and bound every loop by the capacity; what we cannot
- * make sense of breaks the queue (-ENOTRECOVERABLE), for its users only.
+ * The ring's own code, on user memory that we never trust, is in
+ * queue_ring.c.
  *
  * Lock order: mmap_lock -> q->lock (mutex) -> the poll wait queue.  party.c's
  * obj->lock is never taken under q->lock nor q->lock under it.  Under
@@ -70,55 +68,13 @@
 #include <linux/vmalloc.h>
 
 #include "ksync.h"
+#include "queue.h"
 
-enum { Q_SEND, Q_RECV };
-
-#define SEQ_POS		KSYNC_QUEUE_SEQ_POS
-#define SEQ_BUSY	KSYNC_QUEUE_SEQ_BUSY
-#define SEQ_TOKEN	KSYNC_QUEUE_SEQ_TOKEN
-#define TOMBSTONE	KSYNC_QUEUE_TOMBSTONE
-
-/* Messages one call may move: the loop over them is bounded. */
-#define Q_BATCH_MAX	1024
 /* The largest ring, whatever max_queue_bytes says. */
 #define Q_RING_MAX	BIT_ULL(30)
 
 /* Faults one message may take before the call gives up with -EFAULT. */
 #define Q_FAULTS	8
-/*
- * Races we lose to processes on the ring before we let them have it (as
- * if the ring had been full, or empty): the caller sleeps, and the next
- * change wakes it.  Losing is no sign of damage: they are faster there.
- */
-#define Q_RACES		4
-
-struct ksync_queue {
-	struct ksync_obj obj;
-	struct mutex lock;		/* all below, and the ring's indices */
-	void *mem;			/* vmalloc'ed: header, ring, status */
-	struct ksync_queue_shared *hdr;
-	struct ksync_queue_status *status;	/* mapped read-only */
-	u8 *ring;
-	u32 capacity;
-	u32 msg_size;
-	u32 slot_size;
-	u32 max_token;
-	struct ida tokens;		/* senders' claim stamps */
-	struct list_head waiters[2];	/* struct q_waiter, FIFO, per side */
-	u32 sleeping[2];		/* on the lists */
-	u32 granted[2];			/* woken to a message or slot, not back */
-	bool noeof;
-	u32 writers;			/* sender files (kf->q.sender) */
-	u32 eof_gen;			/* times writers fell to zero */
-	bool shutdown;
-	bool broken;
-	bool armed[2];			/* a poller waits for this side */
-	u64 send_calls;
-	u64 recv_calls;
-	u64 wake_calls;
-	u64 woken;
-	u64 tombstones;
-};
 
 /* Lives on the sleeper's stack; touched by others only under q->lock. */
 struct q_waiter {
@@ -129,13 +85,6 @@ struct q_waiter {
 	bool granted;
 };
 
-/* One message of a call: where it is, and its length (or room). */
-struct q_msg {
-	void __user *base;
-	u64 len;
-	u64 __user *ulen;	/* recv: where to say how long it was */
-};
-
 static struct ksync_queue *to_q(struct ksync_obj *obj)
 {
 	return container_of(obj, struct ksync_queue, obj);
@@ -144,43 +93,6 @@ static struct ksync_queue *to_q(struct ksync_obj *obj)
 static atomic64_t *q_state(struct ksync_queue *q)
 {
 	return (atomic64_t *)&q->status->state;
-}
-
-static atomic64_t *q_index(struct ksync_queue *q, int side)
-{
-	return (atomic64_t *)(side == Q_RECV ? &q->hdr->head : &q->hdr->tail);
-}
-
-static struct ksync_queue_slot *q_slot(struct ksync_queue *q, u64 pos)
-{
-	return (void *)(q->ring + (size_t)(pos % q->capacity) * q->slot_size);
-}
-
-static atomic64_t *q_seq(struct ksync_queue_slot *slot)
-{
-	return (atomic64_t *)&slot->seq;
-}
-
-/* The sequence words of position pos (see the uapi header). */
-static u64 q_free(u64 pos)
-{
-	return (pos << 1) & SEQ_POS;
-}
-
-static u64 q_full(u64 pos)
-{
-	return q_free(pos) | 1;
-}
-
-/* a - b in the 48-bit position field, as a signed number */
-static s64 q_diff(u64 a, u64 b)
-{
-	return (s64)((a - b) << 16) >> 16;
-}
-
-static u64 q_ring_bytes(u32 capacity, u32 msg_size)
-{
-	return (u64)capacity * KSYNC_QUEUE_SLOT_SIZE(msg_size);
 }
 
 /*
@@ -204,86 +116,6 @@ static void q_publish_state(struct ksync_queue *q)
 	if (q->broken)
 		st |= KSYNC_QUEUE_STATE_BROKEN;
 	atomic64_xchg(q_state(q), st);
-}
-
-/*
- * Move an index past slots that are done with: a receiver that took the
- * message at head, or a sender that claimed the slot at tail, may have
- * died before moving the index on, and everyone moves it for them.  With
- * take, also take the tombstones at head: that frees their slots, so only
- * callers that settle afterwards may (q_settle, q_recv_one).  Bounded by
- * the capacity, whatever the ring says.
- */
-static void q_sync(struct ksync_queue *q, int side, bool take)
-{
-	atomic64_t *idx = q_index(q, side);
-	u32 n;
-
-	lockdep_assert_held(&q->lock);
-	for (n = 0; n <= q->capacity; n++) {
-		u64 pos = atomic64_read(idx);
-		struct ksync_queue_slot *slot = q_slot(q, pos);
-		/* acquire: pairs with the release that published the slot */
-		u64 seq = atomic64_read_acquire(q_seq(slot));
-		s64 d;
-
-		/*
-		 * A process that keeps rewinding the indices can make every
-		 * call walk the ring: a mutex holder may yield, and must on a
-		 * kernel without preemption.
-		 */
-		if (n && !(n % 4096))
-			cond_resched();
-
-		if (side == Q_RECV) {
-			d = q_diff(seq & SEQ_POS, q_full(pos));
-			if (take && !d && !(seq & SEQ_BUSY) &&
-			    READ_ONCE(slot->len) == TOMBSTONE)
-				atomic64_cmpxchg(q_seq(slot), seq,
-						 q_free(pos + q->capacity));
-			else if (d <= 0)
-				return;
-		} else {
-			d = q_diff(seq & SEQ_POS, q_free(pos));
-			if (d < 0 || (!d && !(seq & SEQ_BUSY)))
-				return;
-		}
-		atomic64_cmpxchg(idx, pos, pos + 1);
-	}
-}
-
-/*
- * Is there a message (side Q_RECV) or a free slot (Q_SEND) past the first
- * k?  A tombstone is no message: a receive would skip it and might find
- * nothing.  (One at head is taken by q_settle() before anyone asks; one
- * behind the first k is looked at again when those k have been taken,
- * which settles again.)
- */
-static bool q_ready(struct ksync_queue *q, int side, u32 k)
-{
-	struct ksync_queue_slot *slot;
-	u64 pos;
-
-	if (k >= q->capacity)
-		return false;
-	q_sync(q, side, false);
-	pos = atomic64_read(q_index(q, side)) + k;
-	slot = q_slot(q, pos);
-	if (side == Q_SEND)
-		return atomic64_read_acquire(q_seq(slot)) == q_free(pos);
-	/* acquire: the length after the seq that published it */
-	return atomic64_read_acquire(q_seq(slot)) == q_full(pos) &&
-	       READ_ONCE(slot->len) != TOMBSTONE;
-}
-
-/* Shut down and nothing left: nothing full or being written at head. */
-static bool q_drained(struct ksync_queue *q)
-{
-	u64 pos;
-
-	q_sync(q, Q_RECV, false);
-	pos = atomic64_read(q_index(q, Q_RECV));
-	return atomic64_read_acquire(q_seq(q_slot(q, pos))) == q_free(pos);
 }
 
 /*
@@ -396,111 +228,6 @@ static void q_settle(struct ksync_queue *q)
 	q_publish_state(q);
 	if (wake)
 		wake_up_interruptible_poll(&q->obj.poll_wq, wake);
-}
-
-/* The ring makes no sense: fail everyone, now and later. */
-static int q_break(struct ksync_queue *q)
-{
-	q->broken = true;
-	return -ENOTRECOVERABLE;
-}
-
-/*
- * Send one message at tail, as a sender on the ring does, stamped with
- * token 0.  1: sent; 0: full; -EFAULT: the message could not be read (a
- * tombstone took the slot: fault it in and try again).
- */
-static int q_send_one(struct ksync_queue *q, const struct q_msg *m)
-{
-	struct ksync_queue_slot *slot;
-	unsigned long left;
-	u32 tries;
-	s64 seq;
-	u64 pos;
-
-	for (tries = 0; tries < Q_RACES; tries++) {
-		q_sync(q, Q_SEND, false);
-		pos = atomic64_read(q_index(q, Q_SEND));
-		slot = q_slot(q, pos);
-		seq = q_free(pos);
-		if (atomic64_read(q_seq(slot)) != seq)
-			return 0;
-		/*
-		 * acquire: pairs with the receiver's taking compare-and-swap,
-		 * whose copy must be done before we write
-		 */
-		if (!atomic64_try_cmpxchg_acquire(q_seq(slot), &seq,
-						  q_free(pos) | SEQ_BUSY))
-			continue;
-		atomic64_cmpxchg(q_index(q, Q_SEND), pos, pos + 1);
-		pagefault_disable();
-		left = copy_from_user(slot->data, m->base, m->len);
-		pagefault_enable();
-		WRITE_ONCE(slot->len, left ? TOMBSTONE : m->len);
-		/* release: the length and payload before FULL */
-		atomic64_set_release(q_seq(slot), q_full(pos));
-		if (left) {
-			q->tombstones++;
-			return -EFAULT;
-		}
-		return 1;
-	}
-	return 0;
-}
-
-/*
- * Receive the message at head, as a receiver on the ring does: copy, then
- * take.  1: received (m->len set); 0: empty; -EMSGSIZE: it does not fit
- * (it stays); -EFAULT: the buffer faulted (nothing taken).
- */
-static int q_recv_one(struct ksync_queue *q, struct q_msg *m)
-{
-	struct ksync_queue_slot *slot;
-	unsigned long left;
-	u32 tries, len;
-	u64 pos;
-
-	for (tries = 0; tries < Q_RACES; tries++) {
-		q_sync(q, Q_RECV, true);	/* q_one settles after us */
-		pos = atomic64_read(q_index(q, Q_RECV));
-		slot = q_slot(q, pos);
-		if (atomic64_read_acquire(q_seq(slot)) != q_full(pos))
-			return 0;
-		len = READ_ONCE(slot->len);
-		if (len == TOMBSTONE)
-			continue;
-		if (len > q->msg_size)
-			return q_break(q);
-		if (len > m->len)
-			return -EMSGSIZE;
-		/* the message and its length, before we take it */
-		pagefault_disable();
-		left = copy_to_user(m->base, slot->data, len);
-		if (!left && put_user((u64)len, m->ulen))
-			left = 1;
-		pagefault_enable();
-		if (left)
-			return -EFAULT;
-		/* fully ordered: our copy is done before a sender may claim */
-		if (atomic64_cmpxchg(q_seq(slot), q_full(pos),
-				     q_free(pos + q->capacity)) != q_full(pos)) {
-			/*
-			 * Another had it: the room the caller gave goes back
-			 * where we wrote the length (a restart reads it again).
-			 */
-			pagefault_disable();
-			if (put_user(m->len, m->ulen))
-				left = 1;
-			pagefault_enable();
-			if (left)
-				return -EFAULT;
-			continue;
-		}
-		atomic64_cmpxchg(q_index(q, Q_RECV), pos, pos + 1);
-		m->len = len;
-		return 1;
-	}
-	return 0;
 }
 
 /*
@@ -690,56 +417,6 @@ static int q_shutdown(struct ksync_queue *q, struct ksync_file *kf)
 	return 0;
 }
 
-/*
- * A sender's process let go of its file: what it claimed and never
- * published becomes a tombstone.  It is dead (or no longer holds the
- * file, which a well-behaved process does not do while sending), so
- * nobody else writes those slots.  One pass over the ring, only if the
- * process said it may hold a claim.
- */
-static void q_repair(struct ksync_queue *q, u32 token)
-{
-	u64 stamp = (u64)token << KSYNC_QUEUE_TOKEN_SHIFT | SEQ_BUSY;
-	u64 found = 0;
-	u32 i;
-
-	if (!READ_ONCE(q->hdr->claimed[token]))
-		return;
-	for (i = 0; i < q->capacity; i++) {
-		struct ksync_queue_slot *slot = q_slot(q, i);
-		s64 seq = atomic64_read(q_seq(slot));
-		atomic64_t *tail = q_index(q, Q_SEND);
-		u64 pos;
-
-		/*
-		 * Make the claim ours (token 0) before writing the slot: a
-		 * holder that published meanwhile (it should be gone) keeps its
-		 * message, and we leave the slot alone.
-		 */
-		if ((seq & (SEQ_BUSY | SEQ_TOKEN)) == stamp &&
-		    atomic64_try_cmpxchg(q_seq(slot), &seq, (seq & SEQ_POS) | SEQ_BUSY)) {
-			WRITE_ONCE(slot->len, TOMBSTONE);
-			/*
-			 * release: the length before FULL; a compare-and-swap,
-			 * so that a holder that was alive after all and
-			 * published cannot have its slot sent back a lap
-			 */
-			atomic64_cmpxchg_release(q_seq(slot), (seq & SEQ_POS) | SEQ_BUSY,
-						 (seq & SEQ_POS) | 1);
-			found++;
-			pos = atomic64_read(tail);
-			if (q_free(pos) == (seq & SEQ_POS))
-				atomic64_cmpxchg(tail, pos, pos + 1);
-		}
-		if (!(i % 4096))
-			cond_resched();
-	}
-	WRITE_ONCE(q->hdr->claimed[token], 0);
-	mutex_lock(&q->lock);
-	q->tombstones += found;
-	mutex_unlock(&q->lock);
-}
-
 /* Settle: grant and wake whatever the last change made possible. */
 static void q_wake(struct ksync_queue *q)
 {
@@ -830,7 +507,7 @@ static long q_xfer(struct ksync_file *kf, void __user *uarg, int side)
 	ret = ksync_copy_args(&args, sizeof(args), sizeof(args), uarg);
 	if (ret)
 		return ret;
-	if (args.flags & ~KSYNC_WAIT_FLAGS || args.count > Q_BATCH_MAX ||
+	if (args.flags & ~KSYNC_WAIT_FLAGS || args.count > KSYNC_QUEUE_BATCH_MAX ||
 	    args.done > args.count)
 		return -EINVAL;
 	if (args.flags & KSYNC_WAIT_DEADLINE) {
@@ -964,17 +641,6 @@ static long q_reopen(struct ksync_file *kf, void __user *uarg)
 	ksync_obj_opened(file);
 	fd_install(fd, file);
 	return fd;
-}
-
-/* Messages queued or being sent (tombstones too), as the indices say. */
-static u32 q_length(struct ksync_queue *q)
-{
-	u64 head, tail;
-
-	head = atomic64_read(q_index(q, Q_RECV));
-	tail = atomic64_read(q_index(q, Q_SEND));
-	return tail - head > q->capacity ? (tail < head ? 0 : q->capacity) :
-	       (u32)(tail - head);
 }
 
 static u32 q_state_bits(struct ksync_queue *q)
@@ -1112,7 +778,6 @@ static struct ksync_obj *q_create(const struct ksync_open_args *args)
 {
 	struct ksync_queue *q;
 	u64 bytes = q_cost(args);
-	u32 i;
 
 	q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
 	if (!q)
@@ -1144,11 +809,7 @@ static struct ksync_obj *q_create(const struct ksync_open_args *args)
 	q->max_token = (PAGE_SIZE - offsetof(struct ksync_queue_shared, claimed)) /
 		       sizeof(q->hdr->claimed[0]) - 1;
 	q->noeof = args->flags & KSYNC_OPEN_NOEOF;
-	for (i = 0; i < q->capacity; i++) {
-		atomic64_set(q_seq(q_slot(q, i)), q_free(i));
-		if (!(i % 4096))
-			cond_resched();
-	}
+	q_ring_init(q);
 	mutex_init(&q->lock);
 	ida_init(&q->tokens);
 	INIT_LIST_HEAD(&q->waiters[Q_SEND]);

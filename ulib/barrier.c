@@ -34,7 +34,6 @@ struct ksync_barrier {
 };
 
 #define likely(x) __builtin_expect(!!(x), 1)
-#define GEN(w) ((uint32_t)((w) >> KSYNC_BARRIER_GEN_SHIFT))
 
 static int barrier_wrap(ksync_barrier_t **out, int fd)
 {
@@ -157,7 +156,7 @@ static int barrier_watch(ksync_barrier_t *b, uint32_t gen, const struct timespec
 		 * compare-and-swap below, or ksync_word_commit() in kmod/shm.c),
 		 * so every party's writes before the round are visible now */
 		w = atomic_load_explicit(b->word, memory_order_acquire);
-		if (GEN(w) != gen || (w & KSYNC_BARRIER_STATE_BROKEN))
+		if (ksync_barrier_gen(w) != gen || (w & KSYNC_BARRIER_STATE_BROKEN))
 			break;
 		if (!atomic_load_explicit(&b->can_spin, memory_order_relaxed) || budget == 0)
 			break;
@@ -175,7 +174,7 @@ static int barrier_watch(ksync_barrier_t *b, uint32_t gen, const struct timespec
 		}
 		cpu_relax();
 	}
-	if (GEN(w) == gen + 1) {
+	if (ksync_barrier_gen(w) == gen + 1) {
 		if (budget < max)
 			atomic_store_explicit(&b->spin_ns,
 					      (uint64_t)budget * 2 > max ? max : budget * 2,
@@ -209,7 +208,7 @@ int ksync_barrier_wait(ksync_barrier_t *b, const struct timespec *deadline)
 	     tries++) {
 		arrived = (uint32_t)(w & KSYNC_BARRIER_STATE_ARRIVED);
 		if (arrived + 1 >= b->parties)
-			next = (uint64_t)(GEN(w) + 1) << KSYNC_BARRIER_GEN_SHIFT;
+			next = ksync_barrier_gen_word(ksync_barrier_gen(w) + 1);
 		else
 			next = w + 1;
 		/* acq_rel: release what we wrote before arriving; the last
@@ -218,7 +217,7 @@ int ksync_barrier_wait(ksync_barrier_t *b, const struct timespec *deadline)
 		if (atomic_compare_exchange_weak_explicit(b->word, &w, next, memory_order_acq_rel,
 							  memory_order_relaxed))
 			return next & KSYNC_BARRIER_STATE_ARRIVED
-				       ? barrier_watch(b, GEN(w), deadline)
+				       ? barrier_watch(b, ksync_barrier_gen(w), deadline)
 				       : 1; /* b may be gone now */
 	}
 	ksync_count_fast(&b->page->fast_arrivals, -1);
