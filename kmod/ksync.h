@@ -239,6 +239,7 @@ bool ksync_wait_pending(const struct ksync_wait_entry *e);
 bool ksync_wait_claim(struct ksync_wait_entry *e, int result,
 		      struct list_head *wake);
 void ksync_wait_wake_list(struct list_head *wake);
+int ksync_wait_locked(struct ksync_wait_entry *e, const struct ksync_wait_ops *ops);
 int ksync_wait(struct ksync_wait_entry *e, const struct ksync_wait_ops *ops);
 
 /* shm.c */

@@ -54,7 +54,6 @@
  * fault takes mmap_lock under it.
  */
 #include <linux/file.h>
-#include <linux/hrtimer.h>
 #include <linux/idr.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -76,18 +75,30 @@
 /* Faults one message may take before the call gives up with -EFAULT. */
 #define Q_FAULTS	8
 
-/* Lives on the sleeper's stack; touched by others only under q->lock. */
+/*
+ * A call's wait for one message or free slot, on the caller's stack
+ * (wait.c).  What q_settle() grants is a turn, not the message: the woken
+ * sleeper does its own operation on the ring, and, if a process that never
+ * slept took the message first, queues again at the head of the line.
+ */
 struct q_waiter {
-	struct list_head node;
-	struct task_struct *task;
-	u64 since;			/* ktime_get_ns() when it first queued */
+	struct ksync_wait_entry e;	/* on q->waiters[side] */
+	struct ksync_waiter w;
+	struct q_msg *m;
+	int side;
 	u32 gen;			/* a receiver's file's kf->q.gen */
-	bool granted;
+	bool block;			/* may sleep (else: try once) */
+	bool front;			/* lost its turn's message: stays first */
 };
 
 static struct ksync_queue *to_q(struct ksync_obj *obj)
 {
 	return container_of(obj, struct ksync_queue, obj);
+}
+
+static struct q_waiter *to_q_waiter(struct ksync_wait_entry *e)
+{
+	return container_of(e, struct q_waiter, e);
 }
 
 static atomic64_t *q_state(struct ksync_queue *q)
@@ -160,25 +171,25 @@ static __poll_t q_events(struct ksync_queue *q, struct ksync_file *kf)
 	return ev;
 }
 
-static void q_grant(struct ksync_queue *q, int side, struct q_waiter *w)
+/* A turn for the sleeper: q_settle() wakes it, under q->lock. */
+static void q_grant(struct ksync_queue *q, int side, struct ksync_wait_entry *e,
+		    struct list_head *wake)
 {
-	list_del_init(&w->node);
+	if (!ksync_wait_claim(e, 0, wake))
+		return;
 	q->sleeping[side]--;
 	q->granted[side]++;
 	q->woken++;
-	w->granted = true;
-	/* under q->lock: the sleeper reads 'granted' only under it */
-	wake_up_process(w->task);
 }
 
 /* Must this sleeper wake up to fail (or to find the end)? */
-static bool q_must_go(struct ksync_queue *q, int side, struct q_waiter *w)
+static bool q_must_go(struct ksync_queue *q, int side, struct ksync_wait_entry *e)
 {
 	if (q->broken)
 		return true;
 	if (side == Q_SEND)
 		return q->shutdown;
-	return q_ended(q, w->gen) && q_drained(q);
+	return q_ended(q, to_q_waiter(e)->gen) && q_drained(q);
 }
 
 /*
@@ -192,8 +203,9 @@ static void q_settle(struct ksync_queue *q)
 		[Q_SEND] = EPOLLOUT | EPOLLWRNORM | EPOLLHUP | EPOLLERR,
 		[Q_RECV] = EPOLLIN | EPOLLRDNORM | EPOLLHUP | EPOLLERR,
 	};
-	struct q_waiter *w, *n;
+	struct ksync_wait_entry *e, *n;
 	__poll_t ev, wake = 0;
+	LIST_HEAD(woken);
 	int side;
 
 	lockdep_assert_held(&q->lock);
@@ -202,10 +214,13 @@ static void q_settle(struct ksync_queue *q)
 	/* tombstones at head free their slots before senders are counted */
 	q_sync(q, Q_RECV, true);
 	for (side = Q_SEND; side <= Q_RECV; side++) {
-		list_for_each_entry_safe(w, n, &q->waiters[side], node) {
-			if (q_must_go(q, side, w) ||
+		list_for_each_entry_safe(e, n, &q->waiters[side], node) {
+			/* one claimed by another object leaves by itself */
+			if (!ksync_wait_pending(e))
+				continue;
+			if (q_must_go(q, side, e) ||
 			    q_ready(q, side, q->granted[side]))
-				q_grant(q, side, w);
+				q_grant(q, side, e, &woken);
 			else if (side == Q_SEND || q->writers || q->noeof ||
 				 !q_drained(q))
 				break;
@@ -226,100 +241,56 @@ static void q_settle(struct ksync_queue *q)
 		}
 	}
 	q_publish_state(q);
+	/* under q->lock: a woken sleeper takes it anyway, to use its turn */
+	ksync_wait_wake_list(&woken);
 	if (wake)
 		wake_up_interruptible_poll(&q->obj.poll_wq, wake);
 }
 
 /*
- * One message, under q->lock: now if nobody of our side waits and the ring
- * has room (a message) beyond what was granted to sleepers, else sleep in
- * FIFO order until granted, unless block is false.  Returns 1 or an error
- * (-ETIMEDOUT also when block is false, -ERESTARTNOHAND on a signal).
+ * One message now, under q->lock, if nobody of our side waits and the ring
+ * has room (a message) beyond what was granted to sleepers, or it is our
+ * turn (granted).  Returns 1 (moved), an error, or 0: not now.
  */
-static int q_one(struct ksync_queue *q, int side, struct q_msg *m,
-		 ktime_t *expires, bool block, u32 gen)
-	__must_hold(&q->lock)
+static int q_now(struct ksync_queue *q, struct q_waiter *qw, bool granted)
 {
-	struct q_waiter w = { .task = current, .gen = gen };
-	bool queued = false, expired = false, front = false;
-	int ret;
+	int side = qw->side, ret;
 
-	for (;;) {
-		if (q->broken) {
-			ret = -ENOTRECOVERABLE;
-			break;
-		}
-		if (side == Q_SEND && q->shutdown) {
-			ret = -EPIPE;
-			break;
-		}
-		if (queued ? w.granted : !q->sleeping[side] &&
-		    q_ready(q, side, q->granted[side])) {
-			if (queued) {
-				q->granted[side]--;
-				queued = false;
-				front = true;	/* if it is gone, we stay first */
-			}
-			ret = side == Q_SEND ? q_send_one(q, m) : q_recv_one(q, m);
-			if (ret)
-				break;
-			/*
-			 * The ring's users were faster: let them run.  Losing
-			 * every time must not outlast the deadline, which
-			 * otherwise is only looked at after a sleep.
-			 */
-			cond_resched();
-			if (expires && ktime_compare(ktime_get(), *expires) >= 0)
-				expired = true;
-		}
-		if (side == Q_RECV && q_ended(q, gen) && q_drained(q)) {
-			ret = -EPIPE;
-			break;
-		}
-		if (!block || expired) {
-			ret = -ETIMEDOUT;
-			break;
-		}
-		/* the deadline is absolute: a restart waits exactly as long */
-		if (signal_pending(current)) {
-			ret = -ERESTARTNOHAND;
-			break;
-		}
-		if (!queued) {
-			w.granted = false;
-			if (!w.since)
-				w.since = ktime_get_ns();
-			if (front)
-				list_add(&w.node, &q->waiters[side]);
-			else
-				list_add_tail(&w.node, &q->waiters[side]);
-			q->sleeping[side]++;
-			queued = true;
-			/* sets our WAIT bit, then looks again: may grant us */
-			q_settle(q);
-			continue;
-		}
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (w.granted) {
-			__set_current_state(TASK_RUNNING);
-			continue;
-		}
-		mutex_unlock(&q->lock);
-		if (!expires)
-			schedule();
-		else if (!schedule_hrtimeout_range(expires, current->timer_slack_ns,
-						   HRTIMER_MODE_ABS))
-			expired = true;
-		__set_current_state(TASK_RUNNING);
-		mutex_lock(&q->lock);
+	lockdep_assert_held(&q->lock);
+	if (q->broken)
+		return -ENOTRECOVERABLE;
+	if (side == Q_SEND && q->shutdown)
+		return -EPIPE;
+	if (granted || (!q->sleeping[side] && q_ready(q, side, q->granted[side]))) {
+		ret = side == Q_SEND ? q_send_one(q, qw->m) : q_recv_one(q, qw->m);
+		if (ret)
+			return ret;
+		/* the ring's users were faster: let them run */
+		cond_resched();
 	}
-	if (queued) {
-		if (w.granted) {
-			q->granted[side]--;
-		} else {
-			list_del(&w.node);
-			q->sleeping[side]--;
-		}
+	if (side == Q_RECV && q_ended(q, qw->gen) && q_drained(q))
+		return -EPIPE;
+	return 0;
+}
+
+/*
+ * Under q->lock: one message now, or queue for a turn (in FIFO order;
+ * first if we lost the message of one), unless we may not block or the
+ * deadline has passed (-ETIMEDOUT: losing every race must not outlast it).
+ */
+static int q_attempt(struct ksync_queue *q, struct q_waiter *qw, bool granted)
+{
+	int side = qw->side;
+	int ret = q_now(q, qw, granted);
+
+	if (!ret && (!qw->block || ksync_deadline_passed(qw->w.expires)))
+		ret = -ETIMEDOUT;
+	if (!ret) {
+		ksync_wait_link(&qw->e, &q->waiters[side], qw->front);
+		q->sleeping[side]++;
+		/* sets our WAIT bit, then looks again: may grant us */
+		q_settle(q);
+		return KSYNC_WAIT_QUEUED;
 	}
 	/*
 	 * A try that failed is how an edge-triggered poller drains, and a
@@ -327,7 +298,7 @@ static int q_one(struct ksync_queue *q, int side, struct q_msg *m,
 	 * side, so that the next change (a message, a new input) comes here
 	 * and wakes it.
 	 */
-	if ((ret == -ETIMEDOUT && !block) || (ret == -EPIPE && side == Q_RECV)) {
+	if ((ret == -ETIMEDOUT && !qw->block) || (ret == -EPIPE && side == Q_RECV)) {
 		/* (under q->lock, which q_poll() arms under: no poller is missed) */
 		if (waitqueue_active(&q->obj.poll_wq))
 			q->armed[side] = true;
@@ -335,6 +306,54 @@ static int q_one(struct ksync_queue *q, int side, struct q_msg *m,
 	q_settle(q);	/* pass on what we were granted and did not use */
 	return ret;
 }
+
+static int q_wait_try(struct ksync_wait_entry *e)
+{
+	return q_attempt(to_q(e->obj), to_q_waiter(e), false);
+}
+
+/* Our turn: the message (slot) may be gone already; then we stay first. */
+static int q_wait_consume(struct ksync_wait_entry *e)
+{
+	struct q_waiter *qw = to_q_waiter(e);
+	struct ksync_queue *q = to_q(e->obj);
+	int ret;
+
+	mutex_lock(&q->lock);
+	q->granted[qw->side]--;
+	qw->front = true;
+	ret = q_attempt(q, qw, true);
+	mutex_unlock(&q->lock);
+	return ret;
+}
+
+static int q_wait_leave(struct ksync_wait_entry *e, int ret)
+{
+	struct ksync_queue *q = to_q(e->obj);
+
+	list_del(&e->node);
+	q->sleeping[to_q_waiter(e)->side]--;
+	q_settle(q);
+	return ret;
+}
+
+static void q_wait_lock(struct ksync_wait_entry *e)
+{
+	mutex_lock(&to_q(e->obj)->lock);
+}
+
+static void q_wait_unlock(struct ksync_wait_entry *e)
+{
+	mutex_unlock(&to_q(e->obj)->lock);
+}
+
+static const struct ksync_wait_ops q_wait_ops = {
+	.lock		= q_wait_lock,
+	.unlock		= q_wait_unlock,
+	.try		= q_wait_try,
+	.consume	= q_wait_consume,
+	.leave		= q_wait_leave,
+};
 
 /* The file holds the input open from now on, until its release. */
 static void q_add_writer(struct ksync_queue *q, struct ksync_file *kf)
@@ -490,32 +509,19 @@ static void q_release(struct ksync_file *kf)
 	mutex_unlock(&q->lock);
 }
 
-static long q_xfer(struct ksync_file *kf, void __user *uarg, int side)
+/* A transfer's arguments, checked; the caller may then send (receive). */
+static int q_xfer_begin(struct ksync_file *kf, int side,
+			struct ksync_queue_xfer *args, void __user *uarg)
 {
-	struct ksync_queue_xfer __user *uxfer = uarg;
 	struct ksync_queue *q = to_q(kf->obj);
-	struct ksync_queue_msg __user *umsg;
-	struct ksync_queue_xfer args;
-	ktime_t expires, *deadline = NULL;
-	struct ksync_queue_msg um;
-	unsigned int faults = 0;
-	bool block = true;
-	struct q_msg m;
-	u32 done;
 	int ret;
 
-	ret = ksync_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	ret = ksync_copy_args(args, sizeof(*args), sizeof(*args), uarg);
 	if (ret)
 		return ret;
-	if (args.flags & ~KSYNC_WAIT_FLAGS || args.count > KSYNC_QUEUE_BATCH_MAX ||
-	    args.done > args.count)
+	if (args->flags & ~KSYNC_WAIT_FLAGS || args->count > KSYNC_QUEUE_BATCH_MAX ||
+	    args->done > args->count)
 		return -EINVAL;
-	if (args.flags & KSYNC_WAIT_DEADLINE) {
-		expires = ksync_deadline(args.deadline);
-		deadline = &expires;
-		/* past already: try once, without queueing */
-		block = ktime_compare(expires, ktime_get()) > 0;
-	}
 	if (!(kf->flags & (side == Q_SEND ? KSYNC_OPEN_SEND : KSYNC_OPEN_RECV)))
 		return -EBADF;
 	if (side == Q_SEND) {
@@ -523,50 +529,96 @@ static long q_xfer(struct ksync_file *kf, void __user *uarg, int side)
 		if (ret)
 			return ret;
 	}
-	umsg = u64_to_user_ptr(args.msgs);
 	mutex_lock(&q->lock);
 	if (side == Q_SEND)
 		q->send_calls++;
 	else
 		q->recv_calls++;
 	mutex_unlock(&q->lock);
+	return 0;
+}
 
+/*
+ * One message of a call, its payload faulted in now, and the place where
+ * a receive writes its length (q_recv_one writes it before it takes the
+ * message, with faults disabled).
+ */
+static int q_msg_get(struct ksync_queue *q, int side,
+		     struct ksync_queue_msg __user *umsg, struct q_msg *m)
+{
+	struct ksync_queue_msg um;
+
+	if (copy_from_user(&um, umsg, sizeof(um)))
+		return -EFAULT;
+	m->base = u64_to_user_ptr(um.base);
+	m->len = um.len;
+	m->ulen = &umsg->len;
+	if (side == Q_SEND && m->len > q->msg_size)
+		return -EMSGSIZE;
+	if ((side == Q_SEND && fault_in_readable(m->base, m->len)) ||
+	    (side == Q_RECV && put_user(um.len, &umsg->len)))
+		return -EFAULT;
+	return 0;
+}
+
+/* A copy under q->lock faulted: bring the pages in.  False: they cannot be. */
+static bool q_msg_fault_in(struct ksync_queue *q, int side, const struct q_msg *m)
+{
+	size_t len = min_t(u64, m->len, q->msg_size);
+
+	if (side == Q_SEND)
+		return !fault_in_readable(m->base, len);
+	return !fault_in_safe_writeable(m->base, len) &&
+	       !fault_in_safe_writeable((char __user *)m->ulen, sizeof(u64));
+}
+
+/* One message, now or after a wait (wait.c): 1, or an error. */
+static int q_xfer_one(struct ksync_file *kf, int side, struct q_msg *m,
+		      ktime_t *deadline, bool block)
+{
+	struct q_waiter qw = { .m = m, .side = side, .block = block };
+	struct ksync_queue *q = to_q(kf->obj);
+
+	ksync_waiter_init(&qw.w, deadline);
+	ksync_wait_entry_init(&qw.e, &qw.w, &q->obj, 0);
+	if (mutex_lock_killable(&q->lock))
+		return -EINTR;
+	qw.gen = kf->q.gen;
+	return ksync_wait_locked(&qw.e, &q_wait_ops);
+}
+
+static long q_xfer(struct ksync_file *kf, void __user *uarg, int side)
+{
+	struct ksync_queue_xfer __user *uxfer = uarg;
+	struct ksync_queue *q = to_q(kf->obj);
+	struct ksync_queue_msg __user *umsg;
+	ktime_t expires, *deadline = NULL;
+	struct ksync_queue_xfer args;
+	unsigned int faults = 0;
+	struct q_msg m;
+	bool block;
+	u32 done;
+	int ret;
+
+	ret = q_xfer_begin(kf, side, &args, uarg);
+	if (ret)
+		return ret;
+	if (args.flags & KSYNC_WAIT_DEADLINE) {
+		expires = ksync_deadline(args.deadline);
+		deadline = &expires;
+	}
+	/* past already: try once, without queueing */
+	block = !ksync_deadline_passed(deadline);
+	umsg = u64_to_user_ptr(args.msgs);
 	for (done = args.done; done < args.count; ) {
-		if (copy_from_user(&um, &umsg[done], sizeof(um))) {
-			ret = -EFAULT;
+		ret = q_msg_get(q, side, &umsg[done], &m);
+		if (ret)
 			break;
-		}
-		m.base = u64_to_user_ptr(um.base);
-		m.len = um.len;
-		m.ulen = &umsg[done].len;
-		if (side == Q_SEND && m.len > q->msg_size) {
-			ret = -EMSGSIZE;
-			break;
-		}
-		/*
-		 * Fault the message in now, and the place where a receive
-		 * writes its length (q_recv_one writes it before it takes the
-		 * message, with faults disabled).
-		 */
-		if ((side == Q_SEND && fault_in_readable(m.base, m.len)) ||
-		    (side == Q_RECV && put_user(um.len, &umsg[done].len))) {
-			ret = -EFAULT;
-			break;
-		}
-		if (mutex_lock_killable(&q->lock)) {
-			ret = -EINTR;
-			break;
-		}
 		/* a receive waits for its first message only */
-		ret = q_one(q, side, &m, deadline,
-			    block && (side == Q_SEND || done == 0), kf->q.gen);
-		mutex_unlock(&q->lock);
+		ret = q_xfer_one(kf, side, &m, deadline,
+				 block && (side == Q_SEND || done == 0));
 		if (ret == -EFAULT && ++faults < Q_FAULTS) {
-			size_t len = min_t(u64, m.len, q->msg_size);
-
-			if (side == Q_RECV ? fault_in_safe_writeable(m.base, len) ||
-			    fault_in_safe_writeable((char __user *)m.ulen, sizeof(u64)) :
-			    fault_in_readable(m.base, len))
+			if (!q_msg_fault_in(q, side, &m))
 				break;
 			continue;
 		}
@@ -873,15 +925,15 @@ static void q_fdinfo(struct seq_file *m, struct ksync_file *kf)
 static void q_who(struct ksync_obj *obj, struct ksync_who *w)
 {
 	struct ksync_queue *q = to_q(obj);
-	struct q_waiter *qw;
+	struct ksync_wait_entry *e;
 
 	mutex_lock(&q->lock);
 	w->total = q->sleeping[Q_SEND] + q->sleeping[Q_RECV];
-	list_for_each_entry(qw, &q->waiters[Q_SEND], node)
-		if (!ksync_who_add(w, qw->task, KSYNC_WHO_SENDS, 1, qw->since))
+	list_for_each_entry(e, &q->waiters[Q_SEND], node)
+		if (!ksync_who_add(w, e->w->task, KSYNC_WHO_SENDS, 1, e->w->since))
 			goto out;
-	list_for_each_entry(qw, &q->waiters[Q_RECV], node)
-		if (!ksync_who_add(w, qw->task, KSYNC_WHO_RECEIVES, 1, qw->since))
+	list_for_each_entry(e, &q->waiters[Q_RECV], node)
+		if (!ksync_who_add(w, e->w->task, KSYNC_WHO_RECEIVES, 1, e->w->since))
 			break;
 out:
 	mutex_unlock(&q->lock);

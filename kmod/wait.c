@@ -124,7 +124,7 @@ bool ksync_wait_claim(struct ksync_wait_entry *e, int result,
 	struct ksync_waiter *w = e->w;
 	int pending = KSYNC_WAIT_PENDING;
 
-	/* fully ordered; the counterpart is ksync_wait_cancel()'s */
+	/* fully ordered: pairs with the compare-and-swap in ksync_wait_cancel() */
 	if (!atomic_try_cmpxchg(&w->signaled, &pending, e->index))
 		return false;
 	w->result = result;
@@ -219,7 +219,7 @@ static bool ksync_wait_cancel(struct ksync_wait_entry *e,
 	bool left;
 
 	ops->lock(e);
-	/* fully ordered; the counterpart is ksync_wait_claim()'s */
+	/* fully ordered: pairs with the compare-and-swap in ksync_wait_claim() */
 	left = atomic_try_cmpxchg(&e->w->signaled, &pending, KSYNC_WAIT_CANCELLED);
 	if (left)
 		*ret = ops->leave(e, *ret);
@@ -231,14 +231,13 @@ static bool ksync_wait_cancel(struct ksync_wait_entry *e,
 
 /*
  * Wait on one object, the type's way: its try, consume or leave says how
- * the wait ended.
+ * the wait ended.  Called with the object's lock taken (the queue's,
+ * killably, by the caller); returns without it.
  */
-int ksync_wait(struct ksync_wait_entry *e, const struct ksync_wait_ops *ops)
+int ksync_wait_locked(struct ksync_wait_entry *e, const struct ksync_wait_ops *ops)
 {
-	int ret;
+	int ret = ops->try(e);
 
-	ops->lock(e);
-	ret = ops->try(e);
 	ops->unlock(e);
 	while (ret == KSYNC_WAIT_QUEUED) {
 		ret = ksync_wait_sleep(e->w);
@@ -247,4 +246,11 @@ int ksync_wait(struct ksync_wait_entry *e, const struct ksync_wait_ops *ops)
 		ret = ops->consume(e);
 	}
 	return ret;
+}
+
+/* ksync_wait_locked(), taking the lock first. */
+int ksync_wait(struct ksync_wait_entry *e, const struct ksync_wait_ops *ops)
+{
+	ops->lock(e);
+	return ksync_wait_locked(e, ops);
 }

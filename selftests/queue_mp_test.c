@@ -8,6 +8,7 @@
  */
 #include <poll.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 
 #include "queue.h"
@@ -664,6 +665,82 @@ TEST(signals)
 	ASSERT_EQ(0, ksync_queue_send(q, "t", 1, NULL));
 	ASSERT_EQ(Q_OK + 20 + 't', wait_child(pid, 10000));
 	ASSERT_EQ(0, ksync_queue_close(q));
+}
+
+/*
+ * A turn granted to a sleeper just as its deadline passes, or as a handler
+ * interrupts it, is used or passed on, never lost (kmod/wait.c: the waker
+ * and the waiter giving up race for one compare-and-swap): every message
+ * sent through the module reaches exactly one of two receivers whose
+ * waits of 50 us to 1 ms keep ending, by deadline and by SIGUSR1.
+ */
+#define RACE_MSGS 2000
+
+static void race_receiver(ksync_queue_t *q, unsigned int *got, unsigned int seed)
+{
+	unsigned int v;
+	ssize_t n;
+
+	/* a test that failed before its shutdown leaves nobody behind */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (;;) {
+		struct timespec dl;
+		long ns;
+
+		clock_gettime(CLOCK_MONOTONIC, &dl);
+		ns = dl.tv_nsec + 50000 + rand_r(&seed) % 1000000;
+		dl.tv_sec += ns / 1000000000;
+		dl.tv_nsec = ns % 1000000000;
+		n = ksync_queue_recv(q, &v, sizeof(v), &dl);
+		if (n == -EPIPE)
+			_exit(0);
+		if (n == sizeof(v) && v < RACE_MSGS)
+			__atomic_fetch_add(&got[v], 1, __ATOMIC_RELAXED);
+		else if (n != -ETIMEDOUT && n != -EAGAIN && n != -EINTR)
+			_exit(1);
+	}
+}
+
+TEST(grants_racing_deadlines_and_signals_lose_nothing)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	unsigned int seed = 7, *got;
+	struct timespec dl;
+	ksync_queue_t *q;
+	pid_t pid[2];
+
+	/* the receivers' handler (no SA_RESTART: their waits end with -EINTR) */
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+
+	got = mmap(NULL, RACE_MSGS * sizeof(*got), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, got);
+	ASSERT_EQ(0, ksync_queue_open(&q, NULL, KSYNC_QUEUE_KERNEL | KSYNC_QUEUE_NOEOF, 0600,
+				      RACE_MSGS, sizeof(unsigned int)));
+	for (int i = 0; i < 2; i++) {
+		pid[i] = fork();
+		ASSERT_LE(0, pid[i]);
+		if (pid[i] == 0)
+			race_receiver(q, got, i + 1);
+	}
+	/* the jitter only spreads the sends over the receivers' deadlines */
+	for (unsigned int v = 0; v < RACE_MSGS; v++) {
+		dl = in_ms(10000);
+		ASSERT_EQ(0, ksync_queue_send(q, &v, sizeof(v), &dl));
+		if (v % 3 == 0)
+			kill(pid[v % 2], SIGUSR1);
+		pause_us(rand_r(&seed) % 400);
+	}
+	/* the receivers take what is left, then get -EPIPE */
+	ASSERT_EQ(0, ksync_queue_shutdown(q));
+	for (int i = 0; i < 2; i++)
+		ASSERT_EQ(0, wait_child(pid[i], 20000));
+	for (unsigned int v = 0; v < RACE_MSGS; v++) {
+		ASSERT_EQ(1u, got[v]) TH_LOG("message %u", v);
+	}
+	EXPECT_EQ(0, (int)queue_stats(q).recv_sleepers);
+	ASSERT_EQ(0, ksync_queue_close(q));
+	munmap(got, RACE_MSGS * sizeof(*got));
 }
 
 /* A batch of 4 into a queue of 2, through the kernel: it sleeps after 2. */
