@@ -173,18 +173,24 @@ struct ksync_file {
 #define KSYNC_CMD_NOSIZE(cmd) ((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
 
 /* object.c */
-int ksync_copy_args(void *dst, size_t ksize, size_t min, const void __user *src);
-int ksync_copy_entries(void __user *dst, const void *buf, u32 n, size_t ksize,
-		       size_t usize);
-struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,
-				const struct ksync_open_args *args);
-void ksync_obj_put(struct ksync_obj *obj);
 struct file *ksync_obj_file(struct ksync_obj *obj, u32 flags);
 void ksync_obj_opened(struct file *file);
 ktime_t ksync_deadline(u64 ns);
 
+/* lifetime.c */
+struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,
+				const struct ksync_open_args *args);
+void ksync_obj_put(struct ksync_obj *obj);
+
+/* args.c */
+int ksync_copy_args(void *dst, size_t ksize, size_t min, const void __user *src);
+int ksync_copy_entries(void __user *dst, const void *buf, u32 n, size_t ksize,
+		       size_t usize);
+
 /* shm.c */
 int ksync_shm_mmap(struct ksync_file *kf, struct vm_area_struct *vma);
+
+/* word.c */
 bool ksync_word_commit(atomic64_t *word, s64 *old, s64 new, bool owned,
 		       u64 fence, unsigned int *tries, u64 *fences);
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Objects as files: reference counts, the anon-inode fd each open returns,
- * and the dispatch of ioctl, poll and fdinfo to the object's type.
+ * Objects as files: the anon-inode fd each open returns, and the dispatch
+ * of ioctl, poll, mmap and fdinfo to the object's type.  The hub of the
+ * object core: it calls the leaves (lifetime.c, args.c, shm.c, who.c) and
+ * the types' hooks, and nothing calls back into it but to make a file.
  */
 #include <linux/anon_inodes.h>
 #include <linux/cred.h>
@@ -16,100 +18,6 @@
 #include <linux/user_namespace.h>
 
 #include "ksync.h"
-
-struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,
-				const struct ksync_open_args *args)
-{
-	struct user_namespace *uns = current_user_ns();
-	kuid_t owner = current_euid();
-	u64 cost = ops->cost ? ops->cost(args) : PAGE_SIZE;
-	struct ksync_obj *obj;
-	int ret;
-
-	ret = ksync_charge(owner, uns, cost);
-	if (ret)
-		return ERR_PTR(ret);
-	obj = ops->create(args);
-	if (IS_ERR(obj)) {
-		ksync_uncharge(owner, uns, cost);
-		return obj;
-	}
-	obj->cost = cost;
-	if (!obj->shm_pages)
-		obj->shm_pages = ops->shm_pages;
-	obj->uns = get_user_ns(uns);
-	kref_init(&obj->ref);
-	obj->ops = ops;
-	spin_lock_init(&obj->lock);
-	init_waitqueue_head(&obj->poll_wq);
-	obj->uid = owner;
-	obj->gid = current_egid();
-	obj->mode = args->mode & ~current_umask() & 0777;
-	obj->name = NULL;
-	obj->ns = NULL;
-	obj->linked = false;
-	atomic_set(&obj->files, 0);
-	mutex_init(&obj->map_lock);
-	obj->mapf = NULL;
-	return obj;
-}
-
-static void ksync_obj_release(struct kref *ref)
-{
-	struct ksync_obj *obj = container_of(ref, struct ksync_obj, ref);
-	struct user_namespace *uns = obj->uns;
-	kuid_t owner = obj->uid;
-	u64 cost = obj->cost;
-
-	mutex_destroy(&obj->map_lock);
-	kfree(obj->name);
-	obj->ops->free(obj);
-	ksync_uncharge(owner, uns, cost);
-	put_user_ns(uns);
-}
-
-void ksync_obj_put(struct ksync_obj *obj)
-{
-	kref_put(&obj->ref, ksync_obj_release);
-}
-
-/*
- * Copy a size-prefixed struct from userspace (every argument struct starts
- * with its __u32 size).  Older callers may pass a smaller struct than ours
- * (we zero the rest; below min is -EINVAL), newer ones a larger one as
- * long as what we do not understand is zero.  PAGE_SIZE bounds the work.
- */
-int ksync_copy_args(void *dst, size_t ksize, size_t min, const void __user *src)
-{
-	u32 usize;
-	int ret;
-
-	if (get_user(usize, (const u32 __user *)src))
-		return -EFAULT;
-	if (usize < min || usize > PAGE_SIZE)
-		return -EINVAL;
-	ret = copy_struct_from_user(dst, ksize, src, usize);
-	return ret == -E2BIG ? -EINVAL : ret;
-}
-
-/*
- * Copy n entries of ksize bytes from buf out to an array whose entries are
- * usize bytes, as the caller knows them: a longer entry than ours gets
- * zeros past what we know, a shorter one (an older caller's) what fits.
- * For KSYNC_IOC_LIST and KSYNC_IOC_WHO, which check usize first.
- */
-int ksync_copy_entries(void __user *dst, const void *buf, u32 n, size_t ksize,
-		       size_t usize)
-{
-	size_t copy = min(ksize, usize);
-	char __user *out = dst;
-	u32 i;
-
-	for (i = 0; i < n; i++, out += usize, buf += ksize)
-		if (copy_to_user(out, buf, copy) || clear_user(out + copy, usize - copy))
-			return -EFAULT;
-	return 0;
-}
 
 /*
  * Deadlines arrive as CLOCK_MONOTONIC in the caller's time namespace; the

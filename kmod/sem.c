@@ -101,7 +101,7 @@ static s64 sem_read(struct ksync_sem *sem)
 	return atomic64_read_acquire(sem->state);
 }
 
-/* Replace the word: see ksync_word_commit() (shm.c). */
+/* Replace the word: see ksync_word_commit() (word.c). */
 static bool sem_commit(struct ksync_sem *sem, s64 *old, s64 new,
 		       unsigned int *tries)
 {
