@@ -65,7 +65,7 @@ static int ksync_file_flush(struct file *file, fl_owner_t id)
 	return 0;
 }
 
-static int ksync_get_info(struct ksync_file *kf, void __user *uarg)
+static long ksync_get_info(struct ksync_file *kf, void __user *uarg)
 {
 	struct ksync_obj *obj = kf->obj;
 	struct ksync_info info = {
@@ -80,16 +80,35 @@ static int ksync_get_info(struct ksync_file *kf, void __user *uarg)
 	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
+/* Every object's ioctls, looked at before its type's. */
+static const struct ksync_cmd ksync_common_cmds[] = {
+	{ KSYNC_IOC_INFO,	ksync_get_info },
+	{ KSYNC_IOC_WHO,	ksync_who },
+};
+
+static const struct ksync_cmd *ksync_cmd_find(const struct ksync_cmd *t,
+					      unsigned int n, unsigned int cmd)
+{
+	for (; n; n--, t++) {
+		if (_IOC_DIR(t->cmd) & _IOC_WRITE ?
+		    KSYNC_CMD_NOSIZE(cmd) == KSYNC_CMD_NOSIZE(t->cmd) :
+		    cmd == t->cmd)
+			return t;
+	}
+	return NULL;
+}
+
 static long ksync_file_ioctl(struct file *file, unsigned int cmd,
 			     unsigned long arg)
 {
 	struct ksync_file *kf = file->private_data;
+	const struct ksync_type *ops = kf->obj->ops;
+	const struct ksync_cmd *c;
 
-	if (cmd == KSYNC_IOC_INFO)
-		return ksync_get_info(kf, (void __user *)arg);
-	if (KSYNC_CMD_NOSIZE(cmd) == KSYNC_CMD_NOSIZE(KSYNC_IOC_WHO))
-		return ksync_who(kf, (void __user *)arg);
-	return kf->obj->ops->ioctl(kf, cmd, (void __user *)arg);
+	c = ksync_cmd_find(ksync_common_cmds, ARRAY_SIZE(ksync_common_cmds), cmd);
+	if (!c)
+		c = ksync_cmd_find(ops->cmds, ops->nr_cmds, cmd);
+	return c ? c->fn(kf, (void __user *)arg) : -ENOTTY;
 }
 
 static __poll_t ksync_file_poll(struct file *file, struct poll_table_struct *pt)
