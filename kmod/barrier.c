@@ -654,24 +654,13 @@ static long bar_info(struct ksync_file *kf, void __user *uarg)
 	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
-static long bar_ioctl(struct ksync_file *kf, unsigned int cmd, void __user *uarg)
-{
-	/* an output struct has one size: the number must match exactly */
-	if (cmd == KSYNC_IOC_BARRIER_INFO)
-		return bar_info(kf, uarg);
-	switch (KSYNC_CMD_NOSIZE(cmd)) {
-	case KSYNC_CMD_NOSIZE(KSYNC_IOC_BARRIER_WAIT):
-		return bar_wait(kf, uarg);
-	case KSYNC_CMD_NOSIZE(KSYNC_IOC_BARRIER_BREAK):
-		return bar_break_ioctl(kf, uarg);
-	case KSYNC_CMD_NOSIZE(KSYNC_IOC_BARRIER_RESET):
-		return bar_reset(kf, uarg);
-	case KSYNC_CMD_NOSIZE(KSYNC_IOC_BARRIER_JOIN):
-		return bar_join(kf, uarg);
-	default:
-		return -ENOTTY;
-	}
-}
+static const struct ksync_cmd bar_cmds[] = {
+	{ KSYNC_IOC_BARRIER_INFO,	bar_info },
+	{ KSYNC_IOC_BARRIER_WAIT,	bar_wait },
+	{ KSYNC_IOC_BARRIER_BREAK,	bar_break_ioctl },
+	{ KSYNC_IOC_BARRIER_RESET,	bar_reset },
+	{ KSYNC_IOC_BARRIER_JOIN,	bar_join },
+};
 
 /*
  * EPOLLIN once the round this handle last arrived in (through the module)
@@ -766,9 +755,6 @@ static int bar_check(const struct ksync_open_args *args, bool create)
 		return -EINVAL;
 	if (args->barrier.pad)
 		return -EINVAL;
-	if (memchr_inv(args->reserved + 1, 0, sizeof(args->reserved) -
-		       sizeof(args->reserved[0])))
-		return -EINVAL;
 	return 0;
 }
 
@@ -862,7 +848,8 @@ const struct ksync_type ksync_barrier_type = {
 	.check		= bar_check,
 	.create		= bar_create,
 	.free		= bar_free,
-	.ioctl		= bar_ioctl,
+	.cmds		= bar_cmds,
+	.nr_cmds	= ARRAY_SIZE(bar_cmds),
 	.poll		= bar_poll,
 	.shm_pages	= 1,
 	.page		= bar_page,

@@ -51,6 +51,17 @@ struct poll_table_struct;
 struct seq_file;
 struct vm_area_struct;
 
+/*
+ * One ioctl and its handler.  A command whose struct goes in (_IOC_WRITE)
+ * matches whatever its size bits say: the struct starts with its own size
+ * (KSYNC_CMD_NOSIZE).  Any other must match exactly: an output struct has
+ * one size.
+ */
+struct ksync_cmd {
+	unsigned int cmd;
+	long (*fn)(struct ksync_file *kf, void __user *arg);
+};
+
 /* What each object type supplies; one instance per type, e.g. in sem.c. */
 struct ksync_type {
 	u32 type;			/* KSYNC_TYPE_* */
@@ -59,14 +70,16 @@ struct ksync_type {
 	u32 open_flags;
 	/*
 	 * Validate the type's parameters before any lookup; create: the call
-	 * may create the object (KSYNC_OPEN_CREATE, or no name at all).
+	 * may create the object (KSYNC_OPEN_CREATE, or no name at all).  The
+	 * union's bytes past its first 8 are checked for zeros after it.
 	 */
 	int (*check)(const struct ksync_open_args *args, bool create);
 	/* bytes an object made with args will hold (optional: a page) */
 	u64 (*cost)(const struct ksync_open_args *args);
 	struct ksync_obj *(*create)(const struct ksync_open_args *args);
 	void (*free)(struct ksync_obj *obj);
-	long (*ioctl)(struct ksync_file *kf, unsigned int cmd, void __user *arg);
+	const struct ksync_cmd *cmds;	/* its ioctls (object.c dispatches) */
+	unsigned int nr_cmds;
 	/* want: the events the poller asked for (poll_requested_events) */
 	__poll_t (*poll)(struct ksync_file *kf, __poll_t want);
 	/*
@@ -173,12 +186,6 @@ struct ksync_file {
 #define KSYNC_CMD_NOSIZE(cmd) ((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
 
 /* object.c */
-int ksync_copy_args(void *dst, size_t ksize, size_t min, const void __user *src);
-int ksync_copy_entries(void __user *dst, const void *buf, u32 n, size_t ksize,
-		       size_t usize);
-struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,
-				const struct ksync_open_args *args);
-void ksync_obj_put(struct ksync_obj *obj);
 struct file *ksync_obj_file(struct ksync_obj *obj, u32 flags);
 void ksync_obj_opened(struct file *file);
 
@@ -242,8 +249,20 @@ void ksync_wait_wake_list(struct list_head *wake);
 int ksync_wait_locked(struct ksync_wait_entry *e, const struct ksync_wait_ops *ops);
 int ksync_wait(struct ksync_wait_entry *e, const struct ksync_wait_ops *ops);
 
+/* lifetime.c */
+struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,
+				const struct ksync_open_args *args);
+void ksync_obj_put(struct ksync_obj *obj);
+
+/* args.c */
+int ksync_copy_args(void *dst, size_t ksize, size_t min, const void __user *src);
+int ksync_copy_entries(void __user *dst, const void *buf, u32 n, size_t ksize,
+		       size_t usize);
+
 /* shm.c */
 int ksync_shm_mmap(struct ksync_file *kf, struct vm_area_struct *vma);
+
+/* word.c */
 bool ksync_word_commit(atomic64_t *word, s64 *old, s64 new, bool owned,
 		       u64 fence, unsigned int *tries, u64 *fences);
 

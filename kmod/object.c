@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Objects as files: reference counts, the anon-inode fd each open returns,
- * and the dispatch of ioctl, poll and fdinfo to the object's type.
+ * Objects as files: the anon-inode fd each open returns, and the dispatch
+ * of ioctl, poll, mmap and fdinfo to the object's type.  The hub of the
+ * object core: it calls the leaves (lifetime.c, args.c, shm.c, who.c) and
+ * the types' hooks, and nothing calls back into it but to make a file.
  */
 #include <linux/anon_inodes.h>
 #include <linux/cred.h>
@@ -14,100 +16,6 @@
 #include <linux/user_namespace.h>
 
 #include "ksync.h"
-
-struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,
-				const struct ksync_open_args *args)
-{
-	struct user_namespace *uns = current_user_ns();
-	kuid_t owner = current_euid();
-	u64 cost = ops->cost ? ops->cost(args) : PAGE_SIZE;
-	struct ksync_obj *obj;
-	int ret;
-
-	ret = ksync_charge(owner, uns, cost);
-	if (ret)
-		return ERR_PTR(ret);
-	obj = ops->create(args);
-	if (IS_ERR(obj)) {
-		ksync_uncharge(owner, uns, cost);
-		return obj;
-	}
-	obj->cost = cost;
-	if (!obj->shm_pages)
-		obj->shm_pages = ops->shm_pages;
-	obj->uns = get_user_ns(uns);
-	kref_init(&obj->ref);
-	obj->ops = ops;
-	spin_lock_init(&obj->lock);
-	init_waitqueue_head(&obj->poll_wq);
-	obj->uid = owner;
-	obj->gid = current_egid();
-	obj->mode = args->mode & ~current_umask() & 0777;
-	obj->name = NULL;
-	obj->ns = NULL;
-	obj->linked = false;
-	atomic_set(&obj->files, 0);
-	mutex_init(&obj->map_lock);
-	obj->mapf = NULL;
-	return obj;
-}
-
-static void ksync_obj_release(struct kref *ref)
-{
-	struct ksync_obj *obj = container_of(ref, struct ksync_obj, ref);
-	struct user_namespace *uns = obj->uns;
-	kuid_t owner = obj->uid;
-	u64 cost = obj->cost;
-
-	mutex_destroy(&obj->map_lock);
-	kfree(obj->name);
-	obj->ops->free(obj);
-	ksync_uncharge(owner, uns, cost);
-	put_user_ns(uns);
-}
-
-void ksync_obj_put(struct ksync_obj *obj)
-{
-	kref_put(&obj->ref, ksync_obj_release);
-}
-
-/*
- * Copy a size-prefixed struct from userspace (every argument struct starts
- * with its __u32 size).  Older callers may pass a smaller struct than ours
- * (we zero the rest; below min is -EINVAL), newer ones a larger one as
- * long as what we do not understand is zero.  PAGE_SIZE bounds the work.
- */
-int ksync_copy_args(void *dst, size_t ksize, size_t min, const void __user *src)
-{
-	u32 usize;
-	int ret;
-
-	if (get_user(usize, (const u32 __user *)src))
-		return -EFAULT;
-	if (usize < min || usize > PAGE_SIZE)
-		return -EINVAL;
-	ret = copy_struct_from_user(dst, ksize, src, usize);
-	return ret == -E2BIG ? -EINVAL : ret;
-}
-
-/*
- * Copy n entries of ksize bytes from buf out to an array whose entries are
- * usize bytes, as the caller knows them: a longer entry than ours gets
- * zeros past what we know, a shorter one (an older caller's) what fits.
- * For KSYNC_IOC_LIST and KSYNC_IOC_WHO, which check usize first.
- */
-int ksync_copy_entries(void __user *dst, const void *buf, u32 n, size_t ksize,
-		       size_t usize)
-{
-	size_t copy = min(ksize, usize);
-	char __user *out = dst;
-	u32 i;
-
-	for (i = 0; i < n; i++, out += usize, buf += ksize)
-		if (copy_to_user(out, buf, copy) || clear_user(out + copy, usize - copy))
-			return -EFAULT;
-	return 0;
-}
 
 static int ksync_file_release(struct inode *inode, struct file *file)
 {
@@ -137,7 +45,7 @@ static int ksync_file_flush(struct file *file, fl_owner_t id)
 	return 0;
 }
 
-static int ksync_get_info(struct ksync_file *kf, void __user *uarg)
+static long ksync_get_info(struct ksync_file *kf, void __user *uarg)
 {
 	struct ksync_obj *obj = kf->obj;
 	struct ksync_info info = {
@@ -152,16 +60,35 @@ static int ksync_get_info(struct ksync_file *kf, void __user *uarg)
 	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
+/* Every object's ioctls, looked at before its type's. */
+static const struct ksync_cmd ksync_common_cmds[] = {
+	{ KSYNC_IOC_INFO,	ksync_get_info },
+	{ KSYNC_IOC_WHO,	ksync_who },
+};
+
+static const struct ksync_cmd *ksync_cmd_find(const struct ksync_cmd *t,
+					      unsigned int n, unsigned int cmd)
+{
+	for (; n; n--, t++) {
+		if (_IOC_DIR(t->cmd) & _IOC_WRITE ?
+		    KSYNC_CMD_NOSIZE(cmd) == KSYNC_CMD_NOSIZE(t->cmd) :
+		    cmd == t->cmd)
+			return t;
+	}
+	return NULL;
+}
+
 static long ksync_file_ioctl(struct file *file, unsigned int cmd,
 			     unsigned long arg)
 {
 	struct ksync_file *kf = file->private_data;
+	const struct ksync_type *ops = kf->obj->ops;
+	const struct ksync_cmd *c;
 
-	if (cmd == KSYNC_IOC_INFO)
-		return ksync_get_info(kf, (void __user *)arg);
-	if (KSYNC_CMD_NOSIZE(cmd) == KSYNC_CMD_NOSIZE(KSYNC_IOC_WHO))
-		return ksync_who(kf, (void __user *)arg);
-	return kf->obj->ops->ioctl(kf, cmd, (void __user *)arg);
+	c = ksync_cmd_find(ksync_common_cmds, ARRAY_SIZE(ksync_common_cmds), cmd);
+	if (!c)
+		c = ksync_cmd_find(ops->cmds, ops->nr_cmds, cmd);
+	return c ? c->fn(kf, (void __user *)arg) : -ENOTTY;
 }
 
 static __poll_t ksync_file_poll(struct file *file, struct poll_table_struct *pt)

@@ -422,8 +422,10 @@ static int q_join_sender(struct ksync_file *kf, u32 *token)
 }
 
 /* Go's close(ch): q_settle() wakes every sender, and receivers once drained. */
-static int q_shutdown(struct ksync_queue *q, struct ksync_file *kf)
+static long q_shutdown(struct ksync_file *kf, void __user *uarg)
 {
+	struct ksync_queue *q = to_q(kf->obj);
+
 	if (!(kf->flags & KSYNC_OPEN_SEND))
 		return -EBADF;
 	/* for good, for everyone: not for who the mode lets only send */
@@ -732,35 +734,37 @@ static long q_info(struct ksync_file *kf, void __user *uarg)
 	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
-static long q_ioctl(struct ksync_file *kf, unsigned int cmd, void __user *uarg)
+static long q_send(struct ksync_file *kf, void __user *uarg)
+{
+	return q_xfer(kf, uarg, Q_SEND);
+}
+
+static long q_recv(struct ksync_file *kf, void __user *uarg)
+{
+	return q_xfer(kf, uarg, Q_RECV);
+}
+
+/* A process that changed the ring owes its peers this call: settle. */
+static long q_wake_ioctl(struct ksync_file *kf, void __user *uarg)
 {
 	struct ksync_queue *q = to_q(kf->obj);
 
-	switch (cmd) {
-	case KSYNC_IOC_QUEUE_INFO:
-		return q_info(kf, uarg);
-	case KSYNC_IOC_QUEUE_WAKE:
-		mutex_lock(&q->lock);
-		q->wake_calls++;
-		q_settle(q);
-		mutex_unlock(&q->lock);
-		return 0;
-	case KSYNC_IOC_QUEUE_SHUTDOWN:
-		return q_shutdown(q, kf);
-	}
-	switch (KSYNC_CMD_NOSIZE(cmd)) {
-	case KSYNC_CMD_NOSIZE(KSYNC_IOC_QUEUE_SEND):
-		return q_xfer(kf, uarg, Q_SEND);
-	case KSYNC_CMD_NOSIZE(KSYNC_IOC_QUEUE_RECV):
-		return q_xfer(kf, uarg, Q_RECV);
-	case KSYNC_CMD_NOSIZE(KSYNC_IOC_QUEUE_JOIN):
-		return q_join(kf, uarg);
-	case KSYNC_CMD_NOSIZE(KSYNC_IOC_QUEUE_REOPEN):
-		return q_reopen(kf, uarg);
-	default:
-		return -ENOTTY;
-	}
+	mutex_lock(&q->lock);
+	q->wake_calls++;
+	q_settle(q);
+	mutex_unlock(&q->lock);
+	return 0;
 }
+
+static const struct ksync_cmd q_cmds[] = {
+	{ KSYNC_IOC_QUEUE_INFO,		q_info },
+	{ KSYNC_IOC_QUEUE_WAKE,		q_wake_ioctl },
+	{ KSYNC_IOC_QUEUE_SHUTDOWN,	q_shutdown },
+	{ KSYNC_IOC_QUEUE_SEND,		q_send },
+	{ KSYNC_IOC_QUEUE_RECV,		q_recv },
+	{ KSYNC_IOC_QUEUE_JOIN,		q_join },
+	{ KSYNC_IOC_QUEUE_REOPEN,	q_reopen },
+};
 
 /*
  * Ready as the operations would find it now, FIFO included.  A side the
@@ -812,9 +816,6 @@ static int q_check(const struct ksync_open_args *args, bool create)
 		    min_t(u64, ksync_max_queue_bytes(), Q_RING_MAX))
 			return -EFBIG;
 	}
-	if (memchr_inv(args->reserved + 1, 0, sizeof(args->reserved) -
-		       sizeof(args->reserved[0])))
-		return -EINVAL;
 	return 0;
 }
 
@@ -948,7 +949,8 @@ const struct ksync_type ksync_queue_type = {
 	.cost		= q_cost,
 	.create		= q_create,
 	.free		= q_free_obj,
-	.ioctl		= q_ioctl,
+	.cmds		= q_cmds,
+	.nr_cmds	= ARRAY_SIZE(q_cmds),
 	.poll		= q_poll,
 	.page		= q_page,
 	.opened		= q_opened,

@@ -527,6 +527,10 @@ int ksync_open(const struct ksync_open_args *args, const char *name)
 	ret = ops->check(args, !name || args->flags & KSYNC_OPEN_CREATE);
 	if (ret)
 		return ret;
+	/* every type's parameters fit in the union's first 8 bytes */
+	if (memchr_inv(args->reserved + 1, 0, sizeof(args->reserved) -
+		       sizeof(args->reserved[0])))
+		return -EINVAL;
 	fd = get_unused_fd_flags(O_RDWR |
 				 (args->flags & KSYNC_OPEN_CLOEXEC ? O_CLOEXEC : 0));
 	if (fd < 0)

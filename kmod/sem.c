@@ -106,7 +106,7 @@ static s64 sem_read(struct ksync_sem *sem)
 	return atomic64_read_acquire(sem->state);
 }
 
-/* Replace the word: see ksync_word_commit() (shm.c). */
+/* Replace the word: see ksync_word_commit() (word.c). */
 static bool sem_commit(struct ksync_sem *sem, s64 *old, s64 new,
 		       unsigned int *tries)
 {
@@ -119,9 +119,6 @@ static bool sem_commit(struct ksync_sem *sem, s64 *old, s64 new,
 static int sem_check(const struct ksync_open_args *args, bool create)
 {
 	if (args->sem.value > KSYNC_SEM_VALUE_MAX || args->sem.pad)
-		return -EINVAL;
-	if (memchr_inv(args->reserved + 1, 0, sizeof(args->reserved) -
-		       sizeof(args->reserved[0])))
 		return -EINVAL;
 	return 0;
 }
@@ -504,20 +501,11 @@ static long sem_info(struct ksync_file *kf, void __user *uarg)
 	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
-static long sem_ioctl(struct ksync_file *kf, unsigned int cmd, void __user *uarg)
-{
-	/* an output struct has one size: the number must match exactly */
-	if (cmd == KSYNC_IOC_SEM_INFO)
-		return sem_info(kf, uarg);
-	switch (KSYNC_CMD_NOSIZE(cmd)) {
-	case KSYNC_CMD_NOSIZE(KSYNC_IOC_SEM_ACQUIRE):
-		return sem_acquire(kf, uarg);
-	case KSYNC_CMD_NOSIZE(KSYNC_IOC_SEM_RELEASE):
-		return sem_release(kf, uarg);
-	default:
-		return -ENOTTY;
-	}
-}
+static const struct ksync_cmd sem_cmds[] = {
+	{ KSYNC_IOC_SEM_INFO,		sem_info },
+	{ KSYNC_IOC_SEM_ACQUIRE,	sem_acquire },
+	{ KSYNC_IOC_SEM_RELEASE,	sem_release },
+};
 
 /*
  * Readable while an acquire of 1 would succeed now.  The word alone can say
@@ -615,7 +603,8 @@ const struct ksync_type ksync_sem_type = {
 	.check		= sem_check,
 	.create		= sem_create,
 	.free		= sem_free,
-	.ioctl		= sem_ioctl,
+	.cmds		= sem_cmds,
+	.nr_cmds	= ARRAY_SIZE(sem_cmds),
 	.poll		= sem_poll,
 	.shm_pages	= 1,
 	.page		= sem_page,

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * An object's life: made and charged to its owner, freed and uncharged
+ * when its last reference goes (docs/design.md, "Lifetimes").
+ */
+#include <linux/cred.h>
+#include <linux/fs_struct.h>
+#include <linux/slab.h>
+#include <linux/user_namespace.h>
+
+#include "ksync.h"
+
+struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,
+				const struct ksync_open_args *args)
+{
+	struct user_namespace *uns = current_user_ns();
+	kuid_t owner = current_euid();
+	u64 cost = ops->cost ? ops->cost(args) : PAGE_SIZE;
+	struct ksync_obj *obj;
+	int ret;
+
+	ret = ksync_charge(owner, uns, cost);
+	if (ret)
+		return ERR_PTR(ret);
+	obj = ops->create(args);
+	if (IS_ERR(obj)) {
+		ksync_uncharge(owner, uns, cost);
+		return obj;
+	}
+	obj->cost = cost;
+	if (!obj->shm_pages)
+		obj->shm_pages = ops->shm_pages;
+	obj->uns = get_user_ns(uns);
+	kref_init(&obj->ref);
+	obj->ops = ops;
+	spin_lock_init(&obj->lock);
+	init_waitqueue_head(&obj->poll_wq);
+	obj->uid = owner;
+	obj->gid = current_egid();
+	obj->mode = args->mode & ~current_umask() & 0777;
+	obj->name = NULL;
+	obj->ns = NULL;
+	obj->linked = false;
+	atomic_set(&obj->files, 0);
+	mutex_init(&obj->map_lock);
+	obj->mapf = NULL;
+	return obj;
+}
+
+static void ksync_obj_release(struct kref *ref)
+{
+	struct ksync_obj *obj = container_of(ref, struct ksync_obj, ref);
+	struct user_namespace *uns = obj->uns;
+	kuid_t owner = obj->uid;
+	u64 cost = obj->cost;
+
+	mutex_destroy(&obj->map_lock);
+	kfree(obj->name);
+	obj->ops->free(obj);
+	ksync_uncharge(owner, uns, cost);
+	put_user_ns(uns);
+}
+
+void ksync_obj_put(struct ksync_obj *obj)
+{
+	kref_put(&obj->ref, ksync_obj_release);
+}
