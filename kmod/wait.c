@@ -11,7 +11,7 @@
  * all the objects a waiter waits on, and the waiter itself giving up
  * (ksync_wait_cancel()), exactly one wins, so a grant is never given to a
  * waiter that goes away without it, nor twice.  The winner unlinks the
- * entry, and its last touch of the record is ksync_wait_wake(), which sets
+ * entry, and its last touch of the record is ksync_wait_wake_list(), which sets
  * 'done' and wakes the task: under the object's lock (the semaphore, the
  * queue), or after dropping it (the barrier, whose parties, woken at once,
  * would otherwise queue on it).  The record lives on the waiter's stack,
@@ -22,16 +22,19 @@
  * operation for the waiter (and queue it if it cannot be done now), what
  * to make of a grant, and how to leave its list without one.
  *
- * Several objects: nothing here assumes one.  A waiter never holds two
+ * Several objects: the record and the claim assume no number of them,
+ * though ksync_wait() drives one entry today.  A waiter never holds two
  * object locks at once; each waker holds one, of whatever kind (the
  * semaphore's and the barrier's spinlock, the queue's mutex), and the
- * compare-and-swap, not any lock, decides between them.  So a queue's
- * sender or receiver can wait together with a semaphore's acquire: its
- * wake path, q_settle(), claims under q->lock like the others, and a
- * waiter, being a task, may take that mutex to leave.  What a queue grants
- * is a turn, not a message (a process on the ring may take it first), so
- * its consume may queue the entry again; a wait on several objects then
- * re-arms the others too (issue 21).
+ * compare-and-swap, not any lock, decides between them; a waker that
+ * counts before it claims gives back what a failed claim would have taken
+ * (sem_grant()).  So a queue's sender or receiver can wait together with
+ * a semaphore's acquire, its mutex as it is: its wake path, q_settle(),
+ * claims under q->lock like the others, and a waiter, being a task, may
+ * take that mutex to leave.  What a queue grants is a turn, not a message
+ * (a process on the ring may take it first), so its consume may queue the
+ * entry again; a wait on several objects then re-arms the others too
+ * (issue 21; docs/design.md, "Waiting on several objects").
  */
 #include <linux/hrtimer.h>
 #include <linux/ktime.h>
