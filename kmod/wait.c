@@ -38,9 +38,9 @@
  */
 #include <linux/hrtimer.h>
 #include <linux/ktime.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
-#include <linux/sched/task.h>
 #include <linux/time_namespace.h>
 
 #include "ksync.h"
@@ -141,9 +141,14 @@ void ksync_wait_wake_list(struct list_head *wake)
 	struct ksync_wait_entry *e, *tmp;
 
 	list_for_each_entry_safe(e, tmp, wake, node) {
-		/* the waiter may return and exit once done is set */
-		struct task_struct *task = get_task_struct(e->w->task);
+		struct task_struct *task = e->w->task;
 
+		/*
+		 * The waiter may return, and its task exit, once 'done' is
+		 * set: a task_struct is freed after an RCU grace period, so
+		 * it stays valid for the wake-up, as in rcuwait_wake_up().
+		 */
+		rcu_read_lock();
 		/*
 		 * release: pairs with the acquire in ksync_wait_sleep() and
 		 * ksync_wait_done(): the grant, and 'result', before 'done'.
@@ -151,7 +156,7 @@ void ksync_wait_wake_list(struct list_head *wake)
 		 */
 		smp_store_release(&e->w->done, 1);
 		wake_up_process(task);
-		put_task_struct(task);
+		rcu_read_unlock();
 	}
 }
 
