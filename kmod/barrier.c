@@ -664,30 +664,8 @@ static long bar_join(struct ksync_file *kf, void __user *uarg)
 	return ret < 0 ? ret : 0;
 }
 
-static long bar_info(struct ksync_file *kf, void __user *uarg)
-{
-	struct ksync_barrier *b = to_bar(kf->obj);
-	struct ksync_barrier_info info = {};
-	s64 word;
-
-	spin_lock(&b->obj.lock);
-	word = bar_read(b);
-	bar_sync(b, word);
-	info.parties = b->parties;
-	info.waiting = b->broken ? 0 : bar_arrived_of(b, word);
-	info.generation = b->gen;
-	info.broken = b->broken;
-	info.sleepers = b->nr_waiters;
-	info.wait_calls = b->wait_calls;
-	info.woken = b->woken;
-	info.breaks = b->breaks;
-	info.resets = b->resets;
-	bar_unlock(b);
-	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
-}
-
 static const struct ksync_cmd bar_cmds[] = {
-	{ KSYNC_IOC_BARRIER_INFO,	bar_info },
+	{ KSYNC_IOC_BARRIER_INFO,	ksync_info_ioctl },
 	{ KSYNC_IOC_BARRIER_WAIT,	bar_wait },
 	{ KSYNC_IOC_BARRIER_BREAK,	bar_break_ioctl },
 	{ KSYNC_IOC_BARRIER_RESET,	bar_reset },
@@ -823,55 +801,71 @@ static struct page *bar_page(struct ksync_obj *obj, pgoff_t pgoff)
 	return to_bar(obj)->page;
 }
 
-static void bar_summary(struct ksync_obj *obj, struct ksync_list_entry *e)
+/* What the barrier's snapshot holds. */
+struct bar_snap {
+	struct ksync_barrier_info info;	/* first: KSYNC_IOC_BARRIER_INFO's */
+	u64 fences;
+};
+
+static_assert(sizeof(struct bar_snap) <= sizeof_field(struct ksync_snap, data));
+
+/*
+ * Rounds the word completed are over first, for every reader alike; with
+ * w, the sleepers too.
+ */
+static void bar_snapshot(struct ksync_obj *obj, struct ksync_file *kf,
+			 struct ksync_snap *s, struct ksync_who *w)
 {
 	struct ksync_barrier *b = to_bar(obj);
-	s64 word;
-
-	spin_lock(&b->obj.lock);
-	word = bar_read(b);
-	bar_sync(b, word);
-	e->barrier.parties = b->parties;
-	e->barrier.waiting = b->broken ? 0 : bar_arrived_of(b, word);
-	e->barrier.generation = b->gen;
-	e->barrier.broken = b->broken;
-	bar_unlock(b);
-}
-
-static void bar_fdinfo(struct seq_file *m, struct ksync_file *kf)
-{
-	struct ksync_barrier *b = to_bar(kf->obj);
-	s64 word;
-
-	spin_lock(&b->obj.lock);
-	word = bar_read(b);
-	bar_sync(b, word);
-	seq_printf(m, "ksync-type:\tbarrier\nksync-parties:\t%u\n", b->parties);
-	seq_printf(m, "ksync-waiting:\t%u\nksync-generation:\t%u\n",
-		   b->broken ? 0 : bar_arrived_of(b, word), b->gen);
-	seq_printf(m, "ksync-broken:\t%d\nksync-sleepers:\t%u\n",
-		   b->broken, b->nr_waiters);
-	seq_printf(m, "ksync-wait-calls:\t%llu\nksync-woken:\t%llu\n",
-		   b->wait_calls, b->woken);
-	seq_printf(m, "ksync-breaks:\t%llu\nksync-resets:\t%llu\n",
-		   b->breaks, b->resets);
-	seq_printf(m, "ksync-fences:\t%llu\n", b->fences);
-	bar_unlock(b);
-}
-
-static void bar_who(struct ksync_obj *obj, struct ksync_who *w)
-{
-	struct ksync_barrier *b = to_bar(obj);
+	struct bar_snap *bs = (void *)s->data;
 	struct bar_waiter *bw;
+	s64 word;
 
-	/* as the listing does: rounds the word completed are over first */
 	spin_lock(&b->obj.lock);
-	bar_sync(b, bar_read(b));
-	w->total = b->nr_waiters;
-	list_for_each_entry(bw, &b->waiters, node)
-		if (!ksync_who_add(w, bw->task, KSYNC_WHO_WAITS, 1, bw->since))
-			break;
+	word = bar_read(b);
+	bar_sync(b, word);
+	bs->info.parties = b->parties;
+	bs->info.waiting = b->broken ? 0 : bar_arrived_of(b, word);
+	bs->info.generation = b->gen;
+	bs->info.broken = b->broken;
+	bs->info.sleepers = b->nr_waiters;
+	bs->info.wait_calls = b->wait_calls;
+	bs->info.woken = b->woken;
+	bs->info.breaks = b->breaks;
+	bs->info.resets = b->resets;
+	bs->fences = b->fences;
+	s->who = b->nr_waiters;
+	if (w)
+		list_for_each_entry(bw, &b->waiters, node)
+			if (!ksync_who_add(w, bw->task, KSYNC_WHO_WAITS, 1, bw->since))
+				break;
 	bar_unlock(b);
+}
+
+static void bar_summary(const struct ksync_snap *s, struct ksync_list_entry *e)
+{
+	const struct bar_snap *bs = (const void *)s->data;
+
+	e->barrier.parties = bs->info.parties;
+	e->barrier.waiting = bs->info.waiting;
+	e->barrier.generation = bs->info.generation;
+	e->barrier.broken = bs->info.broken;
+}
+
+static void bar_fdinfo(struct seq_file *m, const struct ksync_snap *s)
+{
+	const struct bar_snap *bs = (const void *)s->data;
+
+	seq_printf(m, "ksync-type:\tbarrier\nksync-parties:\t%u\n", bs->info.parties);
+	seq_printf(m, "ksync-waiting:\t%u\nksync-generation:\t%u\n",
+		   bs->info.waiting, bs->info.generation);
+	seq_printf(m, "ksync-broken:\t%u\nksync-sleepers:\t%u\n",
+		   bs->info.broken, bs->info.sleepers);
+	seq_printf(m, "ksync-wait-calls:\t%llu\nksync-woken:\t%llu\n",
+		   bs->info.wait_calls, bs->info.woken);
+	seq_printf(m, "ksync-breaks:\t%llu\nksync-resets:\t%llu\n",
+		   bs->info.breaks, bs->info.resets);
+	seq_printf(m, "ksync-fences:\t%llu\n", bs->fences);
 }
 
 const struct ksync_type ksync_barrier_type = {
@@ -887,7 +881,8 @@ const struct ksync_type ksync_barrier_type = {
 	.page		= bar_page,
 	.release	= bar_release,
 	.flush		= bar_flush,
+	.snapshot	= bar_snapshot,
+	.info_size	= sizeof(struct ksync_barrier_info),
 	.fdinfo		= bar_fdinfo,
 	.summary	= bar_summary,
-	.who		= bar_who,
 };

@@ -62,6 +62,16 @@ struct ksync_cmd {
 	long (*fn)(struct ksync_file *kf, void __user *arg);
 };
 
+/*
+ * A type's state at one moment, taken by its ->snapshot under its lock:
+ * all that KSYNC_IOC_*_INFO, the listing, WHO's count and fdinfo report,
+ * read once.  data holds the type's own struct (its INFO struct first).
+ */
+struct ksync_snap {
+	u32 who;			/* holders and sleepers, for WHO */
+	u64 data[24];
+};
+
 /* What each object type supplies; one instance per type, e.g. in sem.c. */
 struct ksync_type {
 	u32 type;			/* KSYNC_TYPE_* */
@@ -97,14 +107,19 @@ struct ksync_type {
 	void (*unmapped)(struct ksync_obj *obj);
 	/* current closed an fd of the file (or exited, or exec'd): optional */
 	void (*flush)(struct ksync_file *kf, struct file *file);
-	void (*fdinfo)(struct seq_file *m, struct ksync_file *kf);
-	/* the type's part of a listing entry (value, sleepers...) */
-	void (*summary)(struct ksync_obj *obj, struct ksync_list_entry *e);
 	/*
-	 * KSYNC_IOC_WHO: set w->total, then report holders and sleepers with
-	 * ksync_who_add() until it returns false
+	 * Fill s (zeroed) under the object's lock; kf: the file asked about,
+	 * or NULL (a listing).  With w (KSYNC_IOC_WHO), also report holders
+	 * and sleepers with ksync_who_add(), under the same lock, until it
+	 * returns false.
 	 */
-	void (*who)(struct ksync_obj *obj, struct ksync_who *w);
+	void (*snapshot)(struct ksync_obj *obj, struct ksync_file *kf,
+			 struct ksync_snap *s, struct ksync_who *w);
+	/* bytes of s->data that KSYNC_IOC_*_INFO copies out (its INFO struct) */
+	size_t info_size;
+	/* from a snapshot: fdinfo's lines, and a listing entry's type part */
+	void (*fdinfo)(struct seq_file *m, const struct ksync_snap *s);
+	void (*summary)(const struct ksync_snap *s, struct ksync_list_entry *e);
 };
 
 /* The part every object type embeds. */
@@ -188,7 +203,15 @@ struct ksync_file {
 /* object.c */
 struct file *ksync_obj_file(struct ksync_obj *obj, u32 flags);
 void ksync_obj_opened(struct file *file);
+long ksync_info_ioctl(struct ksync_file *kf, void __user *uarg);
 ktime_t ksync_deadline(u64 ns);
+
+static inline void ksync_snapshot(struct ksync_obj *obj, struct ksync_file *kf,
+				  struct ksync_snap *s, struct ksync_who *w)
+{
+	memset(s, 0, sizeof(*s));
+	obj->ops->snapshot(obj, kf, s, w);
+}
 
 /* lifetime.c */
 struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,
@@ -221,7 +244,6 @@ struct ksync_who {
 	struct ksync_who_entry *e;
 	u32 room;			/* entries e holds */
 	u32 n;				/* entries filled */
-	u32 total;			/* the type sets it: holders and sleepers */
 	u64 now;
 	kuid_t euid;
 	kgid_t egid;

@@ -653,35 +653,6 @@ static u32 q_state_bits(struct ksync_queue *q)
 	       (!q->noeof && !q->writers && q->eof_gen ? KSYNC_QUEUE_STATE_EOF : 0);
 }
 
-static long q_info(struct ksync_file *kf, void __user *uarg)
-{
-	struct ksync_queue *q = to_q(kf->obj);
-	struct ksync_queue_info info = {
-		.capacity	= q->capacity,
-		.msg_size	= q->msg_size,
-		.slot_size	= q->slot_size,
-		.ring_offset	= PAGE_SIZE,
-		.map_size	= q->obj.shm_pages << PAGE_SHIFT,
-		.state_offset	= q->obj.shm_pages << PAGE_SHIFT,
-		.flags		= kf->flags & (KSYNC_OPEN_KERNEL | KSYNC_OPEN_SEND |
-					       KSYNC_OPEN_RECV),
-	};
-
-	mutex_lock(&q->lock);
-	info.length = q_length(q);
-	info.state = q_state_bits(q);
-	info.senders = q->writers;
-	info.send_sleepers = q->sleeping[Q_SEND];
-	info.recv_sleepers = q->sleeping[Q_RECV];
-	info.send_calls = q->send_calls;
-	info.recv_calls = q->recv_calls;
-	info.wake_calls = q->wake_calls;
-	info.woken = q->woken;
-	info.tombstones = q->tombstones;
-	mutex_unlock(&q->lock);
-	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
-}
-
 static long q_send(struct ksync_file *kf, void __user *uarg)
 {
 	return q_xfer(kf, uarg, Q_SEND);
@@ -705,7 +676,7 @@ static long q_wake_ioctl(struct ksync_file *kf, void __user *uarg)
 }
 
 static const struct ksync_cmd q_cmds[] = {
-	{ KSYNC_IOC_QUEUE_INFO,		q_info },
+	{ KSYNC_IOC_QUEUE_INFO,		ksync_info_ioctl },
 	{ KSYNC_IOC_QUEUE_WAKE,		q_wake_ioctl },
 	{ KSYNC_IOC_QUEUE_SHUTDOWN,	q_shutdown },
 	{ KSYNC_IOC_QUEUE_SEND,		q_send },
@@ -834,58 +805,94 @@ static struct page *q_page(struct ksync_obj *obj, pgoff_t pgoff)
 	return vmalloc_to_page((u8 *)to_q(obj)->mem + (pgoff << PAGE_SHIFT));
 }
 
-static void q_summary(struct ksync_obj *obj, struct ksync_list_entry *e)
+static_assert(sizeof(struct ksync_queue_info) <=
+	      sizeof_field(struct ksync_snap, data));
+
+/* Senders asleep first, then receivers. */
+static void q_who(struct ksync_queue *q, struct ksync_who *w)
 {
-	struct ksync_queue *q = to_q(obj);
-
-	e->queue.capacity = q->capacity;
-	e->queue.msg_size = q->msg_size;
-	mutex_lock(&q->lock);
-	e->queue.length = q_length(q);
-	e->queue.sleepers = q->sleeping[Q_SEND] + q->sleeping[Q_RECV];
-	e->queue.state = q_state_bits(q);
-	mutex_unlock(&q->lock);
-}
-
-static void q_fdinfo(struct seq_file *m, struct ksync_file *kf)
-{
-	struct ksync_queue *q = to_q(kf->obj);
-
-	mutex_lock(&q->lock);
-	seq_printf(m, "ksync-type:\tqueue\nksync-capacity:\t%u\nksync-msg-size:\t%u\n",
-		   q->capacity, q->msg_size);
-	seq_printf(m, "ksync-length:\t%u\nksync-state:\t%s%s%s\n", q_length(q),
-		   q->broken ? "broken" : q->shutdown ? "shutdown" :
-		   q_state_bits(q) & KSYNC_QUEUE_STATE_EOF ? "eof" : "open",
-		   q->noeof ? " noeof" : "",
-		   kf->flags & KSYNC_OPEN_KERNEL ? " kernel-only" : "");
-	seq_printf(m, "ksync-role:\t%s\n",
-		   !(kf->flags & KSYNC_OPEN_RECV) ? "send" :
-		   !(kf->flags & KSYNC_OPEN_SEND) ? "recv" : "send recv");
-	seq_printf(m, "ksync-senders:\t%u\nksync-send-sleepers:\t%u\nksync-recv-sleepers:\t%u\n",
-		   q->writers, q->sleeping[Q_SEND], q->sleeping[Q_RECV]);
-	seq_printf(m, "ksync-send-calls:\t%llu\nksync-recv-calls:\t%llu\n",
-		   q->send_calls, q->recv_calls);
-	seq_printf(m, "ksync-wake-calls:\t%llu\nksync-woken:\t%llu\nksync-tombstones:\t%llu\n",
-		   q->wake_calls, q->woken, q->tombstones);
-	mutex_unlock(&q->lock);
-}
-
-static void q_who(struct ksync_obj *obj, struct ksync_who *w)
-{
-	struct ksync_queue *q = to_q(obj);
 	struct q_waiter *qw;
 
-	mutex_lock(&q->lock);
-	w->total = q->sleeping[Q_SEND] + q->sleeping[Q_RECV];
+	lockdep_assert_held(&q->lock);
 	list_for_each_entry(qw, &q->waiters[Q_SEND], node)
 		if (!ksync_who_add(w, qw->task, KSYNC_WHO_SENDS, 1, qw->since))
-			goto out;
+			return;
 	list_for_each_entry(qw, &q->waiters[Q_RECV], node)
 		if (!ksync_who_add(w, qw->task, KSYNC_WHO_RECEIVES, 1, qw->since))
-			break;
-out:
+			return;
+}
+
+/* The queue's snapshot is its INFO struct; the shape needs no lock. */
+static void q_snapshot(struct ksync_obj *obj, struct ksync_file *kf,
+		       struct ksync_snap *s, struct ksync_who *w)
+{
+	struct ksync_queue *q = to_q(obj);
+	struct ksync_queue_info *info = (void *)s->data;
+
+	info->capacity = q->capacity;
+	info->msg_size = q->msg_size;
+	info->slot_size = q->slot_size;
+	info->ring_offset = PAGE_SIZE;
+	info->map_size = q->obj.shm_pages << PAGE_SHIFT;
+	info->state_offset = q->obj.shm_pages << PAGE_SHIFT;
+	info->flags = kf ? kf->flags & (KSYNC_OPEN_KERNEL | KSYNC_OPEN_SEND |
+					KSYNC_OPEN_RECV) : 0;
+	mutex_lock(&q->lock);
+	info->length = q_length(q);
+	info->state = q_state_bits(q);
+	info->senders = q->writers;
+	info->send_sleepers = q->sleeping[Q_SEND];
+	info->recv_sleepers = q->sleeping[Q_RECV];
+	info->send_calls = q->send_calls;
+	info->recv_calls = q->recv_calls;
+	info->wake_calls = q->wake_calls;
+	info->woken = q->woken;
+	info->tombstones = q->tombstones;
+	s->who = q->sleeping[Q_SEND] + q->sleeping[Q_RECV];
+	if (w)
+		q_who(q, w);
 	mutex_unlock(&q->lock);
+}
+
+static void q_summary(const struct ksync_snap *s, struct ksync_list_entry *e)
+{
+	const struct ksync_queue_info *info = (const void *)s->data;
+
+	e->queue.capacity = info->capacity;
+	e->queue.msg_size = info->msg_size;
+	e->queue.length = info->length;
+	e->queue.sleepers = info->send_sleepers + info->recv_sleepers;
+	e->queue.state = info->state;
+}
+
+static const char *q_state_name(u32 state)
+{
+	if (state & KSYNC_QUEUE_STATE_BROKEN)
+		return "broken";
+	if (state & KSYNC_QUEUE_STATE_SHUTDOWN)
+		return "shutdown";
+	return state & KSYNC_QUEUE_STATE_EOF ? "eof" : "open";
+}
+
+static void q_fdinfo(struct seq_file *m, const struct ksync_snap *s)
+{
+	const struct ksync_queue_info *info = (const void *)s->data;
+
+	seq_printf(m, "ksync-type:\tqueue\nksync-capacity:\t%u\nksync-msg-size:\t%u\n",
+		   info->capacity, info->msg_size);
+	seq_printf(m, "ksync-length:\t%u\nksync-state:\t%s%s%s\n", info->length,
+		   q_state_name(info->state),
+		   info->state & KSYNC_QUEUE_STATE_NOEOF ? " noeof" : "",
+		   info->flags & KSYNC_OPEN_KERNEL ? " kernel-only" : "");
+	seq_printf(m, "ksync-role:\t%s\n",
+		   !(info->flags & KSYNC_OPEN_RECV) ? "send" :
+		   !(info->flags & KSYNC_OPEN_SEND) ? "recv" : "send recv");
+	seq_printf(m, "ksync-senders:\t%u\nksync-send-sleepers:\t%u\nksync-recv-sleepers:\t%u\n",
+		   info->senders, info->send_sleepers, info->recv_sleepers);
+	seq_printf(m, "ksync-send-calls:\t%llu\nksync-recv-calls:\t%llu\n",
+		   info->send_calls, info->recv_calls);
+	seq_printf(m, "ksync-wake-calls:\t%llu\nksync-woken:\t%llu\nksync-tombstones:\t%llu\n",
+		   info->wake_calls, info->woken, info->tombstones);
 }
 
 const struct ksync_type ksync_queue_type = {
@@ -905,7 +912,8 @@ const struct ksync_type ksync_queue_type = {
 	.release	= q_release,
 	.unmapped	= q_unmapped,
 	.flush		= q_flush,
+	.snapshot	= q_snapshot,
+	.info_size	= sizeof(struct ksync_queue_info),
 	.fdinfo		= q_fdinfo,
 	.summary	= q_summary,
-	.who		= q_who,
 };

@@ -620,7 +620,10 @@ static unsigned int ksync_gather(struct ksync_list_entry *buf, unsigned int max,
 	}
 	ksync_registry_leave();
 	for (i = 0; i < n; i++) {
-		objs[i]->ops->summary(objs[i], &buf[i]);
+		struct ksync_snap s;
+
+		ksync_snapshot(objs[i], NULL, &s, NULL);
+		objs[i]->ops->summary(&s, &buf[i]);
 		ksync_obj_put(objs[i]);
 	}
 	return n;
