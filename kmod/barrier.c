@@ -144,6 +144,7 @@ static bool bar_commit(struct ksync_barrier *b, s64 *old, s64 new,
  */
 static bool bar_pollers(struct ksync_barrier *b)
 {
+	lockdep_assert_held(&b->obj.lock);
 	/*
 	 * Without a barrier: pollers add themselves to poll_wq and then
 	 * take obj->lock in bar_poll(), which we hold; one we miss here
@@ -190,6 +191,7 @@ static void bar_sync(struct ksync_barrier *b, s64 word)
 {
 	u32 delta = ksync_barrier_gen(word) - b->gen;
 
+	lockdep_assert_held(&b->obj.lock);
 	if (!delta)
 		return;
 	bar_end_round(b, b->broken);
@@ -200,6 +202,7 @@ static void bar_sync(struct ksync_barrier *b, s64 word)
 /* Round gen broke: remember it, for those who ask later how theirs went. */
 static void bar_note_break(struct ksync_barrier *b)
 {
+	lockdep_assert_held(&b->obj.lock);
 	b->broke[b->nr_broke++ % BAR_BREAKS] = b->gen;
 }
 
@@ -214,6 +217,7 @@ static int bar_outcome(struct ksync_barrier *b, u32 g)
 	u32 d = b->gen - g;
 	unsigned int i, n = min_t(u64, b->nr_broke, BAR_BREAKS);
 
+	lockdep_assert_held(&b->obj.lock);
 	if (!d)
 		return b->broken ? BAR_FAILED : BAR_WAITING;
 	if (d > S32_MAX)
@@ -244,6 +248,7 @@ static void bar_note_arrival(struct ksync_barrier *b, struct ksync_file *kf,
 {
 	struct pid *me = task_tgid(current);
 
+	lockdep_assert_held(&b->obj.lock);
 	kf->bar.gen = g;
 	kf->bar.round = BAR_WAITING;
 	kf->bar.told = told;
@@ -273,6 +278,7 @@ static bool bar_leaver_arrived(struct ksync_barrier *b,
 {
 	const struct ksync_file *kf = left->kf;
 
+	lockdep_assert_held(&b->obj.lock);
 	return kf && kf->bar.round == BAR_WAITING && kf->bar.gen == b->gen &&
 	       kf->bar.by == left->tgid;
 }
@@ -292,6 +298,7 @@ static int bar_break(struct ksync_barrier *b, const u32 *g,
 	int outcome;
 	s64 old;
 
+	lockdep_assert_held(&b->obj.lock);
 	old = bar_read(b);
 	do {
 		bar_sync(b, old);
@@ -322,6 +329,7 @@ static int bar_arrive(struct ksync_barrier *b, struct ksync_file *kf, u32 *g,
 	u32 arrived;
 	s64 old, new;
 
+	lockdep_assert_held(&b->obj.lock);
 	old = bar_read(b);
 	do {
 		bar_sync(b, old);
@@ -361,6 +369,7 @@ static int bar_rejoin(struct ksync_barrier *b, struct ksync_file *kf, u32 g)
 	int outcome;
 	s64 old;
 
+	lockdep_assert_held(&b->obj.lock);
 	old = bar_read(b);
 	do {
 		bar_sync(b, old);

@@ -48,10 +48,8 @@
  * The ring's own code, on user memory that we never trust, is in
  * queue_ring.c.
  *
- * Lock order: mmap_lock -> q->lock (mutex) -> the poll wait queue.  party.c's
- * obj->lock is never taken under q->lock nor q->lock under it.  Under
- * q->lock user memory is touched only with page faults disabled, so no
- * fault takes mmap_lock under it.
+ * q->lock, a mutex, guards the queue; obj->lock only party.c's lists.
+ * How they and mmap_lock nest: kmod/ksync.h.
  */
 #include <linux/file.h>
 #include <linux/hrtimer.h>
@@ -139,6 +137,7 @@ static __poll_t q_events(struct ksync_queue *q, struct ksync_file *kf)
 	bool ended = kf ? q_ended(q, kf->q.gen) : q_ended(q, q->eof_gen - 1);
 	__poll_t ev = 0;
 
+	lockdep_assert_held(&q->lock);
 	if (q->broken)
 		return EPOLLERR | EPOLLHUP;
 	if (roles & KSYNC_OPEN_RECV) {

@@ -26,7 +26,7 @@
  * gives the listing a stable order and a cursor.
  *
  * The names, the namespaces and the lookups run under ksync_registry_lock;
- * making a new object (under ksync_create_lock), a type's summary for the
+ * making a new object (under ksync_create_lock), a type's snapshot for the
  * listing, and dropping an unlinked object's last reference run outside
  * it (lock order: ksync.h).
  */
