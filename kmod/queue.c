@@ -491,6 +491,62 @@ static void q_release(struct ksync_file *kf)
 	mutex_unlock(&q->lock);
 }
 
+/*
+ * A call's next message: where it is and how long (or how much room), and
+ * its pages faulted in, with the word where a receive writes its length:
+ * q_send_one() and q_recv_one() copy with page faults disabled.
+ */
+static int q_get_msg(struct ksync_queue *q, int side,
+		     struct ksync_queue_msg __user *umsg, struct q_msg *m)
+{
+	struct ksync_queue_msg um;
+
+	if (copy_from_user(&um, umsg, sizeof(um)))
+		return -EFAULT;
+	m->base = u64_to_user_ptr(um.base);
+	m->len = um.len;
+	m->ulen = &umsg->len;
+	if (side == Q_SEND && m->len > q->msg_size)
+		return -EMSGSIZE;
+	if ((side == Q_SEND && fault_in_readable(m->base, m->len)) ||
+	    (side == Q_RECV && put_user(um.len, &umsg->len)))
+		return -EFAULT;
+	return 0;
+}
+
+/* A copy of m faulted with q->lock held: fault it in, false if it cannot. */
+static bool q_fault_in(struct ksync_queue *q, int side, const struct q_msg *m)
+{
+	size_t len = min_t(u64, m->len, q->msg_size);
+
+	if (side == Q_SEND)
+		return !fault_in_readable(m->base, len);
+	return !fault_in_safe_writeable(m->base, len) &&
+	       !fault_in_safe_writeable((char __user *)m->ulen, sizeof(u64));
+}
+
+/* A call may go on, with the file's role: a send joins; count the call. */
+static int q_xfer_start(struct ksync_file *kf, int side)
+{
+	struct ksync_queue *q = to_q(kf->obj);
+	int ret;
+
+	if (!(kf->flags & (side == Q_SEND ? KSYNC_OPEN_SEND : KSYNC_OPEN_RECV)))
+		return -EBADF;
+	if (side == Q_SEND) {
+		ret = q_join_sender(kf, NULL);
+		if (ret)
+			return ret;
+	}
+	mutex_lock(&q->lock);
+	if (side == Q_SEND)
+		q->send_calls++;
+	else
+		q->recv_calls++;
+	mutex_unlock(&q->lock);
+	return 0;
+}
+
 static long q_xfer(struct ksync_file *kf, void __user *uarg, int side)
 {
 	struct ksync_queue_xfer __user *uxfer = uarg;
@@ -498,7 +554,6 @@ static long q_xfer(struct ksync_file *kf, void __user *uarg, int side)
 	struct ksync_queue_msg __user *umsg;
 	struct ksync_queue_xfer args;
 	ktime_t expires, *deadline = NULL;
-	struct ksync_queue_msg um;
 	unsigned int faults = 0;
 	bool block = true;
 	struct q_msg m;
@@ -517,43 +572,14 @@ static long q_xfer(struct ksync_file *kf, void __user *uarg, int side)
 		/* past already: try once, without queueing */
 		block = ktime_compare(expires, ktime_get()) > 0;
 	}
-	if (!(kf->flags & (side == Q_SEND ? KSYNC_OPEN_SEND : KSYNC_OPEN_RECV)))
-		return -EBADF;
-	if (side == Q_SEND) {
-		ret = q_join_sender(kf, NULL);
-		if (ret)
-			return ret;
-	}
+	ret = q_xfer_start(kf, side);
+	if (ret)
+		return ret;
 	umsg = u64_to_user_ptr(args.msgs);
-	mutex_lock(&q->lock);
-	if (side == Q_SEND)
-		q->send_calls++;
-	else
-		q->recv_calls++;
-	mutex_unlock(&q->lock);
-
 	for (done = args.done; done < args.count; ) {
-		if (copy_from_user(&um, &umsg[done], sizeof(um))) {
-			ret = -EFAULT;
+		ret = q_get_msg(q, side, &umsg[done], &m);
+		if (ret)
 			break;
-		}
-		m.base = u64_to_user_ptr(um.base);
-		m.len = um.len;
-		m.ulen = &umsg[done].len;
-		if (side == Q_SEND && m.len > q->msg_size) {
-			ret = -EMSGSIZE;
-			break;
-		}
-		/*
-		 * Fault the message in now, and the place where a receive
-		 * writes its length (q_recv_one writes it before it takes the
-		 * message, with faults disabled).
-		 */
-		if ((side == Q_SEND && fault_in_readable(m.base, m.len)) ||
-		    (side == Q_RECV && put_user(um.len, &umsg[done].len))) {
-			ret = -EFAULT;
-			break;
-		}
 		if (mutex_lock_killable(&q->lock)) {
 			ret = -EINTR;
 			break;
@@ -563,11 +589,7 @@ static long q_xfer(struct ksync_file *kf, void __user *uarg, int side)
 			    block && (side == Q_SEND || done == 0), kf->q.gen);
 		mutex_unlock(&q->lock);
 		if (ret == -EFAULT && ++faults < Q_FAULTS) {
-			size_t len = min_t(u64, m.len, q->msg_size);
-
-			if (side == Q_RECV ? fault_in_safe_writeable(m.base, len) ||
-			    fault_in_safe_writeable((char __user *)m.ulen, sizeof(u64)) :
-			    fault_in_readable(m.base, len))
+			if (!q_fault_in(q, side, &m))
 				break;
 			continue;
 		}
