@@ -146,6 +146,7 @@ static bool bar_commit(struct ksync_barrier *b, s64 *old, s64 new,
  */
 static bool bar_pollers(struct ksync_barrier *b)
 {
+	lockdep_assert_held(&b->obj.lock);
 	/*
 	 * Without a barrier: pollers add themselves to poll_wq and then
 	 * take obj->lock in bar_poll(), which we hold; one we miss here
@@ -191,6 +192,7 @@ static void bar_sync(struct ksync_barrier *b, s64 word)
 {
 	u32 delta = ksync_barrier_gen(word) - b->gen;
 
+	lockdep_assert_held(&b->obj.lock);
 	if (!delta)
 		return;
 	bar_end_round(b, b->broken);
@@ -201,6 +203,7 @@ static void bar_sync(struct ksync_barrier *b, s64 word)
 /* Round gen broke: remember it, for those who ask later how theirs went. */
 static void bar_note_break(struct ksync_barrier *b)
 {
+	lockdep_assert_held(&b->obj.lock);
 	b->broke[b->nr_broke++ % BAR_BREAKS] = b->gen;
 }
 
@@ -215,6 +218,7 @@ static int bar_outcome(struct ksync_barrier *b, u32 g)
 	u32 d = b->gen - g;
 	unsigned int i, n = min_t(u64, b->nr_broke, BAR_BREAKS);
 
+	lockdep_assert_held(&b->obj.lock);
 	if (!d)
 		return b->broken ? BAR_FAILED : BAR_WAITING;
 	if (d > S32_MAX)
@@ -245,6 +249,7 @@ static void bar_note_arrival(struct ksync_barrier *b, struct ksync_file *kf,
 {
 	struct pid *me = task_tgid(current);
 
+	lockdep_assert_held(&b->obj.lock);
 	kf->bar.gen = g;
 	kf->bar.round = BAR_WAITING;
 	kf->bar.told = told;
@@ -274,6 +279,7 @@ static bool bar_leaver_arrived(struct ksync_barrier *b,
 {
 	const struct ksync_file *kf = left->kf;
 
+	lockdep_assert_held(&b->obj.lock);
 	return kf && kf->bar.round == BAR_WAITING && kf->bar.gen == b->gen &&
 	       kf->bar.by == left->tgid;
 }
@@ -293,6 +299,7 @@ static int bar_break(struct ksync_barrier *b, const u32 *g,
 	int outcome;
 	s64 old;
 
+	lockdep_assert_held(&b->obj.lock);
 	old = bar_read(b);
 	do {
 		bar_sync(b, old);
@@ -323,6 +330,7 @@ static int bar_arrive(struct ksync_barrier *b, struct ksync_file *kf, u32 *g,
 	u32 arrived;
 	s64 old, new;
 
+	lockdep_assert_held(&b->obj.lock);
 	old = bar_read(b);
 	do {
 		bar_sync(b, old);
@@ -362,6 +370,7 @@ static int bar_rejoin(struct ksync_barrier *b, struct ksync_file *kf, u32 g)
 	int outcome;
 	s64 old;
 
+	lockdep_assert_held(&b->obj.lock);
 	old = bar_read(b);
 	do {
 		bar_sync(b, old);
@@ -632,30 +641,8 @@ static long bar_join(struct ksync_file *kf, void __user *uarg)
 	return ret < 0 ? ret : 0;
 }
 
-static long bar_info(struct ksync_file *kf, void __user *uarg)
-{
-	struct ksync_barrier *b = to_bar(kf->obj);
-	struct ksync_barrier_info info = {};
-	s64 word;
-
-	spin_lock(&b->obj.lock);
-	word = bar_read(b);
-	bar_sync(b, word);
-	info.parties = b->parties;
-	info.waiting = b->broken ? 0 : bar_arrived_of(b, word);
-	info.generation = b->gen;
-	info.broken = b->broken;
-	info.sleepers = b->nr_waiters;
-	info.wait_calls = b->wait_calls;
-	info.woken = b->woken;
-	info.breaks = b->breaks;
-	info.resets = b->resets;
-	bar_unlock(b);
-	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
-}
-
 static const struct ksync_cmd bar_cmds[] = {
-	{ KSYNC_IOC_BARRIER_INFO,	bar_info },
+	{ KSYNC_IOC_BARRIER_INFO,	ksync_info_ioctl },
 	{ KSYNC_IOC_BARRIER_WAIT,	bar_wait },
 	{ KSYNC_IOC_BARRIER_BREAK,	bar_break_ioctl },
 	{ KSYNC_IOC_BARRIER_RESET,	bar_reset },
@@ -791,55 +778,72 @@ static struct page *bar_page(struct ksync_obj *obj, pgoff_t pgoff)
 	return to_bar(obj)->page;
 }
 
-static void bar_summary(struct ksync_obj *obj, struct ksync_list_entry *e)
+/* What the barrier's snapshot holds. */
+struct bar_snap {
+	struct ksync_barrier_info info;	/* first: KSYNC_IOC_BARRIER_INFO's */
+	u64 fences;
+};
+
+static_assert(sizeof(struct bar_snap) <= sizeof_field(struct ksync_snap, data));
+
+/*
+ * Rounds the word completed are over first, for every reader alike; with
+ * w, the sleepers too.
+ */
+static void bar_snapshot(struct ksync_obj *obj, struct ksync_file *kf,
+			 struct ksync_snap *s, struct ksync_who *w)
 {
 	struct ksync_barrier *b = to_bar(obj);
+	struct bar_snap *bs = (void *)s->data;
+	struct ksync_wait_entry *we;
 	s64 word;
 
 	spin_lock(&b->obj.lock);
 	word = bar_read(b);
 	bar_sync(b, word);
-	e->barrier.parties = b->parties;
-	e->barrier.waiting = b->broken ? 0 : bar_arrived_of(b, word);
-	e->barrier.generation = b->gen;
-	e->barrier.broken = b->broken;
+	bs->info.parties = b->parties;
+	bs->info.waiting = b->broken ? 0 : bar_arrived_of(b, word);
+	bs->info.generation = b->gen;
+	bs->info.broken = b->broken;
+	bs->info.sleepers = b->nr_waiters;
+	bs->info.wait_calls = b->wait_calls;
+	bs->info.woken = b->woken;
+	bs->info.breaks = b->breaks;
+	bs->info.resets = b->resets;
+	bs->fences = b->fences;
+	s->who = b->nr_waiters;
+	if (w)
+		list_for_each_entry(we, &b->waiters, node)
+			if (!ksync_who_add(w, we->w->task, KSYNC_WHO_WAITS, 1,
+					   we->w->since))
+				break;
 	bar_unlock(b);
 }
 
-static void bar_fdinfo(struct seq_file *m, struct ksync_file *kf)
+static void bar_summary(const struct ksync_snap *s, struct ksync_list_entry *e)
 {
-	struct ksync_barrier *b = to_bar(kf->obj);
-	s64 word;
+	const struct bar_snap *bs = (const void *)s->data;
 
-	spin_lock(&b->obj.lock);
-	word = bar_read(b);
-	bar_sync(b, word);
-	seq_printf(m, "ksync-type:\tbarrier\nksync-parties:\t%u\n", b->parties);
+	e->barrier.parties = bs->info.parties;
+	e->barrier.waiting = bs->info.waiting;
+	e->barrier.generation = bs->info.generation;
+	e->barrier.broken = bs->info.broken;
+}
+
+static void bar_fdinfo(struct seq_file *m, const struct ksync_snap *s)
+{
+	const struct bar_snap *bs = (const void *)s->data;
+
+	seq_printf(m, "ksync-type:\tbarrier\nksync-parties:\t%u\n", bs->info.parties);
 	seq_printf(m, "ksync-waiting:\t%u\nksync-generation:\t%u\n",
-		   b->broken ? 0 : bar_arrived_of(b, word), b->gen);
-	seq_printf(m, "ksync-broken:\t%d\nksync-sleepers:\t%u\n",
-		   b->broken, b->nr_waiters);
+		   bs->info.waiting, bs->info.generation);
+	seq_printf(m, "ksync-broken:\t%u\nksync-sleepers:\t%u\n",
+		   bs->info.broken, bs->info.sleepers);
 	seq_printf(m, "ksync-wait-calls:\t%llu\nksync-woken:\t%llu\n",
-		   b->wait_calls, b->woken);
+		   bs->info.wait_calls, bs->info.woken);
 	seq_printf(m, "ksync-breaks:\t%llu\nksync-resets:\t%llu\n",
-		   b->breaks, b->resets);
-	seq_printf(m, "ksync-fences:\t%llu\n", b->fences);
-	bar_unlock(b);
-}
-
-static void bar_who(struct ksync_obj *obj, struct ksync_who *w)
-{
-	struct ksync_barrier *b = to_bar(obj);
-	struct ksync_wait_entry *e;
-
-	/* as the listing does: rounds the word completed are over first */
-	spin_lock(&b->obj.lock);
-	bar_sync(b, bar_read(b));
-	w->total = b->nr_waiters;
-	list_for_each_entry(e, &b->waiters, node)
-		if (!ksync_who_add(w, e->w->task, KSYNC_WHO_WAITS, 1, e->w->since))
-			break;
-	bar_unlock(b);
+		   bs->info.breaks, bs->info.resets);
+	seq_printf(m, "ksync-fences:\t%llu\n", bs->fences);
 }
 
 const struct ksync_type ksync_barrier_type = {
@@ -855,7 +859,8 @@ const struct ksync_type ksync_barrier_type = {
 	.page		= bar_page,
 	.release	= bar_release,
 	.flush		= bar_flush,
+	.snapshot	= bar_snapshot,
+	.info_size	= sizeof(struct ksync_barrier_info),
 	.fdinfo		= bar_fdinfo,
 	.summary	= bar_summary,
-	.who		= bar_who,
 };

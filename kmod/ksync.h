@@ -2,25 +2,41 @@
 /*
  * What the module's files share.
  *
- * Lock order (outer first):
+ * The lock order, the one place it is written (outer first; "A -> B": B
+ * may be taken while A is held, never A while B is):
+ *
  *   ksync_create_lock (mutex, registry.c: one creator of a name at a time)
  *     -> ksync_users_lock (mutex, limits.c: charging the new object)
  *     -> ksync_registry_lock (mutex, registry.c)
- *       -> ksync_users_lock
- *       -> ksync_obj.lock (spinlock, one per object)
+ *       -> ksync_users_lock (a last reference dropped under it)
  *   mmap_lock -> ksync_obj.map_lock (mutex, shm.c; it allocates a file,
  *                but takes no other ksync lock)
- *   mmap_lock -> ksync_queue.lock (mutex, queue.c: a mapping's close)
- *   ksync_queue.lock -> the poll wait queue's lock
- * No ksync lock is held around a type's ->summary, ->opened or ->free:
- * a queue's may walk its ring or free it.
+ *   mmap_lock -> ksync_queue.lock (a mapping's close settles the queue)
+ *   ksync_queue.lock (mutex, queue.c: the queue's state, its files'
+ *                     kf->q, the ring's indices)
+ *     -> the poll wait queue's lock (waking pollers)
+ *     -> the scheduler's (waking a sleeper)
+ *   ksync_obj.lock (spinlock: the semaphore's and the barrier's state,
+ *                   their files' kf->sem and kf->bar, and party.c's lists
+ *                   for every type)
+ *     -> the scheduler's (the semaphore wakes its sleepers under it)
  *   rcu_read_lock -> task_lock(t) -> files->file_lock (party.c: is the
  *                    file in a thread's fd table?  The order of
  *                    fs/proc/fd.c; taken with no ksync lock held)
- * The object lock is never held while sleeping, allocating or touching
- * user memory; no mutex is taken under an object lock.  A party's flush
- * and join look at the fd tables with no ksync lock held, and the barrier
- * wakes its sleepers after dropping the object lock.
+ *
+ * The queue has both a mutex and an object lock, and never holds one
+ * while taking the other: party.c takes obj->lock before or after
+ * q->lock, never inside it (q_join_sender, q_flush, q_release), and
+ * ksync_party_release() calls q_gone(), which takes q->lock, with no
+ * lock held.  No ksync lock is taken under an object lock, nor held
+ * around a type's ->snapshot for a listing, ->opened or ->free: a queue's
+ * may take its mutex, walk its ring or free it.  The object lock is never
+ * held while sleeping, allocating or touching user memory; q->lock is
+ * held across user copies only with page faults disabled, so no fault
+ * takes mmap_lock under it.  A party's flush and join look at the fd
+ * tables with no ksync lock held; the barrier and the semaphore wake
+ * their pollers, and the barrier its sleepers, after dropping the object
+ * lock.
  */
 #ifndef KSYNC_KMOD_H
 #define KSYNC_KMOD_H
@@ -62,6 +78,16 @@ struct ksync_cmd {
 	long (*fn)(struct ksync_file *kf, void __user *arg);
 };
 
+/*
+ * A type's state at one moment, taken by its ->snapshot under its lock:
+ * all that KSYNC_IOC_*_INFO, the listing, WHO's count and fdinfo report,
+ * read once.  data holds the type's own struct (its INFO struct first).
+ */
+struct ksync_snap {
+	u32 who;			/* holders and sleepers, for WHO */
+	u64 data[24];
+};
+
 /* What each object type supplies; one instance per type, e.g. in sem.c. */
 struct ksync_type {
 	u32 type;			/* KSYNC_TYPE_* */
@@ -97,21 +123,26 @@ struct ksync_type {
 	void (*unmapped)(struct ksync_obj *obj);
 	/* current closed an fd of the file (or exited, or exec'd): optional */
 	void (*flush)(struct ksync_file *kf, struct file *file);
-	void (*fdinfo)(struct seq_file *m, struct ksync_file *kf);
-	/* the type's part of a listing entry (value, sleepers...) */
-	void (*summary)(struct ksync_obj *obj, struct ksync_list_entry *e);
 	/*
-	 * KSYNC_IOC_WHO: set w->total, then report holders and sleepers with
-	 * ksync_who_add() until it returns false
+	 * Fill s (zeroed) under the object's lock; kf: the file asked about,
+	 * or NULL (a listing).  With w (KSYNC_IOC_WHO), also report holders
+	 * and sleepers with ksync_who_add(), under the same lock, until it
+	 * returns false.
 	 */
-	void (*who)(struct ksync_obj *obj, struct ksync_who *w);
+	void (*snapshot)(struct ksync_obj *obj, struct ksync_file *kf,
+			 struct ksync_snap *s, struct ksync_who *w);
+	/* bytes of s->data that KSYNC_IOC_*_INFO copies out (its INFO struct) */
+	size_t info_size;
+	/* from a snapshot: fdinfo's lines, and a listing entry's type part */
+	void (*fdinfo)(struct seq_file *m, const struct ksync_snap *s);
+	void (*summary)(const struct ksync_snap *s, struct ksync_list_entry *e);
 };
 
 /* The part every object type embeds. */
 struct ksync_obj {
 	struct kref ref;		/* one per open file, one while named */
 	const struct ksync_type *ops;
-	spinlock_t lock;		/* guards the type's state */
+	spinlock_t lock;		/* see the lock order above */
 	wait_queue_head_t poll_wq;	/* poll/epoll sleepers only */
 	kuid_t uid;
 	kgid_t gid;
@@ -141,7 +172,8 @@ struct ksync_obj {
 
 /*
  * One per open file description (what fork and SCM_RIGHTS share).  The
- * type's part starts zeroed; it is guarded by obj->lock.
+ * type's part starts zeroed; it is guarded by the type's lock (obj->lock,
+ * the queue's q->lock).
  */
 struct ksync_file {
 	struct ksync_obj *obj;
@@ -188,6 +220,14 @@ struct ksync_file {
 /* object.c */
 struct file *ksync_obj_file(struct ksync_obj *obj, u32 flags);
 void ksync_obj_opened(struct file *file);
+long ksync_info_ioctl(struct ksync_file *kf, void __user *uarg);
+
+static inline void ksync_snapshot(struct ksync_obj *obj, struct ksync_file *kf,
+				  struct ksync_snap *s, struct ksync_who *w)
+{
+	memset(s, 0, sizeof(*s));
+	obj->ops->snapshot(obj, kf, s, w);
+}
 
 /*
  * wait.c: one waiter record per sleeping task, one sleep loop, one wake
@@ -280,7 +320,6 @@ struct ksync_who {
 	struct ksync_who_entry *e;
 	u32 room;			/* entries e holds */
 	u32 n;				/* entries filled */
-	u32 total;			/* the type sets it: holders and sleepers */
 	u64 now;
 	kuid_t euid;
 	kgid_t egid;

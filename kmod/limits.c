@@ -17,7 +17,7 @@
  * Memory itself is charged to the creator's memory cgroup
  * (GFP_KERNEL_ACCOUNT).
  *
- * Lock order: ksync_registry_lock -> ksync_users_lock.
+ * ksync_users_lock is taken last of ksync's (lock order: ksync.h).
  */
 #include <linux/capability.h>
 #include <linux/module.h>

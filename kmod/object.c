@@ -60,6 +60,19 @@ static long ksync_get_info(struct ksync_file *kf, void __user *uarg)
 	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
+/*
+ * A type's KSYNC_IOC_*_INFO, in its table: the INFO struct at the start
+ * of its snapshot.
+ */
+long ksync_info_ioctl(struct ksync_file *kf, void __user *uarg)
+{
+	const struct ksync_type *ops = kf->obj->ops;
+	struct ksync_snap s;
+
+	ksync_snapshot(kf->obj, kf, &s, NULL);
+	return copy_to_user(uarg, s.data, ops->info_size) ? -EFAULT : 0;
+}
+
 /* Every object's ioctls, looked at before its type's. */
 static const struct ksync_cmd ksync_common_cmds[] = {
 	{ KSYNC_IOC_INFO,	ksync_get_info },
@@ -125,6 +138,7 @@ static void ksync_file_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct ksync_file *kf = file->private_data;
 	struct ksync_obj *obj = kf->obj;
+	struct ksync_snap s;
 
 	/* the name lives as long as the object: no lock needed to read it */
 	seq_puts(m, "ksync-name:\t");
@@ -132,7 +146,8 @@ static void ksync_file_fdinfo(struct seq_file *m, struct file *file)
 		ksync_seq_name(m, obj->name);
 	seq_printf(m, "\nksync-linked:\t%d\n", READ_ONCE(obj->linked));
 	seq_printf(m, "ksync-undo:\t%d\n", !!(kf->flags & KSYNC_OPEN_UNDO));
-	obj->ops->fdinfo(m, kf);
+	ksync_snapshot(obj, kf, &s, NULL);
+	obj->ops->fdinfo(m, &s);
 }
 
 static const struct file_operations ksync_obj_fops = {

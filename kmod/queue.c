@@ -48,10 +48,8 @@
  * The ring's own code, on user memory that we never trust, is in
  * queue_ring.c.
  *
- * Lock order: mmap_lock -> q->lock (mutex) -> the poll wait queue.  party.c's
- * obj->lock is never taken under q->lock nor q->lock under it.  Under
- * q->lock user memory is touched only with page faults disabled, so no
- * fault takes mmap_lock under it.
+ * q->lock, a mutex, guards the queue; obj->lock only party.c's lists.
+ * How they and mmap_lock nest: kmod/ksync.h.
  */
 #include <linux/file.h>
 #include <linux/idr.h>
@@ -150,6 +148,7 @@ static __poll_t q_events(struct ksync_queue *q, struct ksync_file *kf)
 	bool ended = kf ? q_ended(q, kf->q.gen) : q_ended(q, q->eof_gen - 1);
 	__poll_t ev = 0;
 
+	lockdep_assert_held(&q->lock);
 	if (q->broken)
 		return EPOLLERR | EPOLLHUP;
 	if (roles & KSYNC_OPEN_RECV) {
@@ -511,41 +510,12 @@ static void q_release(struct ksync_file *kf)
 	mutex_unlock(&q->lock);
 }
 
-/* A transfer's arguments, checked; the caller may then send (receive). */
-static int q_xfer_begin(struct ksync_file *kf, int side,
-			struct ksync_queue_xfer *args, void __user *uarg)
-{
-	struct ksync_queue *q = to_q(kf->obj);
-	int ret;
-
-	ret = ksync_copy_args(args, sizeof(*args), sizeof(*args), uarg);
-	if (ret)
-		return ret;
-	if (args->flags & ~KSYNC_WAIT_FLAGS || args->count > KSYNC_QUEUE_BATCH_MAX ||
-	    args->done > args->count)
-		return -EINVAL;
-	if (!(kf->flags & (side == Q_SEND ? KSYNC_OPEN_SEND : KSYNC_OPEN_RECV)))
-		return -EBADF;
-	if (side == Q_SEND) {
-		ret = q_join_sender(kf, NULL);
-		if (ret)
-			return ret;
-	}
-	mutex_lock(&q->lock);
-	if (side == Q_SEND)
-		q->send_calls++;
-	else
-		q->recv_calls++;
-	mutex_unlock(&q->lock);
-	return 0;
-}
-
 /*
- * One message of a call, its payload faulted in now, and the place where
- * a receive writes its length (q_recv_one writes it before it takes the
- * message, with faults disabled).
+ * A call's next message: where it is and how long (or how much room), and
+ * its pages faulted in, with the word where a receive writes its length:
+ * q_send_one() and q_recv_one() copy with page faults disabled.
  */
-static int q_msg_get(struct ksync_queue *q, int side,
+static int q_get_msg(struct ksync_queue *q, int side,
 		     struct ksync_queue_msg __user *umsg, struct q_msg *m)
 {
 	struct ksync_queue_msg um;
@@ -563,8 +533,8 @@ static int q_msg_get(struct ksync_queue *q, int side,
 	return 0;
 }
 
-/* A copy under q->lock faulted: bring the pages in.  False: they cannot be. */
-static bool q_msg_fault_in(struct ksync_queue *q, int side, const struct q_msg *m)
+/* A copy of m faulted with q->lock held: fault it in, false if it cannot. */
+static bool q_fault_in(struct ksync_queue *q, int side, const struct q_msg *m)
 {
 	size_t len = min_t(u64, m->len, q->msg_size);
 
@@ -572,6 +542,28 @@ static bool q_msg_fault_in(struct ksync_queue *q, int side, const struct q_msg *
 		return !fault_in_readable(m->base, len);
 	return !fault_in_safe_writeable(m->base, len) &&
 	       !fault_in_safe_writeable((char __user *)m->ulen, sizeof(u64));
+}
+
+/* A call may go on, with the file's role: a send joins; count the call. */
+static int q_xfer_start(struct ksync_file *kf, int side)
+{
+	struct ksync_queue *q = to_q(kf->obj);
+	int ret;
+
+	if (!(kf->flags & (side == Q_SEND ? KSYNC_OPEN_SEND : KSYNC_OPEN_RECV)))
+		return -EBADF;
+	if (side == Q_SEND) {
+		ret = q_join_sender(kf, NULL);
+		if (ret)
+			return ret;
+	}
+	mutex_lock(&q->lock);
+	if (side == Q_SEND)
+		q->send_calls++;
+	else
+		q->recv_calls++;
+	mutex_unlock(&q->lock);
+	return 0;
 }
 
 /* One message, now or after a wait (wait.c): 1, or an error. */
@@ -602,25 +594,31 @@ static long q_xfer(struct ksync_file *kf, void __user *uarg, int side)
 	u32 done;
 	int ret;
 
-	ret = q_xfer_begin(kf, side, &args, uarg);
+	ret = ksync_copy_args(&args, sizeof(args), sizeof(args), uarg);
 	if (ret)
 		return ret;
+	if (args.flags & ~KSYNC_WAIT_FLAGS || args.count > KSYNC_QUEUE_BATCH_MAX ||
+	    args.done > args.count)
+		return -EINVAL;
 	if (args.flags & KSYNC_WAIT_DEADLINE) {
 		expires = ksync_deadline(args.deadline);
 		deadline = &expires;
 	}
 	/* past already: try once, without queueing */
 	block = !ksync_deadline_passed(deadline);
+	ret = q_xfer_start(kf, side);
+	if (ret)
+		return ret;
 	umsg = u64_to_user_ptr(args.msgs);
 	for (done = args.done; done < args.count; ) {
-		ret = q_msg_get(q, side, &umsg[done], &m);
+		ret = q_get_msg(q, side, &umsg[done], &m);
 		if (ret)
 			break;
 		/* a receive waits for its first message only */
 		ret = q_xfer_one(kf, side, &m, deadline,
 				 block && (side == Q_SEND || done == 0));
 		if (ret == -EFAULT && ++faults < Q_FAULTS) {
-			if (!q_msg_fault_in(q, side, &m))
+			if (!q_fault_in(q, side, &m))
 				break;
 			continue;
 		}
@@ -705,35 +703,6 @@ static u32 q_state_bits(struct ksync_queue *q)
 	       (!q->noeof && !q->writers && q->eof_gen ? KSYNC_QUEUE_STATE_EOF : 0);
 }
 
-static long q_info(struct ksync_file *kf, void __user *uarg)
-{
-	struct ksync_queue *q = to_q(kf->obj);
-	struct ksync_queue_info info = {
-		.capacity	= q->capacity,
-		.msg_size	= q->msg_size,
-		.slot_size	= q->slot_size,
-		.ring_offset	= PAGE_SIZE,
-		.map_size	= q->obj.shm_pages << PAGE_SHIFT,
-		.state_offset	= q->obj.shm_pages << PAGE_SHIFT,
-		.flags		= kf->flags & (KSYNC_OPEN_KERNEL | KSYNC_OPEN_SEND |
-					       KSYNC_OPEN_RECV),
-	};
-
-	mutex_lock(&q->lock);
-	info.length = q_length(q);
-	info.state = q_state_bits(q);
-	info.senders = q->writers;
-	info.send_sleepers = q->sleeping[Q_SEND];
-	info.recv_sleepers = q->sleeping[Q_RECV];
-	info.send_calls = q->send_calls;
-	info.recv_calls = q->recv_calls;
-	info.wake_calls = q->wake_calls;
-	info.woken = q->woken;
-	info.tombstones = q->tombstones;
-	mutex_unlock(&q->lock);
-	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
-}
-
 static long q_send(struct ksync_file *kf, void __user *uarg)
 {
 	return q_xfer(kf, uarg, Q_SEND);
@@ -757,7 +726,7 @@ static long q_wake_ioctl(struct ksync_file *kf, void __user *uarg)
 }
 
 static const struct ksync_cmd q_cmds[] = {
-	{ KSYNC_IOC_QUEUE_INFO,		q_info },
+	{ KSYNC_IOC_QUEUE_INFO,		ksync_info_ioctl },
 	{ KSYNC_IOC_QUEUE_WAKE,		q_wake_ioctl },
 	{ KSYNC_IOC_QUEUE_SHUTDOWN,	q_shutdown },
 	{ KSYNC_IOC_QUEUE_SEND,		q_send },
@@ -886,58 +855,94 @@ static struct page *q_page(struct ksync_obj *obj, pgoff_t pgoff)
 	return vmalloc_to_page((u8 *)to_q(obj)->mem + (pgoff << PAGE_SHIFT));
 }
 
-static void q_summary(struct ksync_obj *obj, struct ksync_list_entry *e)
+static_assert(sizeof(struct ksync_queue_info) <=
+	      sizeof_field(struct ksync_snap, data));
+
+/* Senders asleep first, then receivers. */
+static void q_who(struct ksync_queue *q, struct ksync_who *w)
 {
-	struct ksync_queue *q = to_q(obj);
-
-	e->queue.capacity = q->capacity;
-	e->queue.msg_size = q->msg_size;
-	mutex_lock(&q->lock);
-	e->queue.length = q_length(q);
-	e->queue.sleepers = q->sleeping[Q_SEND] + q->sleeping[Q_RECV];
-	e->queue.state = q_state_bits(q);
-	mutex_unlock(&q->lock);
-}
-
-static void q_fdinfo(struct seq_file *m, struct ksync_file *kf)
-{
-	struct ksync_queue *q = to_q(kf->obj);
-
-	mutex_lock(&q->lock);
-	seq_printf(m, "ksync-type:\tqueue\nksync-capacity:\t%u\nksync-msg-size:\t%u\n",
-		   q->capacity, q->msg_size);
-	seq_printf(m, "ksync-length:\t%u\nksync-state:\t%s%s%s\n", q_length(q),
-		   q->broken ? "broken" : q->shutdown ? "shutdown" :
-		   q_state_bits(q) & KSYNC_QUEUE_STATE_EOF ? "eof" : "open",
-		   q->noeof ? " noeof" : "",
-		   kf->flags & KSYNC_OPEN_KERNEL ? " kernel-only" : "");
-	seq_printf(m, "ksync-role:\t%s\n",
-		   !(kf->flags & KSYNC_OPEN_RECV) ? "send" :
-		   !(kf->flags & KSYNC_OPEN_SEND) ? "recv" : "send recv");
-	seq_printf(m, "ksync-senders:\t%u\nksync-send-sleepers:\t%u\nksync-recv-sleepers:\t%u\n",
-		   q->writers, q->sleeping[Q_SEND], q->sleeping[Q_RECV]);
-	seq_printf(m, "ksync-send-calls:\t%llu\nksync-recv-calls:\t%llu\n",
-		   q->send_calls, q->recv_calls);
-	seq_printf(m, "ksync-wake-calls:\t%llu\nksync-woken:\t%llu\nksync-tombstones:\t%llu\n",
-		   q->wake_calls, q->woken, q->tombstones);
-	mutex_unlock(&q->lock);
-}
-
-static void q_who(struct ksync_obj *obj, struct ksync_who *w)
-{
-	struct ksync_queue *q = to_q(obj);
 	struct ksync_wait_entry *e;
 
-	mutex_lock(&q->lock);
-	w->total = q->sleeping[Q_SEND] + q->sleeping[Q_RECV];
+	lockdep_assert_held(&q->lock);
 	list_for_each_entry(e, &q->waiters[Q_SEND], node)
 		if (!ksync_who_add(w, e->w->task, KSYNC_WHO_SENDS, 1, e->w->since))
-			goto out;
+			return;
 	list_for_each_entry(e, &q->waiters[Q_RECV], node)
 		if (!ksync_who_add(w, e->w->task, KSYNC_WHO_RECEIVES, 1, e->w->since))
-			break;
-out:
+			return;
+}
+
+/* The queue's snapshot is its INFO struct; the shape needs no lock. */
+static void q_snapshot(struct ksync_obj *obj, struct ksync_file *kf,
+		       struct ksync_snap *s, struct ksync_who *w)
+{
+	struct ksync_queue *q = to_q(obj);
+	struct ksync_queue_info *info = (void *)s->data;
+
+	info->capacity = q->capacity;
+	info->msg_size = q->msg_size;
+	info->slot_size = q->slot_size;
+	info->ring_offset = PAGE_SIZE;
+	info->map_size = q->obj.shm_pages << PAGE_SHIFT;
+	info->state_offset = q->obj.shm_pages << PAGE_SHIFT;
+	info->flags = kf ? kf->flags & (KSYNC_OPEN_KERNEL | KSYNC_OPEN_SEND |
+					KSYNC_OPEN_RECV) : 0;
+	mutex_lock(&q->lock);
+	info->length = q_length(q);
+	info->state = q_state_bits(q);
+	info->senders = q->writers;
+	info->send_sleepers = q->sleeping[Q_SEND];
+	info->recv_sleepers = q->sleeping[Q_RECV];
+	info->send_calls = q->send_calls;
+	info->recv_calls = q->recv_calls;
+	info->wake_calls = q->wake_calls;
+	info->woken = q->woken;
+	info->tombstones = q->tombstones;
+	s->who = q->sleeping[Q_SEND] + q->sleeping[Q_RECV];
+	if (w)
+		q_who(q, w);
 	mutex_unlock(&q->lock);
+}
+
+static void q_summary(const struct ksync_snap *s, struct ksync_list_entry *e)
+{
+	const struct ksync_queue_info *info = (const void *)s->data;
+
+	e->queue.capacity = info->capacity;
+	e->queue.msg_size = info->msg_size;
+	e->queue.length = info->length;
+	e->queue.sleepers = info->send_sleepers + info->recv_sleepers;
+	e->queue.state = info->state;
+}
+
+static const char *q_state_name(u32 state)
+{
+	if (state & KSYNC_QUEUE_STATE_BROKEN)
+		return "broken";
+	if (state & KSYNC_QUEUE_STATE_SHUTDOWN)
+		return "shutdown";
+	return state & KSYNC_QUEUE_STATE_EOF ? "eof" : "open";
+}
+
+static void q_fdinfo(struct seq_file *m, const struct ksync_snap *s)
+{
+	const struct ksync_queue_info *info = (const void *)s->data;
+
+	seq_printf(m, "ksync-type:\tqueue\nksync-capacity:\t%u\nksync-msg-size:\t%u\n",
+		   info->capacity, info->msg_size);
+	seq_printf(m, "ksync-length:\t%u\nksync-state:\t%s%s%s\n", info->length,
+		   q_state_name(info->state),
+		   info->state & KSYNC_QUEUE_STATE_NOEOF ? " noeof" : "",
+		   info->flags & KSYNC_OPEN_KERNEL ? " kernel-only" : "");
+	seq_printf(m, "ksync-role:\t%s\n",
+		   !(info->flags & KSYNC_OPEN_RECV) ? "send" :
+		   !(info->flags & KSYNC_OPEN_SEND) ? "recv" : "send recv");
+	seq_printf(m, "ksync-senders:\t%u\nksync-send-sleepers:\t%u\nksync-recv-sleepers:\t%u\n",
+		   info->senders, info->send_sleepers, info->recv_sleepers);
+	seq_printf(m, "ksync-send-calls:\t%llu\nksync-recv-calls:\t%llu\n",
+		   info->send_calls, info->recv_calls);
+	seq_printf(m, "ksync-wake-calls:\t%llu\nksync-woken:\t%llu\nksync-tombstones:\t%llu\n",
+		   info->wake_calls, info->woken, info->tombstones);
 }
 
 const struct ksync_type ksync_queue_type = {
@@ -957,7 +962,8 @@ const struct ksync_type ksync_queue_type = {
 	.release	= q_release,
 	.unmapped	= q_unmapped,
 	.flush		= q_flush,
+	.snapshot	= q_snapshot,
+	.info_size	= sizeof(struct ksync_queue_info),
 	.fdinfo		= q_fdinfo,
 	.summary	= q_summary,
-	.who		= q_who,
 };

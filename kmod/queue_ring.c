@@ -95,6 +95,7 @@ bool q_ready(struct ksync_queue *q, int side, u32 k)
 	struct ksync_queue_slot *slot;
 	u64 pos;
 
+	lockdep_assert_held(&q->lock);
 	if (k >= q->capacity)
 		return false;
 	q_sync(q, side, false);
@@ -114,6 +115,7 @@ bool q_drained(struct ksync_queue *q)
 {
 	u64 pos;
 
+	lockdep_assert_held(&q->lock);
 	q_sync(q, Q_RECV, false);
 	pos = atomic64_read(q_index(q, Q_RECV));
 	return atomic64_read_acquire(q_seq(q_slot(q, pos))) ==
@@ -123,6 +125,7 @@ bool q_drained(struct ksync_queue *q)
 /* The ring makes no sense: fail everyone, now and later. */
 int q_break(struct ksync_queue *q)
 {
+	lockdep_assert_held(&q->lock);
 	q->broken = true;
 	return -ENOTRECOVERABLE;
 }
@@ -140,6 +143,7 @@ int q_send_one(struct ksync_queue *q, const struct q_msg *m)
 	s64 seq;
 	u64 pos;
 
+	lockdep_assert_held(&q->lock);
 	for (tries = 0; tries < Q_RACES; tries++) {
 		q_sync(q, Q_SEND, false);
 		pos = atomic64_read(q_index(q, Q_SEND));
@@ -182,6 +186,7 @@ int q_recv_one(struct ksync_queue *q, struct q_msg *m)
 	u32 tries, len;
 	u64 pos;
 
+	lockdep_assert_held(&q->lock);
 	for (tries = 0; tries < Q_RACES; tries++) {
 		q_sync(q, Q_RECV, true);	/* q_one settles after us */
 		pos = atomic64_read(q_index(q, Q_RECV));
@@ -279,6 +284,7 @@ void q_repair(struct ksync_queue *q, u32 token)
 
 u32 q_length(struct ksync_queue *q)
 {
+	lockdep_assert_held(&q->lock);
 	return ksync_queue_length(atomic64_read(q_index(q, Q_RECV)),
 				  atomic64_read(q_index(q, Q_SEND)), q->capacity);
 }

@@ -26,7 +26,7 @@
  * gives the listing a stable order and a cursor.
  *
  * The names, the namespaces and the lookups run under ksync_registry_lock;
- * making a new object (under ksync_create_lock), a type's summary for the
+ * making a new object (under ksync_create_lock), a type's snapshot for the
  * listing, and dropping an unlinked object's last reference run outside
  * it (lock order: ksync.h).
  */
@@ -620,7 +620,10 @@ static unsigned int ksync_gather(struct ksync_list_entry *buf, unsigned int max,
 	}
 	ksync_registry_leave();
 	for (i = 0; i < n; i++) {
-		objs[i]->ops->summary(objs[i], &buf[i]);
+		struct ksync_snap s;
+
+		ksync_snapshot(objs[i], NULL, &s, NULL);
+		objs[i]->ops->summary(&s, &buf[i]);
 		ksync_obj_put(objs[i]);
 	}
 	return n;

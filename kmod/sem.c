@@ -485,24 +485,8 @@ static long sem_release(struct ksync_file *kf, void __user *uarg)
 	return ret < 0 ? ret : 0;
 }
 
-static long sem_info(struct ksync_file *kf, void __user *uarg)
-{
-	struct ksync_sem *sem = to_sem(kf->obj);
-	struct ksync_sem_info info = {};
-
-	spin_lock(&sem->obj.lock);
-	info.value = sem_value_of(sem_read(sem));
-	info.waiters = sem->nr_waiters;
-	info.held = kf->sem.held;
-	info.wait_calls = sem->wait_calls;
-	info.wake_calls = sem->wake_calls;
-	info.woken = sem->woken;
-	spin_unlock(&sem->obj.lock);
-	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
-}
-
 static const struct ksync_cmd sem_cmds[] = {
-	{ KSYNC_IOC_SEM_INFO,		sem_info },
+	{ KSYNC_IOC_SEM_INFO,		ksync_info_ioctl },
 	{ KSYNC_IOC_SEM_ACQUIRE,	sem_acquire },
 	{ KSYNC_IOC_SEM_RELEASE,	sem_release },
 };
@@ -552,48 +536,69 @@ static void sem_undo(struct ksync_file *kf)
 		sem_wake_pollers(sem);
 }
 
-static void sem_who(struct ksync_obj *obj, struct ksync_who *w)
+/* What the semaphore's snapshot holds. */
+struct sem_snap {
+	struct ksync_sem_info info;	/* first: KSYNC_IOC_SEM_INFO's */
+	u64 fences;
+};
+
+static_assert(sizeof(struct sem_snap) <= sizeof_field(struct ksync_snap, data));
+
+/* Holders (UNDO files with permits, by process) first, then sleepers. */
+static void sem_who(struct ksync_sem *sem, struct ksync_who *w)
 {
-	struct ksync_sem *sem = to_sem(obj);
 	struct ksync_wait_entry *e;
 	struct ksync_file *kf;
 
-	spin_lock(&sem->obj.lock);
-	w->total = sem->nr_holders + sem->nr_waiters;
+	lockdep_assert_held(&sem->obj.lock);
 	list_for_each_entry(kf, &sem->holders, sem.holding)
 		if (!ksync_who_add_pid(w, kf->sem.by, KSYNC_WHO_HOLDS, kf->sem.held))
-			goto out;
+			return;
 	list_for_each_entry(e, &sem->waiters, node)
 		if (!ksync_who_add(w, e->w->task, KSYNC_WHO_ACQUIRES,
 				   to_sem_waiter(e)->count, e->w->since))
-			break;
-out:
-	spin_unlock(&sem->obj.lock);
+			return;
 }
 
-static void sem_summary(struct ksync_obj *obj, struct ksync_list_entry *e)
+static void sem_snapshot(struct ksync_obj *obj, struct ksync_file *kf,
+			 struct ksync_snap *s, struct ksync_who *w)
 {
 	struct ksync_sem *sem = to_sem(obj);
+	struct sem_snap *ss = (void *)s->data;
 
 	spin_lock(&sem->obj.lock);
-	e->sem.value = sem_value_of(sem_read(sem));
-	e->sem.waiters = sem->nr_waiters;
+	ss->info.value = sem_value_of(sem_read(sem));
+	ss->info.waiters = sem->nr_waiters;
+	ss->info.held = kf ? kf->sem.held : 0;
+	ss->info.wait_calls = sem->wait_calls;
+	ss->info.wake_calls = sem->wake_calls;
+	ss->info.woken = sem->woken;
+	ss->fences = sem->fences;
+	s->who = sem->nr_holders + sem->nr_waiters;
+	if (w)
+		sem_who(sem, w);
 	spin_unlock(&sem->obj.lock);
 }
 
-static void sem_fdinfo(struct seq_file *m, struct ksync_file *kf)
+static void sem_summary(const struct ksync_snap *s, struct ksync_list_entry *e)
 {
-	struct ksync_sem *sem = to_sem(kf->obj);
+	const struct sem_snap *ss = (const void *)s->data;
 
-	spin_lock(&sem->obj.lock);
+	e->sem.value = ss->info.value;
+	e->sem.waiters = ss->info.waiters;
+}
+
+static void sem_fdinfo(struct seq_file *m, const struct ksync_snap *s)
+{
+	const struct sem_snap *ss = (const void *)s->data;
+
 	seq_printf(m, "ksync-type:\tsem\nksync-value:\t%u\nksync-waiters:\t%u\n",
-		   sem_value_of(sem_read(sem)), sem->nr_waiters);
+		   ss->info.value, ss->info.waiters);
 	seq_printf(m, "ksync-held:\t%llu\nksync-wait-calls:\t%llu\n",
-		   kf->sem.held, sem->wait_calls);
+		   ss->info.held, ss->info.wait_calls);
 	seq_printf(m, "ksync-wake-calls:\t%llu\nksync-woken:\t%llu\n",
-		   sem->wake_calls, sem->woken);
-	seq_printf(m, "ksync-fences:\t%llu\n", sem->fences);
-	spin_unlock(&sem->obj.lock);
+		   ss->info.wake_calls, ss->info.woken);
+	seq_printf(m, "ksync-fences:\t%llu\n", ss->fences);
 }
 
 const struct ksync_type ksync_sem_type = {
@@ -609,7 +614,8 @@ const struct ksync_type ksync_sem_type = {
 	.shm_pages	= 1,
 	.page		= sem_page,
 	.release	= sem_undo,
+	.snapshot	= sem_snapshot,
+	.info_size	= sizeof(struct ksync_sem_info),
 	.fdinfo		= sem_fdinfo,
 	.summary	= sem_summary,
-	.who		= sem_who,
 };

@@ -2,8 +2,8 @@
 /*
  * KSYNC_IOC_WHO: who holds and who waits, for `ksync info`.
  *
- * Each type tells how many holders and sleepers it has (it counts them
- * anyway), then walks its lists under its own lock, reporting through
+ * Each type's snapshot tells how many holders and sleepers it has (it
+ * counts them anyway), and walks its lists under its own lock, reporting through
  * ksync_who_add() until the caller's room is full: the walk is bounded by
  * KSYNC_WHO_MAX, not by how many files or tasks a user piles up, and a
  * call that only counts walks nothing.  Nothing may sleep or allocate
@@ -84,6 +84,7 @@ bool ksync_who_add_pid(struct ksync_who *w, struct pid *tgid, u32 what, u64 coun
 long ksync_who(struct ksync_file *kf, void __user *uarg)
 {
 	struct ksync_who w = {};
+	struct ksync_snap s;
 	struct ksync_who_args args;
 	long ret;
 
@@ -94,8 +95,6 @@ long ksync_who(struct ksync_file *kf, void __user *uarg)
 	    (args.count && (args.entry_size < KSYNC_WHO_ENTRY_SIZE_VER0 ||
 			    args.entry_size > PAGE_SIZE)))
 		return -EINVAL;
-	if (!kf->obj->ops->who)
-		return -ENOTTY;
 	w.room = args.count;
 	if (w.room) {
 		w.e = kvcalloc(w.room, sizeof(*w.e), GFP_KERNEL_ACCOUNT);
@@ -105,12 +104,12 @@ long ksync_who(struct ksync_file *kf, void __user *uarg)
 	w.euid = current_euid();
 	w.egid = current_egid();
 	w.now = ktime_get_ns();
-	kf->obj->ops->who(kf->obj, &w);
+	ksync_snapshot(kf->obj, kf, &s, &w);
 
 	ret = ksync_copy_entries(u64_to_user_ptr(args.entries), w.e, w.n, sizeof(*w.e),
 				 args.entry_size);
 	if (!ret)
-		ret = min_t(u32, w.total, INT_MAX);
+		ret = min_t(u32, s.who, INT_MAX);
 	kvfree(w.e);
 	return ret;
 }
