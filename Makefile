@@ -135,7 +135,7 @@ check:
 
 # The fast path natively, under ThreadSanitizer and valgrind (no module needed).
 HOST_TEST := $(B)/host/fastpath_model_test
-$(HOST_TEST) $(HOST_TEST)-tsan: selftests/host/fastpath_model_test.c ulib/sem_fast.h $(KSELFTEST)/kselftest_harness.h
+$(HOST_TEST) $(HOST_TEST)-tsan: selftests/host/fastpath_model_test.c ulib/sem_fast.h ulib/fast.h $(KSELFTEST)/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(KSYNC_CFLAGS) -O1 -g -I$(KSELFTEST) -Wno-unused-parameter \
 		$(if $(filter %-tsan,$@),-fsanitize=thread) -o $@ $<

@@ -12,7 +12,6 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sched.h>
 #include <sys/mman.h>
@@ -51,12 +50,11 @@ _Static_assert(KSYNC_QUEUE_RECV == KSYNC_OPEN_RECV, "flag values are the ABI");
 #define FAST_RACES 4
 
 struct ksync_queue {
-	int fd;
+	struct ksync_handle h; /* h.map: the header page and the ring, or NULL */
 	int kernel_only;
 	int roles; /* KSYNC_QUEUE_SEND, _RECV: what the kernel lets this fd do */
-	struct ksync_queue_shared *hdr;
+	struct ksync_queue_shared *hdr; /* h.map */
 	unsigned char *ring;
-	size_t map_len;
 	const struct ksync_queue_status *status; /* mapped read-only */
 	size_t status_len;
 	uint32_t capacity;
@@ -68,8 +66,7 @@ struct ksync_queue {
 	atomic_uint token; /* its claim stamp; 0: send through the kernel */
 };
 
-#define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
+_Static_assert(offsetof(struct ksync_queue, h) == 0, "the handle comes first");
 
 typedef _Atomic uint64_t word_t;
 
@@ -104,11 +101,6 @@ static uint64_t read_state(const ksync_queue_t *q, memory_order order)
 	return atomic_load_explicit((const word_t *)&q->status->state, order);
 }
 
-static uint64_t state_of(const ksync_queue_t *q)
-{
-	return read_state(q, memory_order_acquire);
-}
-
 #define GO_KERNEL (KSYNC_QUEUE_STATE_SHUTDOWN | KSYNC_QUEUE_STATE_BROKEN)
 
 /*
@@ -123,7 +115,7 @@ static uint64_t state_of(const ksync_queue_t *q)
 static void wake_if_needed(ksync_queue_t *q, uint64_t bit)
 {
 	if (read_state(q, memory_order_seq_cst) & bit)
-		ksync_ioctl(q->fd, KSYNC_IOC_QUEUE_WAKE, NULL);
+		ksync_ioctl(q->h.fd, KSYNC_IOC_QUEUE_WAKE, NULL);
 }
 
 /* The process's claim stamp, joining as a sender first in a new process. */
@@ -136,7 +128,7 @@ static uint32_t sender_token(ksync_queue_t *q)
 		return atomic_load_explicit(&q->token, memory_order_relaxed);
 	memset(&args, 0, sizeof(args));
 	args.size = sizeof(args);
-	if (ksync_ioctl(q->fd, KSYNC_IOC_QUEUE_JOIN, &args) < 0)
+	if (ksync_ioctl(q->h.fd, KSYNC_IOC_QUEUE_JOIN, &args) < 0)
 		return 0; /* the kernel path will say why */
 	/* the kernel looks for our claims when we go only if this is set */
 	if (args.token)
@@ -176,7 +168,7 @@ static int fast_send(ksync_queue_t *q, const void *msg, size_t len)
 	uint32_t token;
 	int steps, lost = 0;
 
-	if (state_of(q) & GO_KERNEL)
+	if (read_state(q, memory_order_acquire) & GO_KERNEL)
 		return 0;
 	token = sender_token(q);
 	if (!token)
@@ -270,7 +262,7 @@ static ssize_t fast_recv(ksync_queue_t *q, void *buf, size_t room)
 	int steps, lost = 0;
 
 	/* shut down: take what is there; the kernel says when it is drained */
-	if (state_of(q) & KSYNC_QUEUE_STATE_BROKEN)
+	if (read_state(q, memory_order_acquire) & KSYNC_QUEUE_STATE_BROKEN)
 		return EMPTY;
 	h = atomic_load_explicit(w64(&q->hdr->head), memory_order_relaxed);
 	for (steps = 0; steps < FAST_STEPS; steps++) {
@@ -338,12 +330,10 @@ static int xfer(ksync_queue_t *q, unsigned long cmd, void *msgs, unsigned int co
 	args.count = count;
 	args.msgs = (uintptr_t)msgs;
 	if (deadline) {
-		if (deadline->tv_nsec < 0 || deadline->tv_nsec >= 1000000000)
-			return -EINVAL;
 		args.flags = KSYNC_WAIT_DEADLINE;
 		args.deadline = ksync_timespec_ns(deadline);
 	}
-	ret = ksync_ioctl(q->fd, cmd, &args);
+	ret = ksync_ioctl(q->h.fd, cmd, &args);
 	/* a handler ran after some had moved: they count */
 	if (ret == -EINTR && args.done)
 		return (int)args.done;
@@ -387,11 +377,15 @@ static int kernel_xfer(ksync_queue_t *q, unsigned long cmd, struct iovec *msgs, 
 	return done ? (int)done : ret;
 }
 
-static const struct timespec past = { 0, 0 };
-
-static int bad_deadline(const struct timespec *deadline)
+/* kernel_xfer(), or with try only a try: -EAGAIN rather than -ETIMEDOUT. */
+static int kernel_call(ksync_queue_t *q, unsigned long cmd, struct iovec *msgs, unsigned int count,
+		       const struct timespec *deadline, int try)
 {
-	return deadline && (deadline->tv_nsec < 0 || deadline->tv_nsec >= 1000000000);
+	static const struct timespec past = { 0, 0 };
+
+	if (!try)
+		return kernel_xfer(q, cmd, msgs, count, deadline);
+	return ksync_tried(kernel_xfer(q, cmd, msgs, count, &past));
 }
 
 static int deadline_passed(const struct timespec *deadline)
@@ -410,7 +404,7 @@ static int spin_step(ksync_queue_t *q, struct timespec *start, int *steps)
 	unsigned int max = atomic_load_explicit(&q->spin_ns, memory_order_relaxed);
 	struct timespec now;
 
-	if (!q->can_spin || !max || state_of(q) & GO_KERNEL)
+	if (!q->can_spin || !max || read_state(q, memory_order_acquire) & GO_KERNEL)
 		return 0;
 	if ((*steps)++ == 0) {
 		clock_gettime(CLOCK_MONOTONIC, start);
@@ -430,7 +424,7 @@ static int queue_send(ksync_queue_t *q, const void *msg, size_t len,
 	struct timespec start;
 	int ret, steps = 0;
 
-	if (!q || (!msg && len) || bad_deadline(deadline))
+	if (!q || (!msg && len) || ksync_bad_deadline(deadline))
 		return -EINVAL;
 	if (!(q->roles & KSYNC_QUEUE_SEND))
 		return -EBADF;
@@ -445,9 +439,7 @@ static int queue_send(ksync_queue_t *q, const void *msg, size_t len,
 	}
 	if (!try && deadline_passed(deadline))
 		try = 1;
-	ret = kernel_xfer(q, KSYNC_IOC_QUEUE_SEND, &iov, 1, try ? &past : deadline);
-	if (ret == -ETIMEDOUT && try)
-		return -EAGAIN;
+	ret = kernel_call(q, KSYNC_IOC_QUEUE_SEND, &iov, 1, deadline, try);
 	return ret < 0 ? ret : 0;
 }
 
@@ -469,7 +461,7 @@ static ssize_t queue_recv(ksync_queue_t *q, void *buf, size_t room, const struct
 	int steps = 0;
 	ssize_t ret;
 
-	if (!q || (!buf && room) || bad_deadline(deadline))
+	if (!q || (!buf && room) || ksync_bad_deadline(deadline))
 		return -EINVAL;
 	if (!(q->roles & KSYNC_QUEUE_RECV))
 		return -EBADF;
@@ -482,9 +474,7 @@ static ssize_t queue_recv(ksync_queue_t *q, void *buf, size_t room, const struct
 	}
 	if (!try && deadline_passed(deadline))
 		try = 1;
-	ret = kernel_xfer(q, KSYNC_IOC_QUEUE_RECV, &iov, 1, try ? &past : deadline);
-	if (ret == -ETIMEDOUT && try)
-		return -EAGAIN;
+	ret = kernel_call(q, KSYNC_IOC_QUEUE_RECV, &iov, 1, deadline, try);
 	return ret < 0 ? ret : (ssize_t)iov.iov_len;
 }
 
@@ -506,9 +496,9 @@ int ksync_queue_send_batch(ksync_queue_t *q, const struct iovec *msgs, unsigned 
 			   const struct timespec *deadline)
 {
 	unsigned int done = 0;
-	int ret = 0;
+	int ret = 0, try;
 
-	if (!q || (!msgs && count) || bad_deadline(deadline))
+	if (!q || (!msgs && count) || ksync_bad_deadline(deadline))
 		return -EINVAL;
 	if (!(q->roles & KSYNC_QUEUE_SEND))
 		return -EBADF;
@@ -523,15 +513,12 @@ int ksync_queue_send_batch(ksync_queue_t *q, const struct iovec *msgs, unsigned 
 	}
 	if (ret < 0)
 		return done ? (int)done : ret;
-	if (done < count && deadline_passed(deadline))
-		deadline = &past;
+	try = done < count && deadline_passed(deadline);
 	while (done < count) {
 		unsigned int n = count - done > BATCH_MAX ? BATCH_MAX : count - done;
 
-		ret = kernel_xfer(q, KSYNC_IOC_QUEUE_SEND, (struct iovec *)&msgs[done], n,
-				  deadline);
-		if (ret == -ETIMEDOUT && deadline == &past)
-			ret = -EAGAIN;
+		ret = kernel_call(q, KSYNC_IOC_QUEUE_SEND, (struct iovec *)&msgs[done], n, deadline,
+				  try);
 		if (ret <= 0)
 			break;
 		done += (unsigned int)ret;
@@ -547,7 +534,7 @@ int ksync_queue_recv_batch(ksync_queue_t *q, struct iovec *bufs, unsigned int co
 	unsigned int done = 0;
 	ssize_t len = EMPTY;
 
-	if (!q || (!bufs && count) || bad_deadline(deadline))
+	if (!q || (!bufs && count) || ksync_bad_deadline(deadline))
 		return -EINVAL;
 	if (!(q->roles & KSYNC_QUEUE_RECV))
 		return -EBADF;
@@ -563,13 +550,8 @@ int ksync_queue_recv_batch(ksync_queue_t *q, struct iovec *bufs, unsigned int co
 		return (int)done;
 	if (len == -EMSGSIZE)
 		return -EMSGSIZE;
-	if (deadline_passed(deadline))
-		deadline = &past;
-	len = kernel_xfer(q, KSYNC_IOC_QUEUE_RECV, bufs, count > BATCH_MAX ? BATCH_MAX : count,
-			  deadline);
-	if (len == -ETIMEDOUT && deadline == &past)
-		return -EAGAIN;
-	return (int)len;
+	return kernel_call(q, KSYNC_IOC_QUEUE_RECV, bufs, count > BATCH_MAX ? BATCH_MAX : count,
+			   deadline, deadline_passed(deadline));
 }
 
 int ksync_queue_join(ksync_queue_t *q)
@@ -580,7 +562,7 @@ int ksync_queue_join(ksync_queue_t *q)
 		return -EINVAL;
 	memset(&args, 0, sizeof(args));
 	args.size = sizeof(args);
-	return ksync_ioctl(q->fd, KSYNC_IOC_QUEUE_JOIN, &args);
+	return ksync_ioctl(q->h.fd, KSYNC_IOC_QUEUE_JOIN, &args);
 }
 
 static int queue_wrap(ksync_queue_t **out, int fd);
@@ -596,7 +578,7 @@ int ksync_queue_reopen(ksync_queue_t **out, ksync_queue_t *q, int flags)
 	args.flags = (uint32_t)flags | KSYNC_OPEN_CLOEXEC;
 	if (!(flags & ROLES))
 		args.flags |= (uint32_t)q->roles;
-	return queue_wrap(out, ksync_ioctl(q->fd, KSYNC_IOC_QUEUE_REOPEN, &args));
+	return queue_wrap(out, ksync_ioctl(q->h.fd, KSYNC_IOC_QUEUE_REOPEN, &args));
 }
 
 int ksync_queue_pipe(ksync_queue_t *ends[2], unsigned int capacity, unsigned int msg_size,
@@ -624,7 +606,7 @@ int ksync_queue_pipe(ksync_queue_t *ends[2], unsigned int capacity, unsigned int
 
 int ksync_queue_shutdown(ksync_queue_t *q)
 {
-	return q ? ksync_ioctl(q->fd, KSYNC_IOC_QUEUE_SHUTDOWN, NULL) : -EINVAL;
+	return q ? ksync_ioctl(q->h.fd, KSYNC_IOC_QUEUE_SHUTDOWN, NULL) : -EINVAL;
 }
 
 int ksync_queue_len(ksync_queue_t *q)
@@ -636,7 +618,7 @@ int ksync_queue_len(ksync_queue_t *q)
 	if (!q)
 		return -EINVAL;
 	if (q->kernel_only) {
-		ret = ksync_ioctl(q->fd, KSYNC_IOC_QUEUE_INFO, &info);
+		ret = ksync_ioctl(q->h.fd, KSYNC_IOC_QUEUE_INFO, &info);
 		return ret < 0 ? ret : (int)info.length;
 	}
 	head = atomic_load_explicit(w64(&q->hdr->head), memory_order_relaxed);
@@ -653,7 +635,7 @@ int ksync_queue_stats(ksync_queue_t *q, struct ksync_queue_stats *st)
 
 	if (!q || !st)
 		return -EINVAL;
-	ret = ksync_ioctl(q->fd, KSYNC_IOC_QUEUE_INFO, &info);
+	ret = ksync_ioctl(q->h.fd, KSYNC_IOC_QUEUE_INFO, &info);
 	if (ret < 0)
 		return ret;
 	memset(st, 0, sizeof(*st));
@@ -685,69 +667,87 @@ int ksync_queue_set_spin(ksync_queue_t *q, unsigned int max_ns)
 
 int ksync_queue_fd(ksync_queue_t *q)
 {
-	return q ? q->fd : -EINVAL;
+	return q ? q->h.fd : -EINVAL;
 }
 
-static int queue_wrap(ksync_queue_t **out, int fd)
+/* Map the ring and the status page, unless the fd does everything in the kernel. */
+static int queue_map(ksync_queue_t *q, const struct ksync_queue_info *info)
 {
-	struct ksync_queue_info info;
-	ksync_queue_t *q = NULL;
 	int saved = errno;
-	void *mem = NULL;
-	void *status;
+	void *mem, *status;
+
+	mem = mmap(NULL, info->map_size, PROT_READ | PROT_WRITE, MAP_SHARED, q->h.fd, 0);
+	if (mem == MAP_FAILED) {
+		int ret = -errno;
+
+		errno = saved;
+		/* the mode gave this opener one role: the kernel does it all */
+		if (ret != -EACCES)
+			return ret;
+		q->kernel_only = 1;
+		return 0;
+	}
+	q->h.map = mem;
+	q->h.map_len = info->map_size;
+	/* the module's state word: its page can only be mapped read-only */
+	q->status_len = (size_t)sysconf(_SC_PAGESIZE);
+	status = mmap(NULL, q->status_len, PROT_READ, MAP_SHARED, q->h.fd, info->state_offset);
+	if (status == MAP_FAILED) {
+		int ret = -errno;
+
+		errno = saved;
+		return ret;
+	}
+	q->hdr = mem;
+	q->ring = (unsigned char *)mem + info->ring_offset;
+	q->status = status;
+	return 0;
+}
+
+static int queue_setup(struct ksync_handle *h, const struct ksync_info *unused)
+{
+	ksync_queue_t *q = (ksync_queue_t *)h;
+	struct ksync_queue_info info;
 	int ret;
 
-	if (fd < 0)
-		return fd;
-	ret = ksync_ioctl(fd, KSYNC_IOC_QUEUE_INFO, &info);
-	if (ret == 0) {
-		q = calloc(1, sizeof(*q));
-		ret = q ? 0 : -ENOMEM;
-	}
-	if (ret == 0) {
-		q->fd = fd;
-		q->capacity = info.capacity;
-		q->msg_size = info.msg_size;
-		q->slot_size = info.slot_size;
-		q->kernel_only = !!(info.flags & KSYNC_OPEN_KERNEL);
-		/* a module from before roles reports none: two-way */
-		q->roles = info.flags & ROLES ? (int)(info.flags & ROLES) : ROLES;
-		q->can_spin = sysconf(_SC_NPROCESSORS_ONLN) > 1;
-		atomic_init(&q->spin_ns, SPIN_NS);
-		if (!q->kernel_only) {
-			mem = mmap(NULL, info.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-			if (mem == MAP_FAILED) {
-				mem = NULL;
-				/* the mode gave this opener one role: the kernel does it all */
-				if (errno == EACCES)
-					q->kernel_only = 1;
-				else
-					ret = -errno;
-			}
-		}
-	}
-	if (ret == 0 && mem) {
-		/* the module's state word: its page can only be mapped read-only */
-		q->status_len = (size_t)sysconf(_SC_PAGESIZE);
-		status = mmap(NULL, q->status_len, PROT_READ, MAP_SHARED, fd, info.state_offset);
-		if (status == MAP_FAILED) {
-			ret = -errno;
-			ksync_unmap(mem, info.map_size);
-		}
-	}
-	if (ret == 0) {
-		if (mem) {
-			q->map_len = info.map_size;
-			q->hdr = mem;
-			q->ring = (unsigned char *)mem + info.ring_offset;
-			q->status = status;
-		}
-		*out = q;
-	} else {
-		free(q);
-		close(fd);
-	}
-	errno = saved;
+	(void)unused;
+	ret = ksync_ioctl(h->fd, KSYNC_IOC_QUEUE_INFO, &info);
+	if (ret)
+		return ret;
+	h->flags = info.flags;
+	q->capacity = info.capacity;
+	q->msg_size = info.msg_size;
+	q->slot_size = info.slot_size;
+	q->kernel_only = !!(info.flags & KSYNC_OPEN_KERNEL);
+	/* a module from before roles reports none: two-way */
+	q->roles = info.flags & ROLES ? (int)(info.flags & ROLES) : ROLES;
+	q->can_spin = sysconf(_SC_NPROCESSORS_ONLN) > 1;
+	atomic_init(&q->spin_ns, SPIN_NS);
+	return q->kernel_only ? 0 : queue_map(q, &info);
+}
+
+static int queue_release(struct ksync_handle *h)
+{
+	ksync_queue_t *q = (ksync_queue_t *)h;
+
+	return q->status ? ksync_unmap((void *)q->status, q->status_len) : 0;
+}
+
+static const struct ksync_type queue_type = {
+	.id = KSYNC_TYPE_QUEUE,
+	.size = sizeof(ksync_queue_t),
+	.setup = queue_setup,
+	.release = queue_release,
+};
+
+/* A handle for fd, a new queue fd or an error. */
+static int queue_wrap(ksync_queue_t **out, int fd)
+{
+	struct ksync_handle *h;
+	int ret = ksync_wrap(&queue_type, fd, NULL, &h);
+
+	if (!ret)
+		*out = (ksync_queue_t *)h;
 	return ret;
 }
 
@@ -755,6 +755,8 @@ int ksync_queue_open(ksync_queue_t **out, const char *name, int flags, mode_t mo
 		     unsigned int capacity, unsigned int msg_size)
 {
 	struct ksync_open_args args;
+	struct ksync_handle *h;
+	int ret;
 
 	if (!out || flags & KSYNC_UNDO)
 		return -EINVAL;
@@ -763,37 +765,28 @@ int ksync_queue_open(ksync_queue_t **out, const char *name, int flags, mode_t mo
 	    (capacity < 1 || capacity > KSYNC_QUEUE_CAPACITY_MAX || msg_size > KSYNC_QUEUE_MSG_MAX))
 		return -EINVAL;
 	memset(&args, 0, sizeof(args));
-	args.type = KSYNC_TYPE_QUEUE;
 	args.queue.capacity = capacity;
 	args.queue.msg_size = msg_size;
-	return queue_wrap(out, ksync_open_object(&args, name, flags, mode));
+	ret = ksync_wrap_open(&queue_type, &args, name, flags, mode, &h);
+	if (!ret)
+		*out = (ksync_queue_t *)h;
+	return ret;
 }
 
 int ksync_queue_from_fd(ksync_queue_t **out, int fd)
 {
-	struct ksync_info info;
+	struct ksync_handle *h;
+	int ret;
 
 	if (!out)
 		return -EINVAL;
-	return queue_wrap(out, ksync_adopt_fd(fd, KSYNC_TYPE_QUEUE, &info));
+	ret = ksync_wrap_fd(&queue_type, fd, &h);
+	if (!ret)
+		*out = (ksync_queue_t *)h;
+	return ret;
 }
 
 int ksync_queue_close(ksync_queue_t *q)
 {
-	int saved = errno;
-	int ret = 0;
-
-	if (!q)
-		return -EINVAL;
-	if (q->hdr) {
-		int r = ksync_unmap((void *)q->status, q->status_len);
-
-		ret = ksync_unmap_close(q->hdr, q->map_len, q->fd);
-		ret = ret ? ret : r;
-	} else if (close(q->fd) < 0 && errno != EINTR) {
-		ret = -errno;
-		errno = saved;
-	}
-	free(q);
-	return ret;
+	return q ? ksync_unwrap(&q->h) : -EINVAL;
 }
