@@ -173,7 +173,7 @@ demo:
 	scripts/ksync-vm --timeout 120 -- $(B)/examples/crash
 
 MAN1        := docs/ksync.1
-MAN3        := docs/ksync.3 docs/ksync_barrier.3 docs/ksync_queue.3
+MAN3        := docs/ksync.3 docs/ksync_barrier.3 docs/ksync_queue.3 docs/ksync_list.3
 
 install: lib cli
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)

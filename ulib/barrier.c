@@ -65,10 +65,45 @@ static int barrier_setup(struct ksync_handle *h, const struct ksync_info *unused
 	return 0;
 }
 
-static const struct ksync_type barrier_type = {
+static void barrier_stats_of(const struct ksync_barrier_info *info, struct ksync_barrier_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->parties = info->parties;
+	st->waiting = info->waiting;
+	st->generation = info->generation;
+	st->broken = info->broken;
+	st->sleepers = info->sleepers;
+	st->wait_calls = info->wait_calls;
+	st->woken = info->woken;
+	st->breaks = info->breaks;
+	st->resets = info->resets;
+}
+
+static int barrier_counters(int fd, struct ksync_counters *c)
+{
+	size_t len = (size_t)sysconf(_SC_PAGESIZE);
+	struct ksync_barrier_shared *page;
+	struct ksync_barrier_info info;
+	int ret;
+
+	ret = ksync_ioctl(fd, KSYNC_IOC_BARRIER_INFO, &info);
+	if (ret)
+		return ret;
+	barrier_stats_of(&info, &c->barrier.kernel);
+	page = ksync_map_to_read(fd, len);
+	if (page) {
+		c->fast_valid = 1;
+		c->barrier.fast_arrivals = ksync_peek(&page->fast_arrivals);
+		ksync_unmap(page, len);
+	}
+	return 0;
+}
+
+const struct ksync_type ksync_barrier_type = {
 	.id = KSYNC_TYPE_BARRIER,
 	.size = sizeof(ksync_barrier_t),
 	.setup = barrier_setup,
+	.counters = barrier_counters,
 };
 
 int ksync_barrier_open(ksync_barrier_t **out, const char *name, int flags, mode_t mode,
@@ -85,7 +120,7 @@ int ksync_barrier_open(ksync_barrier_t **out, const char *name, int flags, mode_
 		return -EINVAL;
 	memset(&args, 0, sizeof(args));
 	args.barrier.parties = parties;
-	ret = ksync_wrap_open(&barrier_type, &args, name, flags, mode, &h);
+	ret = ksync_wrap_open(&ksync_barrier_type, &args, name, flags, mode, &h);
 	if (!ret)
 		*out = (ksync_barrier_t *)h;
 	return ret;
@@ -98,7 +133,7 @@ int ksync_barrier_from_fd(ksync_barrier_t **out, int fd)
 
 	if (!out)
 		return -EINVAL;
-	ret = ksync_wrap_fd(&barrier_type, fd, &h);
+	ret = ksync_wrap_fd(&ksync_barrier_type, fd, &h);
 	if (!ret)
 		*out = (ksync_barrier_t *)h;
 	return ret;
@@ -261,16 +296,7 @@ int ksync_barrier_stats(ksync_barrier_t *b, struct ksync_barrier_stats *st)
 	ret = ksync_ioctl(b->h.fd, KSYNC_IOC_BARRIER_INFO, &info);
 	if (ret < 0)
 		return ret;
-	memset(st, 0, sizeof(*st));
-	st->parties = info.parties;
-	st->waiting = info.waiting;
-	st->generation = info.generation;
-	st->broken = info.broken;
-	st->sleepers = info.sleepers;
-	st->wait_calls = info.wait_calls;
-	st->woken = info.woken;
-	st->breaks = info.breaks;
-	st->resets = info.resets;
+	barrier_stats_of(&info, st);
 	return 0;
 }
 

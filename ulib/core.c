@@ -97,6 +97,15 @@ int ksync_map_page(int fd, void **page, size_t *len)
 	return 0;
 }
 
+void *ksync_map_to_read(int fd, size_t len)
+{
+	int saved = errno;
+	void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+
+	errno = saved;
+	return p == MAP_FAILED ? NULL : p;
+}
+
 /*
  * munmap can fail only for want of memory, even for a whole mapping (6.1's
  * maple tree allocates to unmap): try twice, then report it.  A mapping

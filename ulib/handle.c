@@ -7,6 +7,17 @@
 
 #include "internal.h"
 
+static const struct ksync_type *const types[] = {
+	[KSYNC_TYPE_SEM] = &ksync_sem_type,
+	[KSYNC_TYPE_BARRIER] = &ksync_barrier_type,
+	[KSYNC_TYPE_QUEUE] = &ksync_queue_type,
+};
+
+const struct ksync_type *ksync_type_of(uint32_t id)
+{
+	return id < sizeof(types) / sizeof(types[0]) ? types[id] : NULL;
+}
+
 /* Open or create an object of the type args names; its fd or -errno. */
 static int open_object(struct ksync_open_args *args, const char *name, int flags, mode_t mode)
 {

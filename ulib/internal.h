@@ -50,7 +50,13 @@ struct ksync_type {
 	int (*setup)(struct ksync_handle *h, const struct ksync_info *info);
 	/* Unmap what setup() mapped besides h->map (NULL: nothing). */
 	int (*release)(struct ksync_handle *h);
+	/* Fill c's part for this type from an object fd, for ksync_counters(). */
+	int (*counters)(int fd, struct ksync_counters *c);
 };
+
+/* The types this library knows, by KSYNC_TYPE_*: one entry each in handle.c. */
+extern const struct ksync_type ksync_sem_type, ksync_barrier_type, ksync_queue_type;
+const struct ksync_type *ksync_type_of(uint32_t id);
 
 /*
  * A new handle of type t for fd (a result of the open ioctls: a negative
@@ -93,6 +99,15 @@ int ksync_ioctl(int fd, unsigned long cmd, void *arg);
 
 /* Map an object's shared page (*len: the page size). */
 int ksync_map_page(int fd, void **page, size_t *len);
+
+/* Map len bytes of an object read-only, to look at its counters; NULL if not. */
+void *ksync_map_to_read(int fd, size_t len);
+
+/* A 64-bit counter on a page others write: one relaxed atomic load. */
+static inline uint64_t ksync_peek(const __u64 *field)
+{
+	return atomic_load_explicit((const _Atomic uint64_t *)field, memory_order_relaxed);
+}
 
 /* Unmap (unless p is NULL) and close the fd; the first error, or 0. */
 int ksync_unmap(void *p, size_t len);

@@ -554,6 +554,32 @@ int ksync_queue_recv_batch(ksync_queue_t *q, struct iovec *bufs, unsigned int co
 			   deadline, deadline_passed(deadline));
 }
 
+/* The fd's roles: a module from before roles reports none, two-way. */
+static int roles_of(const struct ksync_queue_info *info)
+{
+	return info->flags & ROLES ? (int)(info->flags & ROLES) : ROLES;
+}
+
+static void queue_stats_of(const struct ksync_queue_info *info, struct ksync_queue_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->capacity = info->capacity;
+	st->msg_size = info->msg_size;
+	st->length = info->length;
+	st->senders = info->senders;
+	st->send_sleepers = info->send_sleepers;
+	st->recv_sleepers = info->recv_sleepers;
+	st->shutdown = !!(info->state & KSYNC_QUEUE_STATE_SHUTDOWN);
+	st->broken = !!(info->state & KSYNC_QUEUE_STATE_BROKEN);
+	st->send_calls = info->send_calls;
+	st->recv_calls = info->recv_calls;
+	st->wake_calls = info->wake_calls;
+	st->woken = info->woken;
+	st->tombstones = info->tombstones;
+	st->eof = !!(info->state & KSYNC_QUEUE_STATE_EOF);
+	st->roles = (unsigned int)roles_of(info);
+}
+
 int ksync_queue_join(ksync_queue_t *q)
 {
 	struct ksync_queue_join args;
@@ -638,22 +664,7 @@ int ksync_queue_stats(ksync_queue_t *q, struct ksync_queue_stats *st)
 	ret = ksync_ioctl(q->h.fd, KSYNC_IOC_QUEUE_INFO, &info);
 	if (ret < 0)
 		return ret;
-	memset(st, 0, sizeof(*st));
-	st->capacity = info.capacity;
-	st->msg_size = info.msg_size;
-	st->length = info.length;
-	st->senders = info.senders;
-	st->send_sleepers = info.send_sleepers;
-	st->recv_sleepers = info.recv_sleepers;
-	st->shutdown = !!(info.state & KSYNC_QUEUE_STATE_SHUTDOWN);
-	st->broken = !!(info.state & KSYNC_QUEUE_STATE_BROKEN);
-	st->send_calls = info.send_calls;
-	st->recv_calls = info.recv_calls;
-	st->wake_calls = info.wake_calls;
-	st->woken = info.woken;
-	st->tombstones = info.tombstones;
-	st->eof = !!(info.state & KSYNC_QUEUE_STATE_EOF);
-	st->roles = q->roles;
+	queue_stats_of(&info, st);
 	return 0;
 }
 
@@ -719,8 +730,7 @@ static int queue_setup(struct ksync_handle *h, const struct ksync_info *unused)
 	q->msg_size = info.msg_size;
 	q->slot_size = info.slot_size;
 	q->kernel_only = !!(info.flags & KSYNC_OPEN_KERNEL);
-	/* a module from before roles reports none: two-way */
-	q->roles = info.flags & ROLES ? (int)(info.flags & ROLES) : ROLES;
+	q->roles = roles_of(&info);
 	q->can_spin = sysconf(_SC_NPROCESSORS_ONLN) > 1;
 	atomic_init(&q->spin_ns, SPIN_NS);
 	return q->kernel_only ? 0 : queue_map(q, &info);
@@ -733,18 +743,40 @@ static int queue_release(struct ksync_handle *h)
 	return q->status ? ksync_unmap((void *)q->status, q->status_len) : 0;
 }
 
-static const struct ksync_type queue_type = {
+static int queue_counters(int fd, struct ksync_counters *c)
+{
+	struct ksync_queue_info info;
+	struct ksync_queue_shared *hdr;
+	int ret;
+
+	ret = ksync_ioctl(fd, KSYNC_IOC_QUEUE_INFO, &info);
+	if (ret)
+		return ret;
+	queue_stats_of(&info, &c->queue.kernel);
+	/* the positions: messages sent and received in all */
+	hdr = ksync_map_to_read(fd, info.map_size);
+	if (hdr) {
+		c->fast_valid = 1;
+		c->queue.sent = ksync_peek(&hdr->tail);
+		c->queue.received = ksync_peek(&hdr->head);
+		ksync_unmap(hdr, info.map_size);
+	}
+	return 0;
+}
+
+const struct ksync_type ksync_queue_type = {
 	.id = KSYNC_TYPE_QUEUE,
 	.size = sizeof(ksync_queue_t),
 	.setup = queue_setup,
 	.release = queue_release,
+	.counters = queue_counters,
 };
 
 /* A handle for fd, a new queue fd or an error. */
 static int queue_wrap(ksync_queue_t **out, int fd)
 {
 	struct ksync_handle *h;
-	int ret = ksync_wrap(&queue_type, fd, NULL, &h);
+	int ret = ksync_wrap(&ksync_queue_type, fd, NULL, &h);
 
 	if (!ret)
 		*out = (ksync_queue_t *)h;
@@ -767,7 +799,7 @@ int ksync_queue_open(ksync_queue_t **out, const char *name, int flags, mode_t mo
 	memset(&args, 0, sizeof(args));
 	args.queue.capacity = capacity;
 	args.queue.msg_size = msg_size;
-	ret = ksync_wrap_open(&queue_type, &args, name, flags, mode, &h);
+	ret = ksync_wrap_open(&ksync_queue_type, &args, name, flags, mode, &h);
 	if (!ret)
 		*out = (ksync_queue_t *)h;
 	return ret;
@@ -780,7 +812,7 @@ int ksync_queue_from_fd(ksync_queue_t **out, int fd)
 
 	if (!out)
 		return -EINVAL;
-	ret = ksync_wrap_fd(&queue_type, fd, &h);
+	ret = ksync_wrap_fd(&ksync_queue_type, fd, &h);
 	if (!ret)
 		*out = (ksync_queue_t *)h;
 	return ret;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "sem_fast.h"
@@ -48,10 +49,41 @@ static int sem_setup(struct ksync_handle *h, const struct ksync_info *info)
 	return ksync_map_page(h->fd, &h->map, &h->map_len);
 }
 
-static const struct ksync_type sem_type = {
+static void sem_stats_of(const struct ksync_sem_info *info, struct ksync_sem_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->wait_calls = info->wait_calls;
+	st->wake_calls = info->wake_calls;
+	st->woken = info->woken;
+	st->waiters = info->waiters;
+}
+
+static int sem_counters(int fd, struct ksync_counters *c)
+{
+	size_t len = (size_t)sysconf(_SC_PAGESIZE);
+	struct ksync_sem_shared *page;
+	struct ksync_sem_info info;
+	int ret;
+
+	ret = ksync_ioctl(fd, KSYNC_IOC_SEM_INFO, &info);
+	if (ret)
+		return ret;
+	sem_stats_of(&info, &c->sem.kernel);
+	page = ksync_map_to_read(fd, len);
+	if (page) {
+		c->fast_valid = 1;
+		c->sem.fast_acquires = ksync_peek(&page->fast_acquires);
+		c->sem.fast_releases = ksync_peek(&page->fast_releases);
+		ksync_unmap(page, len);
+	}
+	return 0;
+}
+
+const struct ksync_type ksync_sem_type = {
 	.id = KSYNC_TYPE_SEM,
 	.size = sizeof(ksync_sem_t),
 	.setup = sem_setup,
+	.counters = sem_counters,
 };
 
 int ksync_sem_open(ksync_sem_t **out, const char *name, int flags, mode_t mode, unsigned int value)
@@ -66,7 +98,7 @@ int ksync_sem_open(ksync_sem_t **out, const char *name, int flags, mode_t mode, 
 		return -EINVAL;
 	memset(&args, 0, sizeof(args));
 	args.sem.value = value;
-	ret = ksync_wrap_open(&sem_type, &args, name, flags, mode, &h);
+	ret = ksync_wrap_open(&ksync_sem_type, &args, name, flags, mode, &h);
 	if (!ret)
 		*out = (ksync_sem_t *)h;
 	return ret;
@@ -79,7 +111,7 @@ int ksync_sem_from_fd(ksync_sem_t **out, int fd)
 
 	if (!out)
 		return -EINVAL;
-	ret = ksync_wrap_fd(&sem_type, fd, &h);
+	ret = ksync_wrap_fd(&ksync_sem_type, fd, &h);
 	if (!ret)
 		*out = (ksync_sem_t *)h;
 	return ret;
@@ -181,11 +213,7 @@ int ksync_sem_stats(ksync_sem_t *s, struct ksync_sem_stats *st)
 	ret = ksync_ioctl(s->h.fd, KSYNC_IOC_SEM_INFO, &info);
 	if (ret < 0)
 		return ret;
-	memset(st, 0, sizeof(*st));
-	st->wait_calls = info.wait_calls;
-	st->wake_calls = info.wake_calls;
-	st->woken = info.woken;
-	st->waiters = info.waiters;
+	sem_stats_of(&info, st);
 	return 0;
 }
 
