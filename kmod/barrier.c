@@ -49,7 +49,6 @@
 #include "ksync.h"
 
 #define BAR_ARRIVED	KSYNC_BARRIER_STATE_ARRIVED
-#define BAR_GEN_SHIFT	KSYNC_BARRIER_GEN_SHIFT
 #define BAR_KWAKE	KSYNC_BARRIER_STATE_KWAKE
 #define BAR_BROKEN	KSYNC_BARRIER_STATE_BROKEN
 
@@ -102,11 +101,6 @@ static struct ksync_barrier *to_bar(struct ksync_obj *obj)
 	return container_of(obj, struct ksync_barrier, obj);
 }
 
-static u32 bar_gen_of(s64 word)
-{
-	return (u32)((u64)word >> BAR_GEN_SHIFT);
-}
-
 /* Parties in the round, whatever was written there: fewer than all. */
 static u32 bar_arrived_of(struct ksync_barrier *b, s64 word)
 {
@@ -115,7 +109,7 @@ static u32 bar_arrived_of(struct ksync_barrier *b, s64 word)
 
 static s64 bar_word(u32 gen, u32 arrived, bool kwake, bool broken)
 {
-	return (u64)gen << BAR_GEN_SHIFT | arrived |
+	return ksync_barrier_gen_word(gen) | arrived |
 	       (kwake ? BAR_KWAKE : 0) | (broken ? BAR_BROKEN : 0);
 }
 
@@ -194,7 +188,7 @@ static void bar_end_round(struct ksync_barrier *b, bool broken)
  */
 static void bar_sync(struct ksync_barrier *b, s64 word)
 {
-	u32 delta = bar_gen_of(word) - b->gen;
+	u32 delta = ksync_barrier_gen(word) - b->gen;
 
 	if (!delta)
 		return;

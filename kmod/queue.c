@@ -78,8 +78,6 @@ enum { Q_SEND, Q_RECV };
 #define SEQ_TOKEN	KSYNC_QUEUE_SEQ_TOKEN
 #define TOMBSTONE	KSYNC_QUEUE_TOMBSTONE
 
-/* Messages one call may move: the loop over them is bounded. */
-#define Q_BATCH_MAX	1024
 /* The largest ring, whatever max_queue_bytes says. */
 #define Q_RING_MAX	BIT_ULL(30)
 
@@ -161,23 +159,6 @@ static atomic64_t *q_seq(struct ksync_queue_slot *slot)
 	return (atomic64_t *)&slot->seq;
 }
 
-/* The sequence words of position pos (see the uapi header). */
-static u64 q_free(u64 pos)
-{
-	return (pos << 1) & SEQ_POS;
-}
-
-static u64 q_full(u64 pos)
-{
-	return q_free(pos) | 1;
-}
-
-/* a - b in the 48-bit position field, as a signed number */
-static s64 q_diff(u64 a, u64 b)
-{
-	return (s64)((a - b) << 16) >> 16;
-}
-
 static u64 q_ring_bytes(u32 capacity, u32 msg_size)
 {
 	return (u64)capacity * KSYNC_QUEUE_SLOT_SIZE(msg_size);
@@ -236,15 +217,17 @@ static void q_sync(struct ksync_queue *q, int side, bool take)
 			cond_resched();
 
 		if (side == Q_RECV) {
-			d = q_diff(seq & SEQ_POS, q_full(pos));
+			d = ksync_queue_seq_diff(seq & SEQ_POS,
+						 ksync_queue_seq_full(pos));
 			if (take && !d && !(seq & SEQ_BUSY) &&
 			    READ_ONCE(slot->len) == TOMBSTONE)
 				atomic64_cmpxchg(q_seq(slot), seq,
-						 q_free(pos + q->capacity));
+						 ksync_queue_seq_free(pos + q->capacity));
 			else if (d <= 0)
 				return;
 		} else {
-			d = q_diff(seq & SEQ_POS, q_free(pos));
+			d = ksync_queue_seq_diff(seq & SEQ_POS,
+						 ksync_queue_seq_free(pos));
 			if (d < 0 || (!d && !(seq & SEQ_BUSY)))
 				return;
 		}
@@ -270,9 +253,11 @@ static bool q_ready(struct ksync_queue *q, int side, u32 k)
 	pos = atomic64_read(q_index(q, side)) + k;
 	slot = q_slot(q, pos);
 	if (side == Q_SEND)
-		return atomic64_read_acquire(q_seq(slot)) == q_free(pos);
+		return atomic64_read_acquire(q_seq(slot)) ==
+		       ksync_queue_seq_free(pos);
 	/* acquire: the length after the seq that published it */
-	return atomic64_read_acquire(q_seq(slot)) == q_full(pos) &&
+	return atomic64_read_acquire(q_seq(slot)) ==
+	       ksync_queue_seq_full(pos) &&
 	       READ_ONCE(slot->len) != TOMBSTONE;
 }
 
@@ -283,7 +268,8 @@ static bool q_drained(struct ksync_queue *q)
 
 	q_sync(q, Q_RECV, false);
 	pos = atomic64_read(q_index(q, Q_RECV));
-	return atomic64_read_acquire(q_seq(q_slot(q, pos))) == q_free(pos);
+	return atomic64_read_acquire(q_seq(q_slot(q, pos))) ==
+	       ksync_queue_seq_free(pos);
 }
 
 /*
@@ -422,7 +408,7 @@ static int q_send_one(struct ksync_queue *q, const struct q_msg *m)
 		q_sync(q, Q_SEND, false);
 		pos = atomic64_read(q_index(q, Q_SEND));
 		slot = q_slot(q, pos);
-		seq = q_free(pos);
+		seq = ksync_queue_seq_free(pos);
 		if (atomic64_read(q_seq(slot)) != seq)
 			return 0;
 		/*
@@ -430,7 +416,7 @@ static int q_send_one(struct ksync_queue *q, const struct q_msg *m)
 		 * whose copy must be done before we write
 		 */
 		if (!atomic64_try_cmpxchg_acquire(q_seq(slot), &seq,
-						  q_free(pos) | SEQ_BUSY))
+						  ksync_queue_seq_free(pos) | SEQ_BUSY))
 			continue;
 		atomic64_cmpxchg(q_index(q, Q_SEND), pos, pos + 1);
 		pagefault_disable();
@@ -438,7 +424,7 @@ static int q_send_one(struct ksync_queue *q, const struct q_msg *m)
 		pagefault_enable();
 		WRITE_ONCE(slot->len, left ? TOMBSTONE : m->len);
 		/* release: the length and payload before FULL */
-		atomic64_set_release(q_seq(slot), q_full(pos));
+		atomic64_set_release(q_seq(slot), ksync_queue_seq_full(pos));
 		if (left) {
 			q->tombstones++;
 			return -EFAULT;
@@ -464,7 +450,8 @@ static int q_recv_one(struct ksync_queue *q, struct q_msg *m)
 		q_sync(q, Q_RECV, true);	/* q_one settles after us */
 		pos = atomic64_read(q_index(q, Q_RECV));
 		slot = q_slot(q, pos);
-		if (atomic64_read_acquire(q_seq(slot)) != q_full(pos))
+		if (atomic64_read_acquire(q_seq(slot)) !=
+		    ksync_queue_seq_full(pos))
 			return 0;
 		len = READ_ONCE(slot->len);
 		if (len == TOMBSTONE)
@@ -482,8 +469,9 @@ static int q_recv_one(struct ksync_queue *q, struct q_msg *m)
 		if (left)
 			return -EFAULT;
 		/* fully ordered: our copy is done before a sender may claim */
-		if (atomic64_cmpxchg(q_seq(slot), q_full(pos),
-				     q_free(pos + q->capacity)) != q_full(pos)) {
+		if (atomic64_cmpxchg(q_seq(slot), ksync_queue_seq_full(pos),
+				     ksync_queue_seq_free(pos + q->capacity)) !=
+		    ksync_queue_seq_full(pos)) {
 			/*
 			 * Another had it: the room the caller gave goes back
 			 * where we wrote the length (a restart reads it again).
@@ -728,7 +716,7 @@ static void q_repair(struct ksync_queue *q, u32 token)
 						 (seq & SEQ_POS) | 1);
 			found++;
 			pos = atomic64_read(tail);
-			if (q_free(pos) == (seq & SEQ_POS))
+			if (ksync_queue_seq_free(pos) == (seq & SEQ_POS))
 				atomic64_cmpxchg(tail, pos, pos + 1);
 		}
 		if (!(i % 4096))
@@ -830,7 +818,7 @@ static long q_xfer(struct ksync_file *kf, void __user *uarg, int side)
 	ret = ksync_copy_args(&args, sizeof(args), sizeof(args), uarg);
 	if (ret)
 		return ret;
-	if (args.flags & ~KSYNC_WAIT_FLAGS || args.count > Q_BATCH_MAX ||
+	if (args.flags & ~KSYNC_WAIT_FLAGS || args.count > KSYNC_QUEUE_BATCH_MAX ||
 	    args.done > args.count)
 		return -EINVAL;
 	if (args.flags & KSYNC_WAIT_DEADLINE) {
@@ -966,15 +954,10 @@ static long q_reopen(struct ksync_file *kf, void __user *uarg)
 	return fd;
 }
 
-/* Messages queued or being sent (tombstones too), as the indices say. */
 static u32 q_length(struct ksync_queue *q)
 {
-	u64 head, tail;
-
-	head = atomic64_read(q_index(q, Q_RECV));
-	tail = atomic64_read(q_index(q, Q_SEND));
-	return tail - head > q->capacity ? (tail < head ? 0 : q->capacity) :
-	       (u32)(tail - head);
+	return ksync_queue_length(atomic64_read(q_index(q, Q_RECV)),
+				  atomic64_read(q_index(q, Q_SEND)), q->capacity);
 }
 
 static u32 q_state_bits(struct ksync_queue *q)
@@ -1145,7 +1128,7 @@ static struct ksync_obj *q_create(const struct ksync_open_args *args)
 		       sizeof(q->hdr->claimed[0]) - 1;
 	q->noeof = args->flags & KSYNC_OPEN_NOEOF;
 	for (i = 0; i < q->capacity; i++) {
-		atomic64_set(q_seq(q_slot(q, i)), q_free(i));
+		atomic64_set(q_seq(q_slot(q, i)), ksync_queue_seq_free(i));
 		if (!(i % 4096))
 			cond_resched();
 	}

@@ -32,8 +32,6 @@ struct ksync_barrier {
 
 _Static_assert(offsetof(struct ksync_barrier, h) == 0, "the handle comes first");
 
-#define GEN(w) ((uint32_t)((w) >> KSYNC_BARRIER_GEN_SHIFT))
-
 static ksync_word_t *word_of(const ksync_barrier_t *b)
 {
 	return b->h.map;
@@ -201,7 +199,7 @@ static int barrier_watch(ksync_barrier_t *b, uint32_t gen, const struct timespec
 		 * compare-and-swap below, or ksync_word_commit() in kmod/shm.c),
 		 * so every party's writes before the round are visible now */
 		w = atomic_load_explicit(word_of(b), memory_order_acquire);
-		if (GEN(w) != gen || (w & KSYNC_BARRIER_STATE_BROKEN))
+		if (ksync_barrier_gen(w) != gen || (w & KSYNC_BARRIER_STATE_BROKEN))
 			break;
 		if (!atomic_load_explicit(&b->can_spin, memory_order_relaxed) || budget == 0)
 			break;
@@ -219,7 +217,7 @@ static int barrier_watch(ksync_barrier_t *b, uint32_t gen, const struct timespec
 		}
 		cpu_relax();
 	}
-	if (GEN(w) == gen + 1) {
+	if (ksync_barrier_gen(w) == gen + 1) {
 		if (budget < max)
 			atomic_store_explicit(&b->spin_ns,
 					      (uint64_t)budget * 2 > max ? max : budget * 2,
@@ -253,7 +251,7 @@ int ksync_barrier_wait(ksync_barrier_t *b, const struct timespec *deadline)
 	     tries++) {
 		arrived = (uint32_t)(w & KSYNC_BARRIER_STATE_ARRIVED);
 		if (arrived + 1 >= b->parties)
-			next = (uint64_t)(GEN(w) + 1) << KSYNC_BARRIER_GEN_SHIFT;
+			next = ksync_barrier_gen_word(ksync_barrier_gen(w) + 1);
 		else
 			next = w + 1;
 		/* acq_rel: release what we wrote before arriving; the last
@@ -262,7 +260,7 @@ int ksync_barrier_wait(ksync_barrier_t *b, const struct timespec *deadline)
 		if (atomic_compare_exchange_weak_explicit(
 			    word_of(b), &w, next, memory_order_acq_rel, memory_order_relaxed))
 			return next & KSYNC_BARRIER_STATE_ARRIVED
-				       ? barrier_watch(b, GEN(w), deadline)
+				       ? barrier_watch(b, ksync_barrier_gen(w), deadline)
 				       : 1; /* b may be gone now */
 	}
 	ksync_count_fast(&page_of(b)->fast_arrivals, -1);

@@ -80,21 +80,6 @@ static struct ksync_queue_slot *slot_at(const ksync_queue_t *q, uint64_t pos)
 	return (struct ksync_queue_slot *)(q->ring + (size_t)(pos % q->capacity) * q->slot_size);
 }
 
-static uint64_t seq_free(uint64_t pos)
-{
-	return (pos << 1) & KSYNC_QUEUE_SEQ_POS;
-}
-
-static uint64_t seq_full(uint64_t pos)
-{
-	return seq_free(pos) | 1;
-}
-
-static int64_t seq_diff(uint64_t a, uint64_t b)
-{
-	return (int64_t)((a - b) << 16) >> 16;
-}
-
 /* The module's state word, on its read-only page. */
 static uint64_t read_state(const ksync_queue_t *q, memory_order order)
 {
@@ -183,12 +168,12 @@ static int fast_send(ksync_queue_t *q, const void *msg, size_t len)
 		slot = slot_at(q, t);
 		/* acquire: pairs with the receiver's taking compare-and-swap */
 		s = atomic_load_explicit(w64(&slot->seq), memory_order_acquire);
-		d = seq_diff(s & KSYNC_QUEUE_SEQ_POS, seq_free(t));
-		if (s == seq_free(t)) {
+		d = ksync_queue_seq_diff(s & KSYNC_QUEUE_SEQ_POS, ksync_queue_seq_free(t));
+		if (s == ksync_queue_seq_free(t)) {
 			/* seq_cst: see the read of state below */
 			if (atomic_compare_exchange_strong_explicit(
-				    w64(&slot->seq), &s, seq_free(t) | stamp, memory_order_seq_cst,
-				    memory_order_relaxed))
+				    w64(&slot->seq), &s, ksync_queue_seq_free(t) | stamp,
+				    memory_order_seq_cst, memory_order_relaxed))
 				break;
 			/* another sender had it, or a peer rewrote the word */
 			if (++lost == FAST_RACES)
@@ -232,7 +217,7 @@ static int fast_send(ksync_queue_t *q, const void *msg, size_t len)
 	 * receiver's acquire load of seq); seq_cst, for the read of state in
 	 * wake_if_needed().
 	 */
-	atomic_store_explicit(w64(&slot->seq), seq_full(t), memory_order_seq_cst);
+	atomic_store_explicit(w64(&slot->seq), ksync_queue_seq_full(t), memory_order_seq_cst);
 	wake_if_needed(q, KSYNC_QUEUE_STATE_RECV_WAIT);
 	/*
 	 * The state word is in memory every opener may write: SHUTDOWN or
@@ -271,8 +256,8 @@ static ssize_t fast_recv(ksync_queue_t *q, void *buf, size_t room)
 		slot = slot_at(q, h);
 		/* acquire: pairs with the sender's release store of FULL */
 		s = atomic_load_explicit(w64(&slot->seq), memory_order_acquire);
-		d = seq_diff(s & KSYNC_QUEUE_SEQ_POS, seq_full(h));
-		if (s == seq_full(h)) {
+		d = ksync_queue_seq_diff(s & KSYNC_QUEUE_SEQ_POS, ksync_queue_seq_full(h));
+		if (s == ksync_queue_seq_full(h)) {
 			len = slot_len(slot);
 			if (len != KSYNC_QUEUE_TOMBSTONE) {
 				if (len > q->msg_size)
@@ -284,7 +269,7 @@ static ssize_t fast_recv(ksync_queue_t *q, void *buf, size_t room)
 			/* release: our copy is done before a sender may claim
 			 * the slot; seq_cst for wake_if_needed() */
 			if (atomic_compare_exchange_strong_explicit(
-				    w64(&slot->seq), &s, seq_free(h + q->capacity),
+				    w64(&slot->seq), &s, ksync_queue_seq_free(h + q->capacity),
 				    memory_order_seq_cst, memory_order_relaxed)) {
 				atomic_compare_exchange_strong_explicit(
 					w64(&q->hdr->head), &(uint64_t){ h }, h + 1,
@@ -490,7 +475,6 @@ ssize_t ksync_queue_try_recv(ksync_queue_t *q, void *buf, size_t buf_len)
 }
 
 /* Batches: as many as there is room for on the ring, the rest in the kernel. */
-#define BATCH_MAX 1024
 
 int ksync_queue_send_batch(ksync_queue_t *q, const struct iovec *msgs, unsigned int count,
 			   const struct timespec *deadline)
@@ -515,7 +499,8 @@ int ksync_queue_send_batch(ksync_queue_t *q, const struct iovec *msgs, unsigned 
 		return done ? (int)done : ret;
 	try = done < count && deadline_passed(deadline);
 	while (done < count) {
-		unsigned int n = count - done > BATCH_MAX ? BATCH_MAX : count - done;
+		unsigned int n =
+			count - done > KSYNC_QUEUE_BATCH_MAX ? KSYNC_QUEUE_BATCH_MAX : count - done;
 
 		ret = kernel_call(q, KSYNC_IOC_QUEUE_SEND, (struct iovec *)&msgs[done], n, deadline,
 				  try);
@@ -550,8 +535,9 @@ int ksync_queue_recv_batch(ksync_queue_t *q, struct iovec *bufs, unsigned int co
 		return (int)done;
 	if (len == -EMSGSIZE)
 		return -EMSGSIZE;
-	return kernel_call(q, KSYNC_IOC_QUEUE_RECV, bufs, count > BATCH_MAX ? BATCH_MAX : count,
-			   deadline, deadline_passed(deadline));
+	return kernel_call(q, KSYNC_IOC_QUEUE_RECV, bufs,
+			   count > KSYNC_QUEUE_BATCH_MAX ? KSYNC_QUEUE_BATCH_MAX : count, deadline,
+			   deadline_passed(deadline));
 }
 
 /* The fd's roles: a module from before roles reports none, two-way. */
@@ -649,9 +635,7 @@ int ksync_queue_len(ksync_queue_t *q)
 	}
 	head = atomic_load_explicit(w64(&q->hdr->head), memory_order_relaxed);
 	tail = atomic_load_explicit(w64(&q->hdr->tail), memory_order_relaxed);
-	if (tail < head)
-		return 0;
-	return tail - head > q->capacity ? (int)q->capacity : (int)(tail - head);
+	return (int)ksync_queue_length(head, tail, q->capacity);
 }
 
 int ksync_queue_stats(ksync_queue_t *q, struct ksync_queue_stats *st)

@@ -340,6 +340,17 @@ struct ksync_barrier_shared {
 #define KSYNC_BARRIER_STATE_KWAKE	(1ULL << 62)
 #define KSYNC_BARRIER_STATE_BROKEN	(1ULL << 63)
 
+/* The generation in a barrier's state word, and a word with it alone. */
+static __inline__ __u32 ksync_barrier_gen(__u64 state)
+{
+	return (__u32)(state >> KSYNC_BARRIER_GEN_SHIFT);
+}
+
+static __inline__ __u64 ksync_barrier_gen_word(__u32 gen)
+{
+	return (__u64)gen << KSYNC_BARRIER_GEN_SHIFT;
+}
+
 /*
  * KSYNC_IOC_QUEUE_SEND and KSYNC_IOC_QUEUE_RECV move messages through the
  * module: count messages described by msgs, an array of struct
@@ -500,6 +511,42 @@ struct ksync_queue_slot {
 /* Slots are 64-byte aligned, so that neighbours share no cache line. */
 #define KSYNC_QUEUE_SLOT_SIZE(msg_size) \
 	((((__u64)(msg_size) + 16 + 63) / 64) * 64)
+
+/* The most messages one KSYNC_IOC_QUEUE_SEND or _RECV call moves. */
+#define KSYNC_QUEUE_BATCH_MAX		1024
+
+/* A slot's seq as FREE(pos) and FULL(pos) above. */
+static __inline__ __u64 ksync_queue_seq_free(__u64 pos)
+{
+	return (pos << 1) & KSYNC_QUEUE_SEQ_POS;
+}
+
+static __inline__ __u64 ksync_queue_seq_full(__u64 pos)
+{
+	return ksync_queue_seq_free(pos) | 1;
+}
+
+/*
+ * a - b for two seqs' KSYNC_QUEUE_SEQ_POS bits, as a signed 48-bit number:
+ * above 0 when the slot's seq a is ahead of the b an index leads to expect.
+ */
+static __inline__ __s64 ksync_queue_seq_diff(__u64 a, __u64 b)
+{
+	return (__s64)((a - b) << 16) >> 16;
+}
+
+/*
+ * Messages queued or being sent (tombstones too), from a head and a tail
+ * read apart: a head read past the tail counts none, and no more than
+ * capacity are counted whatever the indices say.
+ */
+static __inline__ __u32 ksync_queue_length(__u64 head, __u64 tail,
+					   __u32 capacity)
+{
+	if (tail < head)
+		return 0;
+	return tail - head > capacity ? capacity : (__u32)(tail - head);
+}
 
 #define KSYNC_IOC_MAGIC		0xB9
 
