@@ -245,7 +245,7 @@ int ksync_barrier_wait(ksync_barrier_t *b, const struct timespec *deadline)
 	w = atomic_load_explicit(word_of(b), memory_order_relaxed);
 	/* before the arrival, which may complete the round: ksync_count_fast() */
 	ksync_count_fast(&page_of(b)->fast_arrivals, 1);
-	/* bounded as the semaphore's (sem_fast.h); the kernel arrives for us */
+	/* bounded as the semaphore's (fast.h); the kernel arrives for us */
 	for (tries = 0; tries < KSYNC_FAST_TRIES &&
 			!(w & (KSYNC_BARRIER_STATE_KWAKE | KSYNC_BARRIER_STATE_BROKEN));
 	     tries++) {
