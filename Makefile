@@ -135,14 +135,22 @@ check:
 
 # The fast path natively, under ThreadSanitizer and valgrind (no module needed).
 HOST_TEST := $(B)/host/fastpath_model_test
-$(HOST_TEST) $(HOST_TEST)-tsan: selftests/host/fastpath_model_test.c ulib/sem_fast.h $(KSELFTEST)/kselftest_harness.h
+$(HOST_TEST) $(HOST_TEST)-tsan: selftests/host/fastpath_model_test.c ulib/sem_fast.h ulib/fast.h $(KSELFTEST)/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(KSYNC_CFLAGS) -O1 -g -I$(KSELFTEST) -Wno-unused-parameter \
 		$(if $(filter %-tsan,$@),-fsanitize=thread) -o $@ $<
 
-check-native: $(HOST_TEST) $(HOST_TEST)-tsan
+# The command's table of types, with a type no module has (its main() renamed).
+CLI_TEST := $(B)/host/cli_types_test
+$(CLI_TEST): selftests/host/cli_types_test.c $(CLI_SRCS) tools/ksync/cli.h $(B)/libksync.a $(KSELFTEST)/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(KSYNC_CFLAGS) -O1 -g -I$(KSELFTEST) -Wno-unused-parameter -c -o $@.o $<
+	$(CC) $(KSYNC_CFLAGS) -O1 -g -Dmain=ksync_main -o $@ $@.o $(CLI_SRCS) $(B)/libksync.a
+
+check-native: $(HOST_TEST) $(HOST_TEST)-tsan $(CLI_TEST)
 	$(HOST_TEST)-tsan
 	valgrind --quiet --error-exitcode=1 --leak-check=full $(HOST_TEST)
+	valgrind --quiet --error-exitcode=1 --leak-check=full $(CLI_TEST)
 
 check-host: tests cli examples
 	scripts/run-tests $(B)/selftests
@@ -173,7 +181,7 @@ demo:
 	scripts/ksync-vm --timeout 120 -- $(B)/examples/crash
 
 MAN1        := docs/ksync.1
-MAN3        := docs/ksync.3 docs/ksync_barrier.3 docs/ksync_queue.3
+MAN3        := docs/ksync.3 docs/ksync_barrier.3 docs/ksync_queue.3 docs/ksync_list.3
 
 install: lib cli
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 
 #include "common.h"
+#include "raw.h"
 #include "kselftest_harness.h"
 
 #define KERNEL_PTR ((void *)0xffff888000000000UL)

@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 
 #include "barrier.h"
+#include "raw.h"
 #include "kselftest_harness.h"
 
 FIXTURE(death)

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 
 #include "barrier.h"
+#include "raw.h"
 #include "stepper.h"
 #include "kselftest_harness.h"
 
@@ -451,7 +452,7 @@ TEST(fd_passing_and_from_fd)
 TEST(rounds_show_in_fdinfo_and_listing)
 {
 	const char *name = test_name("bar-show");
-	struct ksync_list_entry e = { 0 };
+	struct ksync_object e = { .size = sizeof(e) };
 	ksync_barrier_t *b;
 	char buf[2048];
 
@@ -460,7 +461,7 @@ TEST(rounds_show_in_fdinfo_and_listing)
 	ASSERT_EQ(0, ksync_barrier_arrive(b));
 	ASSERT_EQ(1, ksync_barrier_arrive(b));
 	ASSERT_EQ(0, ksync_barrier_arrive(b));
-	ASSERT_EQ(1, list_names(name, 64, keep_entry, &e));
+	ASSERT_EQ(1, list_names(name, keep_entry, &e));
 	ASSERT_EQ(KSYNC_TYPE_BARRIER, (int)e.type);
 	ASSERT_EQ(3, (int)e.barrier.parties);
 	ASSERT_EQ(1, (int)e.barrier.waiting);

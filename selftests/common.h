@@ -166,52 +166,30 @@ static inline int ksync_objects(void)
 	return n;
 }
 
-/* An ioctl on a fresh /dev/ksync fd; -errno on failure. */
-static inline int ksync_dev_ioctl(unsigned long cmd, void *arg)
+/*
+ * Walk the listing (the library's), calling fn on every object whose name
+ * starts with prefix.  Returns how many matched, or -errno.
+ */
+static inline long list_names(const char *prefix,
+			      void (*fn)(const struct ksync_object *o, void *arg), void *arg)
 {
-	int fd = open("/dev/ksync", O_RDWR | O_CLOEXEC);
+	struct ksync_object o = { .size = sizeof(o) };
+	ksync_list_t *l;
+	long found = 0;
 	int ret;
 
-	if (fd < 0)
-		return -errno;
-	ret = ioctl(fd, cmd, arg);
-	if (ret < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-/*
- * Walk the listing, batch entries at a time, calling fn on every entry
- * whose name starts with prefix.  Returns how many matched, or -errno.
- */
-static inline long list_names(const char *prefix, unsigned int batch,
-			      void (*fn)(const struct ksync_list_entry *e, void *arg), void *arg)
-{
-	struct ksync_list_entry e[64];
-	struct ksync_list_args a = { .size = sizeof(a),
-				     .entries = (uintptr_t)e,
-				     .entry_size = sizeof(e[0]) };
-	long found = 0;
-	int n;
-
-	if (batch > 64)
-		batch = 64;
-	for (;;) {
-		a.count = batch;
-		n = ksync_dev_ioctl(KSYNC_IOC_LIST, &a);
-		if (n < 0)
-			return n;
-		if (n == 0)
-			return found;
-		for (int i = 0; i < n; i++) {
-			if (strncmp(e[i].name, prefix, strlen(prefix)))
-				continue;
-			found++;
-			if (fn)
-				fn(&e[i], arg);
-		}
+	ret = ksync_list_open(&l);
+	if (ret)
+		return ret;
+	while ((ret = ksync_list_next(l, &o)) == 1) {
+		if (strncmp(o.name, prefix, strlen(prefix)))
+			continue;
+		found++;
+		if (fn)
+			fn(&o, arg);
 	}
+	ksync_list_close(l);
+	return ret ? ret : found;
 }
 
 /* Whether name is one that test_name() gave this process. */
@@ -229,10 +207,10 @@ static inline int own_test_name(const char *name)
 
 struct own_names {
 	int n;
-	char name[64][sizeof(((struct ksync_list_entry *)0)->name)];
+	char name[64][sizeof(((struct ksync_object *)0)->name)];
 };
 
-static inline void collect_own_name(const struct ksync_list_entry *e, void *arg)
+static inline void collect_own_name(const struct ksync_object *e, void *arg)
 {
 	struct own_names *o = arg;
 
@@ -253,17 +231,17 @@ static inline void unlink_own_names(void)
 	/* (64 at a time, and each round unlinks what it found: bounded) */
 	for (int round = 0; round < 64; round++) {
 		o.n = 0;
-		if (list_names("/kst-", 64, collect_own_name, &o) <= 0 || !o.n)
+		if (list_names("/kst-", collect_own_name, &o) <= 0 || !o.n)
 			return;
 		for (int i = 0; i < o.n; i++)
 			ksync_unlink(o.name[i]);
 	}
 }
 
-/* list_names() callback: keep the (last) entry found in *arg. */
-static inline void keep_entry(const struct ksync_list_entry *e, void *arg)
+/* list_names() callback: keep the (last) object found in *arg. */
+static inline void keep_entry(const struct ksync_object *e, void *arg)
 {
-	*(struct ksync_list_entry *)arg = *e;
+	*(struct ksync_object *)arg = *e;
 }
 
 /* fd's /proc/self/fdinfo text, NUL-terminated, in buf; its length or -1. */

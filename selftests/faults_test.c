@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 
 #include "common.h"
+#include "raw.h"
 #include "faults.h"
 #include "kselftest_harness.h"
 

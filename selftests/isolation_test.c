@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 
 #include "common.h"
+#include "raw.h"
 #include "kselftest_harness.h"
 
 #define USER_A 1000
@@ -124,7 +125,7 @@ static int map_obj(unsigned int type, int fd)
 
 static long visible(const char *name)
 {
-	return list_names(name, 16, NULL, NULL);
+	return list_names(name, NULL, NULL);
 }
 
 FIXTURE(iso)

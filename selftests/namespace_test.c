@@ -75,7 +75,7 @@ TEST_F(ns, names_stay_in_their_namespace)
 			_exit(13);
 		if (try_open(self->name, &v) || v != 5)
 			_exit(14);
-		if (list_names(self->name, 64, NULL, NULL) != 1)
+		if (list_names(self->name, NULL, NULL) != 1)
 			_exit(15);
 		_exit(ksync_unlink(self->name) ? 16 : 0);
 	}
@@ -199,12 +199,12 @@ static int container_root(const char *outer, int ready, int go)
 	/* still in the machine's IPC namespace: not ours to manage */
 	if (try_open(outer, NULL) != -EACCES || ksync_unlink(outer) != -EACCES)
 		return 11;
-	if (list_names(outer, 64, NULL, NULL) != 0)
+	if (list_names(outer, NULL, NULL) != 0)
 		return 12;
 	/* an IPC namespace of our own: its names are ours, whoever made them */
 	if (unshare(CLONE_NEWIPC) || create_as_a("/inner"))
 		return 13;
-	if (try_open("/inner", NULL) || list_names("/inner", 64, NULL, NULL) != 1)
+	if (try_open("/inner", NULL) || list_names("/inner", NULL, NULL) != 1)
 		return 14;
 	return ksync_unlink("/inner") ? 15 : 0;
 }

@@ -160,7 +160,7 @@ TEST(edge_triggered_two_way_sender_waits_for_room_after_an_end)
  * letting go of the file, or its token is freed while it still uses it,
  * and its claim is never repaired.
  *
- * The claim is made as libksync's fast_send() makes it, by hand, so that
+ * The claim is made as libksync's ksync_ring_send() makes it, by hand, so that
  * the process can die at exactly that point.
  */
 static int claim_fd;

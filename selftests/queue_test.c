@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 
 #include "queue.h"
+#include "raw.h"
 #include "kselftest_harness.h"
 
 TEST(bad_parameters)
@@ -402,18 +403,22 @@ TEST(permissions)
 TEST(listing_and_fdinfo)
 {
 	const char *name = test_name("q-list");
-	struct ksync_list_entry e = { 0 };
+	struct ksync_object e = { .size = sizeof(e) };
 	ksync_queue_t *q;
 	char text[2048];
 
 	ASSERT_EQ(0, ksync_queue_open(&q, name, KSYNC_CREATE | KSYNC_QUEUE_NOEOF, 0600, 5, 24));
 	ASSERT_EQ(0, ksync_queue_send(q, "x", 1, NULL));
-	ASSERT_EQ(1, list_names(name, 8, keep_entry, &e));
+	ASSERT_EQ(1, list_names(name, keep_entry, &e));
 	ASSERT_EQ(KSYNC_TYPE_QUEUE, (int)e.type);
 	ASSERT_EQ(5, (int)e.queue.capacity);
 	ASSERT_EQ(24, (int)e.queue.msg_size);
 	ASSERT_EQ(1, (int)e.queue.length);
-	ASSERT_EQ((int)KSYNC_QUEUE_STATE_NOEOF, (int)e.queue.state);
+	/* the state: NOEOF, and nothing else */
+	ASSERT_EQ(1, (int)e.queue.noeof);
+	ASSERT_EQ(0, (int)e.queue.shutdown);
+	ASSERT_EQ(0, (int)e.queue.broken);
+	ASSERT_EQ(0, (int)e.queue.eof);
 	ASSERT_LT(0, read_fdinfo(ksync_queue_fd(q), text, sizeof(text)));
 	ASSERT_NE(NULL, strstr(text, "ksync-type:\tqueue\n"));
 	ASSERT_NE(NULL, strstr(text, "ksync-capacity:\t5\n"));

@@ -10,21 +10,18 @@
  */
 #include <errno.h>
 #include <stdatomic.h>
-#include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fast.h"
 #include "internal.h"
-#include "sem_fast.h"
 
 /* The longest a party watches the word before it sleeps, by default. */
 #define SPIN_MAX_NS 20000u
 
 struct ksync_barrier {
-	int fd;
-	ksync_word_t *word; /* in the shared page */
-	struct ksync_barrier_shared *page; /* the same page: the fast counter */
-	size_t map_len;
+	struct ksync_handle h; /* h.map: the shared page */
 	unsigned int parties;
 	atomic_int can_spin; /* no more parties than CPUs: the last may come meanwhile */
 	atomic_int kernel_only; /* the fd was handed out: poll must see arrivals */
@@ -33,46 +30,86 @@ struct ksync_barrier {
 	atomic_uint joined; /* ksync_process_epoch() when this process joined */
 };
 
-#define likely(x) __builtin_expect(!!(x), 1)
+_Static_assert(offsetof(struct ksync_barrier, h) == 0, "the handle comes first");
 
-static int barrier_wrap(ksync_barrier_t **out, int fd)
+static ksync_word_t *word_of(const ksync_barrier_t *b)
 {
+	return b->h.map;
+}
+
+static struct ksync_barrier_shared *page_of(const ksync_barrier_t *b)
+{
+	return b->h.map;
+}
+
+static int barrier_setup(struct ksync_handle *h, const struct ksync_info *unused)
+{
+	ksync_barrier_t *b = (ksync_barrier_t *)h;
 	struct ksync_barrier_info info;
-	ksync_barrier_t *b = NULL;
-	void *page = NULL;
-	long cpus;
 	int ret;
 
-	if (fd < 0)
-		return fd;
-	ret = ksync_ioctl(fd, KSYNC_IOC_BARRIER_INFO, &info);
-	if (ret == 0) {
-		b = calloc(1, sizeof(*b));
-		ret = b ? 0 : -ENOMEM;
-	}
-	if (ret == 0)
-		ret = ksync_map_page(fd, &page, &b->map_len);
-	if (ret == 0) {
-		cpus = sysconf(_SC_NPROCESSORS_ONLN);
-		b->fd = fd;
-		b->word = page;
-		b->page = page;
-		b->parties = info.parties;
-		atomic_init(&b->can_spin, info.parties > 1 && (long)info.parties <= cpus);
-		atomic_init(&b->spin_max_ns, SPIN_MAX_NS);
-		atomic_init(&b->spin_ns, SPIN_MAX_NS);
-		*out = b;
-	} else {
-		free(b);
-		close(fd);
-	}
-	return ret;
+	(void)unused;
+	ret = ksync_ioctl(h->fd, KSYNC_IOC_BARRIER_INFO, &info);
+	if (ret)
+		return ret;
+	ret = ksync_map_page(h->fd, &h->map, &h->map_len);
+	if (ret)
+		return ret;
+	b->parties = info.parties;
+	atomic_init(&b->can_spin,
+		    info.parties > 1 && (long)info.parties <= sysconf(_SC_NPROCESSORS_ONLN));
+	atomic_init(&b->spin_max_ns, SPIN_MAX_NS);
+	atomic_init(&b->spin_ns, SPIN_MAX_NS);
+	return 0;
 }
+
+static void barrier_stats_of(const struct ksync_barrier_info *info, struct ksync_barrier_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->parties = info->parties;
+	st->waiting = info->waiting;
+	st->generation = info->generation;
+	st->broken = info->broken;
+	st->sleepers = info->sleepers;
+	st->wait_calls = info->wait_calls;
+	st->woken = info->woken;
+	st->breaks = info->breaks;
+	st->resets = info->resets;
+}
+
+static int barrier_counters(int fd, struct ksync_counters *c)
+{
+	size_t len = (size_t)sysconf(_SC_PAGESIZE);
+	struct ksync_barrier_shared *page;
+	struct ksync_barrier_info info;
+	int ret;
+
+	ret = ksync_ioctl(fd, KSYNC_IOC_BARRIER_INFO, &info);
+	if (ret)
+		return ret;
+	barrier_stats_of(&info, &c->barrier.kernel);
+	page = ksync_map_to_read(fd, len);
+	if (page) {
+		c->fast_valid = 1;
+		c->barrier.fast_arrivals = ksync_peek(&page->fast_arrivals);
+		ksync_unmap(page, len);
+	}
+	return 0;
+}
+
+const struct ksync_type ksync_barrier_type = {
+	.id = KSYNC_TYPE_BARRIER,
+	.size = sizeof(ksync_barrier_t),
+	.setup = barrier_setup,
+	.counters = barrier_counters,
+};
 
 int ksync_barrier_open(ksync_barrier_t **out, const char *name, int flags, mode_t mode,
 		       unsigned int parties)
 {
 	struct ksync_open_args args;
+	struct ksync_handle *h;
+	int ret;
 
 	if (!out || flags & KSYNC_UNDO)
 		return -EINVAL;
@@ -80,18 +117,24 @@ int ksync_barrier_open(ksync_barrier_t **out, const char *name, int flags, mode_
 	if ((!name || flags & KSYNC_CREATE) && (parties < 1 || parties > KSYNC_BARRIER_PARTIES_MAX))
 		return -EINVAL;
 	memset(&args, 0, sizeof(args));
-	args.type = KSYNC_TYPE_BARRIER;
 	args.barrier.parties = parties;
-	return barrier_wrap(out, ksync_open_object(&args, name, flags, mode));
+	ret = ksync_wrap_open(&ksync_barrier_type, &args, name, flags, mode, &h);
+	if (!ret)
+		*out = (ksync_barrier_t *)h;
+	return ret;
 }
 
 int ksync_barrier_from_fd(ksync_barrier_t **out, int fd)
 {
-	struct ksync_info info;
+	struct ksync_handle *h;
+	int ret;
 
 	if (!out)
 		return -EINVAL;
-	return barrier_wrap(out, ksync_adopt_fd(fd, KSYNC_TYPE_BARRIER, &info));
+	ret = ksync_wrap_fd(&ksync_barrier_type, fd, &h);
+	if (!ret)
+		*out = (ksync_barrier_t *)h;
+	return ret;
 }
 
 /* Tell the kernel, once per process, that this process is a party. */
@@ -103,7 +146,7 @@ static int barrier_join(ksync_barrier_t *b)
 
 	if (likely(atomic_load_explicit(&b->joined, memory_order_relaxed) == epoch))
 		return 0;
-	ret = ksync_ioctl(b->fd, KSYNC_IOC_BARRIER_JOIN, &ctl);
+	ret = ksync_ioctl(b->h.fd, KSYNC_IOC_BARRIER_JOIN, &ctl);
 	if (ret == 0)
 		atomic_store_explicit(&b->joined, epoch, memory_order_relaxed);
 	return ret;
@@ -122,12 +165,12 @@ static int barrier_kernel(ksync_barrier_t *b, uint32_t flags, uint32_t gen,
 		args.flags |= KSYNC_WAIT_DEADLINE;
 		args.deadline = ksync_timespec_ns(deadline);
 	}
-	ret = ksync_ioctl(b->fd, KSYNC_IOC_BARRIER_WAIT, &args);
+	ret = ksync_ioctl(b->h.fd, KSYNC_IOC_BARRIER_WAIT, &args);
 	if (ret != -EINTR || !(args.flags & KSYNC_BARRIER_ARRIVED))
 		return ret;
 	/* a handler ran: the round breaks, unless it completed meanwhile */
 	ctl.generation = args.generation;
-	return ksync_ioctl(b->fd, KSYNC_IOC_BARRIER_BREAK, &ctl) == 1 ? 0 : -EINTR;
+	return ksync_ioctl(b->h.fd, KSYNC_IOC_BARRIER_BREAK, &ctl) == 1 ? 0 : -EINTR;
 }
 
 static uint64_t now_ns(void)
@@ -155,7 +198,7 @@ static int barrier_watch(ksync_barrier_t *b, uint32_t gen, const struct timespec
 		/* acquire: pairs with the completer's release (its acq_rel
 		 * compare-and-swap below, or ksync_word_commit() in kmod/shm.c),
 		 * so every party's writes before the round are visible now */
-		w = atomic_load_explicit(b->word, memory_order_acquire);
+		w = atomic_load_explicit(word_of(b), memory_order_acquire);
 		if (ksync_barrier_gen(w) != gen || (w & KSYNC_BARRIER_STATE_BROKEN))
 			break;
 		if (!atomic_load_explicit(&b->can_spin, memory_order_relaxed) || budget == 0)
@@ -192,17 +235,17 @@ int ksync_barrier_wait(ksync_barrier_t *b, const struct timespec *deadline)
 	uint32_t arrived;
 	int ret, tries;
 
-	if (!b || (deadline && (deadline->tv_nsec < 0 || deadline->tv_nsec >= 1000000000)))
+	if (!b || ksync_bad_deadline(deadline))
 		return -EINVAL;
 	ret = barrier_join(b);
 	if (ret < 0)
 		return ret;
 	if (atomic_load_explicit(&b->kernel_only, memory_order_relaxed))
 		return barrier_kernel(b, 0, 0, deadline);
-	w = atomic_load_explicit(b->word, memory_order_relaxed);
+	w = atomic_load_explicit(word_of(b), memory_order_relaxed);
 	/* before the arrival, which may complete the round: ksync_count_fast() */
-	ksync_count_fast(&b->page->fast_arrivals, 1);
-	/* bounded as the semaphore's (sem_fast.h); the kernel arrives for us */
+	ksync_count_fast(&page_of(b)->fast_arrivals, 1);
+	/* bounded as the semaphore's (fast.h); the kernel arrives for us */
 	for (tries = 0; tries < KSYNC_FAST_TRIES &&
 			!(w & (KSYNC_BARRIER_STATE_KWAKE | KSYNC_BARRIER_STATE_BROKEN));
 	     tries++) {
@@ -214,13 +257,13 @@ int ksync_barrier_wait(ksync_barrier_t *b, const struct timespec *deadline)
 		/* acq_rel: release what we wrote before arriving; the last
 		 * party acquires what all the others released (pairs with the
 		 * acquire in barrier_watch() and bar_read() in kmod/barrier.c) */
-		if (atomic_compare_exchange_weak_explicit(b->word, &w, next, memory_order_acq_rel,
-							  memory_order_relaxed))
+		if (atomic_compare_exchange_weak_explicit(
+			    word_of(b), &w, next, memory_order_acq_rel, memory_order_relaxed))
 			return next & KSYNC_BARRIER_STATE_ARRIVED
 				       ? barrier_watch(b, ksync_barrier_gen(w), deadline)
 				       : 1; /* b may be gone now */
 	}
-	ksync_count_fast(&b->page->fast_arrivals, -1);
+	ksync_count_fast(&page_of(b)->fast_arrivals, -1);
 	return barrier_kernel(b, 0, 0, deadline);
 }
 
@@ -238,7 +281,7 @@ int ksync_barrier_reset(ksync_barrier_t *b)
 {
 	struct ksync_barrier_ctl ctl = { .size = sizeof(ctl) };
 
-	return b ? ksync_ioctl(b->fd, KSYNC_IOC_BARRIER_RESET, &ctl) : -EINVAL;
+	return b ? ksync_ioctl(b->h.fd, KSYNC_IOC_BARRIER_RESET, &ctl) : -EINVAL;
 }
 
 int ksync_barrier_stats(ksync_barrier_t *b, struct ksync_barrier_stats *st)
@@ -248,19 +291,10 @@ int ksync_barrier_stats(ksync_barrier_t *b, struct ksync_barrier_stats *st)
 
 	if (!b || !st)
 		return -EINVAL;
-	ret = ksync_ioctl(b->fd, KSYNC_IOC_BARRIER_INFO, &info);
+	ret = ksync_ioctl(b->h.fd, KSYNC_IOC_BARRIER_INFO, &info);
 	if (ret < 0)
 		return ret;
-	memset(st, 0, sizeof(*st));
-	st->parties = info.parties;
-	st->waiting = info.waiting;
-	st->generation = info.generation;
-	st->broken = info.broken;
-	st->sleepers = info.sleepers;
-	st->wait_calls = info.wait_calls;
-	st->woken = info.woken;
-	st->breaks = info.breaks;
-	st->resets = info.resets;
+	barrier_stats_of(&info, st);
 	return 0;
 }
 
@@ -282,16 +316,10 @@ int ksync_barrier_fd(ksync_barrier_t *b)
 	/* from now on every wait arrives through the kernel, which then knows
 	 * which round this open file is in and can answer poll (design.md) */
 	atomic_store_explicit(&b->kernel_only, 1, memory_order_relaxed);
-	return b->fd;
+	return b->h.fd;
 }
 
 int ksync_barrier_close(ksync_barrier_t *b)
 {
-	int ret;
-
-	if (!b)
-		return -EINVAL;
-	ret = ksync_unmap_close((void *)b->word, b->map_len, b->fd);
-	free(b);
-	return ret;
+	return b ? ksync_unwrap(&b->h) : -EINVAL;
 }

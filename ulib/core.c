@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* Device and object opening, deadlines, error mapping. */
+/* The device, names, deadlines, mappings, forks. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -24,7 +24,7 @@ int ksync_ioctl(int fd, unsigned long cmd, void *arg)
 }
 
 /* /dev/ksync is opened per call: the library keeps no global state. */
-static int ksync_device(void)
+int ksync_device(void)
 {
 	int saved = errno;
 	int fd = open(KSYNC_DEVICE, O_RDWR | O_CLOEXEC);
@@ -34,47 +34,6 @@ static int ksync_device(void)
 		errno = saved;
 	}
 	return fd;
-}
-
-int ksync_open_object(struct ksync_open_args *args, const char *name, int flags, mode_t mode)
-{
-	int dev, fd;
-
-	if (flags & ~(KSYNC_CREATE | KSYNC_EXCL | KSYNC_UNDO | KSYNC_QUEUE_NOEOF |
-		      KSYNC_QUEUE_KERNEL | KSYNC_QUEUE_SEND | KSYNC_QUEUE_RECV))
-		return -EINVAL;
-	if (!name)
-		flags |= KSYNC_CREATE | KSYNC_EXCL;
-	args->size = sizeof(*args);
-	args->flags = (uint32_t)flags | KSYNC_OPEN_CLOEXEC;
-	args->mode = mode & 0777;
-	args->name = (uintptr_t)name;
-	dev = ksync_device();
-	if (dev < 0)
-		return dev;
-	fd = ksync_ioctl(dev, KSYNC_IOC_OPEN, args);
-	close(dev);
-	return fd;
-}
-
-int ksync_adopt_fd(int fd, uint32_t type, struct ksync_info *info)
-{
-	int saved = errno;
-	int ret, copy;
-
-	if (fd < 0)
-		return -EBADF;
-	ret = ksync_ioctl(fd, KSYNC_IOC_INFO, info);
-	if (ret < 0)
-		return ret == -ENOTTY || ret == -EINVAL ? -EPROTOTYPE : ret;
-	if (info->type != type)
-		return -EPROTOTYPE;
-	copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	if (copy < 0) {
-		copy = -errno;
-		errno = saved;
-	}
-	return copy;
 }
 
 int ksync_unlink(const char *name)
@@ -138,6 +97,15 @@ int ksync_map_page(int fd, void **page, size_t *len)
 	return 0;
 }
 
+void *ksync_map_to_read(int fd, size_t len)
+{
+	int saved = errno;
+	void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+
+	errno = saved;
+	return p == MAP_FAILED ? NULL : p;
+}
+
 /*
  * munmap can fail only for want of memory, even for a whole mapping (6.1's
  * maple tree allocates to unmap): try twice, then report it.  A mapping
@@ -154,10 +122,10 @@ int ksync_unmap(void *p, size_t len)
 	return ret;
 }
 
-int ksync_unmap_close(void *page, size_t len, int fd)
+int ksync_unmap_close(void *p, size_t len, int fd)
 {
 	int saved = errno;
-	int ret = ksync_unmap(page, len);
+	int ret = p ? ksync_unmap(p, len) : 0;
 
 	/* the fd goes either way; close(2) may report EINTR, but on Linux the
 	 * fd is gone then too */

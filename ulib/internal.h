@@ -3,8 +3,10 @@
 #ifndef KSYNC_INTERNAL_H
 #define KSYNC_INTERNAL_H
 
+#include <errno.h>
 #include <linux/ksync.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -16,22 +18,100 @@ _Static_assert(KSYNC_UNDO == KSYNC_OPEN_UNDO, "flag values are the ABI");
 
 #define KSYNC_DEVICE "/dev/ksync"
 
+/* For the fast paths: the compiler lays out the expected case first. */
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+struct ksync_type;
+
+/*
+ * What every handle holds, first in each type's handle struct, so that
+ * code that need not know the type (opening, closing, a wait on several
+ * objects) works on any handle.
+ */
+struct ksync_handle {
+	const struct ksync_type *type;
+	int fd;
+	uint32_t flags; /* this fd's KSYNC_OPEN_UNDO, _KERNEL, _SEND, _RECV */
+	void *map; /* the object's memory at offset 0, or NULL */
+	size_t map_len;
+};
+
+/* What the generic code needs to know of a type. */
+struct ksync_type {
+	uint32_t id; /* KSYNC_TYPE_* */
+	size_t size; /* of its handle struct, struct ksync_handle first */
+	/*
+	 * Fill in a zeroed handle whose fd and type are set: learn what it
+	 * needs of the object (info: KSYNC_IOC_INFO's answer, when the caller
+	 * has it already, else NULL) and map what it maps.  On failure it may
+	 * leave mappings behind for release() and the generic unmapping.
+	 */
+	int (*setup)(struct ksync_handle *h, const struct ksync_info *info);
+	/* Unmap what setup() mapped besides h->map (NULL: nothing). */
+	int (*release)(struct ksync_handle *h);
+	/* Fill c's part for this type from an object fd, for ksync_counters(). */
+	int (*counters)(int fd, struct ksync_counters *c);
+};
+
+/* The types this library knows, by KSYNC_TYPE_*: one entry each in handle.c. */
+extern const struct ksync_type ksync_sem_type, ksync_barrier_type, ksync_queue_type;
+const struct ksync_type *ksync_type_of(uint32_t id);
+
+/*
+ * A new handle of type t for fd (a result of the open ioctls: a negative
+ * fd is returned as the error); the fd is the handle's, or closed on
+ * failure.
+ */
+int ksync_wrap(const struct ksync_type *t, int fd, const struct ksync_info *info,
+	       struct ksync_handle **out);
+
+/* ksync_wrap() an object opened by name (args: the type's part filled in). */
+int ksync_wrap_open(const struct ksync_type *t, struct ksync_open_args *args, const char *name,
+		    int flags, mode_t mode, struct ksync_handle **out);
+
+/* ksync_wrap() a dup of an fd from elsewhere, if it is an object of type t. */
+int ksync_wrap_fd(const struct ksync_type *t, int fd, struct ksync_handle **out);
+
+/* Unmap, close and free; the first error, or 0. */
+int ksync_unwrap(struct ksync_handle *h);
+
+/* A deadline the ABI can carry: tv_nsec within a second (NULL: none). */
+static inline int ksync_bad_deadline(const struct timespec *deadline)
+{
+	return deadline && (deadline->tv_nsec < 0 || deadline->tv_nsec >= 1000000000);
+}
+
+/*
+ * A call that only tries, made to the kernel with a deadline in the past,
+ * reports "not now" as -EAGAIN, as sem_trywait(3) does, not -ETIMEDOUT.
+ */
+static inline int ksync_tried(int ret)
+{
+	return ret == -ETIMEDOUT ? -EAGAIN : ret;
+}
+
+/* A new fd on /dev/ksync, or -errno: the library's one way to the device. */
+int ksync_device(void);
+
 /* ioctl(2) with the result as a negative errno, retried on nothing. */
 int ksync_ioctl(int fd, unsigned long cmd, void *arg);
-
-/* Open or create an object of the given type; returns its fd or -errno. */
-int ksync_open_object(struct ksync_open_args *args, const char *name, int flags, mode_t mode);
-
-/* Check that fd is a ksync object of the given type and fill *info;
- * returns a dup of fd. */
-int ksync_adopt_fd(int fd, uint32_t type, struct ksync_info *info);
 
 /* Map an object's shared page (*len: the page size). */
 int ksync_map_page(int fd, void **page, size_t *len);
 
-/* Unmap the page and close the fd; the first error, or 0. */
+/* Map len bytes of an object read-only, to look at its counters; NULL if not. */
+void *ksync_map_to_read(int fd, size_t len);
+
+/* A 64-bit counter on a page others write: one relaxed atomic load. */
+static inline uint64_t ksync_peek(const __u64 *field)
+{
+	return atomic_load_explicit((const _Atomic uint64_t *)field, memory_order_relaxed);
+}
+
+/* Unmap (unless p is NULL) and close the fd; the first error, or 0. */
 int ksync_unmap(void *p, size_t len);
-int ksync_unmap_close(void *page, size_t len, int fd);
+int ksync_unmap_close(void *p, size_t len, int fd);
 
 /*
  * One more operation done on a shared page alone, for `ksync ls`.  A

@@ -312,6 +312,126 @@ int ksync_unlink(const char *name);
 /* now + ms on CLOCK_MONOTONIC, for the deadline arguments. */
 struct timespec ksync_deadline_ms(long ms);
 
+/*
+ * Looking at objects from outside, as `ksync ls` and `ksync info` do
+ * (version KSYNC_0.2 of the library).  Each result struct starts with its
+ * size, which the caller sets to sizeof the struct it knows before the
+ * call; the library fills what both know and zeroes the rest, so that a
+ * program built against another version of this header works with this
+ * library.  A size smaller than this version's struct is -EINVAL.
+ */
+
+/* Object types (the module's numbers). */
+#define KSYNC_TYPE_SEM 1
+#define KSYNC_TYPE_BARRIER 2
+#define KSYNC_TYPE_QUEUE 3
+
+/* One named object of the caller's IPC namespace, as it was a moment ago. */
+struct ksync_object {
+	unsigned int size; /* in: sizeof(struct ksync_object) */
+	unsigned int type; /* KSYNC_TYPE_*: a type this library does not know is listed too */
+	unsigned long long id; /* the object's id in its namespace */
+	unsigned int uid; /* owner, in the caller's user namespace */
+	unsigned int gid;
+	unsigned int mode;
+	unsigned int handles; /* open file descriptions */
+	union {
+		struct {
+			unsigned int value; /* permits free now */
+			unsigned int waiters; /* tasks asleep in acquire */
+		} sem;
+		struct {
+			unsigned int parties;
+			unsigned int waiting; /* arrived in this round */
+			unsigned int generation; /* round number, mod 2^32 */
+			unsigned int broken; /* 1 while broken */
+		} barrier;
+		struct {
+			unsigned int capacity;
+			unsigned int msg_size;
+			unsigned int length; /* messages queued (or being sent) */
+			unsigned int sleepers; /* senders and receivers asleep */
+			unsigned int shutdown; /* 1 once shut down */
+			unsigned int broken; /* 1 if the ring was found corrupt */
+			unsigned int eof; /* 1 while no sender holds it, since one did */
+			unsigned int noeof; /* 1 if created with KSYNC_QUEUE_NOEOF */
+		} queue;
+	};
+	char name[264]; /* "/name", NUL-terminated */
+};
+
+typedef struct ksync_list ksync_list_t;
+
+/*
+ * Walk the named objects the caller may see (owns, may read, or sees with
+ * CAP_IPC_OWNER), in the order of their ids: ksync_list_next() fills *o
+ * and returns 1, or returns 0 at the end.  An object created or removed
+ * during the walk may or may not appear; any other appears once.
+ */
+int ksync_list_open(ksync_list_t **out);
+int ksync_list_next(ksync_list_t *l, struct ksync_object *o);
+int ksync_list_close(ksync_list_t *l);
+
+/* The object called name, as the walk would show it; -ENOENT if none. */
+int ksync_lookup(const char *name, struct ksync_object *o);
+
+/*
+ * What the kernel counted for the object o (from the walk or a lookup),
+ * and what its users counted on its shared page: the uncontended
+ * operations, which the kernel never sees.  Needs the right to open it
+ * (-EACCES).
+ */
+struct ksync_counters {
+	unsigned int size; /* in: sizeof(struct ksync_counters) */
+	unsigned int type; /* KSYNC_TYPE_* */
+	unsigned int fast_valid; /* 1 if the page could be read: the fast counts are valid */
+	unsigned int pad;
+	union {
+		struct {
+			struct ksync_sem_stats kernel;
+			unsigned long long fast_acquires; /* on the page alone */
+			unsigned long long fast_releases;
+		} sem;
+		struct {
+			struct ksync_barrier_stats kernel;
+			unsigned long long fast_arrivals; /* on the page alone */
+		} barrier;
+		struct {
+			struct ksync_queue_stats kernel;
+			unsigned long long sent; /* messages sent in all, ring and kernel */
+			unsigned long long received; /* and received */
+		} queue;
+	};
+};
+
+int ksync_counters(const struct ksync_object *o, struct ksync_counters *c);
+
+/* What a task does with an object (struct ksync_task.what). */
+#define KSYNC_WHO_HOLDS 1 /* holds count permits of a semaphore (UNDO) */
+#define KSYNC_WHO_ACQUIRES 2 /* asleep in an acquire of count permits */
+#define KSYNC_WHO_WAITS 3 /* asleep at a barrier */
+#define KSYNC_WHO_SENDS 4 /* asleep in a queue send */
+#define KSYNC_WHO_RECEIVES 5 /* asleep in a queue receive */
+
+struct ksync_task {
+	unsigned int size; /* in: sizeof(struct ksync_task), in tasks[0] */
+	unsigned int what; /* KSYNC_WHO_* */
+	unsigned int pid; /* its process; 0 if not the caller's to see */
+	unsigned int tid; /* the sleeping thread; 0 for HOLDS */
+	unsigned int count; /* permits held or asked for, else 1 */
+	unsigned int pad;
+	unsigned long long waited_ns; /* asleep this long so far; 0 for HOLDS */
+};
+
+/*
+ * Who holds the object o and who waits on it: fills up to count (at most
+ * 4096) entries of tasks, tasks[0].size bytes apart (each gets that
+ * size), and returns how many there are in all (more than count: the rest
+ * were left out).  Pids are those of the caller's pid namespace.  Needs
+ * the right to open the object (-EACCES).
+ */
+int ksync_who(const struct ksync_object *o, struct ksync_task *tasks, unsigned int count);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,90 +7,120 @@
  * which must count what each of them holds.
  */
 #include <errno.h>
-#include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "sem_fast.h"
 
 struct ksync_sem {
-	int fd;
+	struct ksync_handle h; /* h.map: the shared page */
 	int undo;
-	ksync_word_t *word; /* in the shared page */
-	struct ksync_sem_shared *page; /* the same page: the fast counters */
-	size_t map_len;
 };
 
-/*
- * Make a handle for a new object fd: learn its flags (unless the caller
- * already has them in *info), map its page.
- */
-static int sem_wrap(ksync_sem_t **out, int fd, struct ksync_info *info)
-{
-	struct ksync_info own;
-	ksync_sem_t *s = NULL;
-	void *page = NULL;
-	int saved = errno;
-	int ret = 0;
+_Static_assert(offsetof(struct ksync_sem, h) == 0, "the handle comes first");
 
-	if (fd < 0)
-		return fd;
-	if (!info) {
-		info = &own;
-		ret = ksync_ioctl(fd, KSYNC_IOC_INFO, info);
-	}
-	if (ret == 0) {
-		s = malloc(sizeof(*s));
-		ret = s ? 0 : -ENOMEM;
-	}
-	if (ret == 0) {
-		s->fd = fd;
-		s->undo = !!(info->flags & KSYNC_OPEN_UNDO);
-		ret = ksync_map_page(fd, &page, &s->map_len);
-		s->word = page;
-		s->page = page;
-	}
-	if (ret == 0) {
-		*out = s;
-	} else {
-		free(s);
-		close(fd);
-	}
-	errno = saved;
-	return ret;
+static ksync_word_t *word_of(const ksync_sem_t *s)
+{
+	return s->h.map;
 }
+
+static struct ksync_sem_shared *page_of(const ksync_sem_t *s)
+{
+	return s->h.map;
+}
+
+/* Learn the fd's flags (unless the caller has them already), map the page. */
+static int sem_setup(struct ksync_handle *h, const struct ksync_info *info)
+{
+	ksync_sem_t *s = (ksync_sem_t *)h;
+	struct ksync_info own;
+	int ret;
+
+	if (!info) {
+		ret = ksync_ioctl(h->fd, KSYNC_IOC_INFO, &own);
+		if (ret)
+			return ret;
+		info = &own;
+	}
+	h->flags = info->flags;
+	s->undo = !!(info->flags & KSYNC_OPEN_UNDO);
+	return ksync_map_page(h->fd, &h->map, &h->map_len);
+}
+
+static void sem_stats_of(const struct ksync_sem_info *info, struct ksync_sem_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->wait_calls = info->wait_calls;
+	st->wake_calls = info->wake_calls;
+	st->woken = info->woken;
+	st->waiters = info->waiters;
+}
+
+static int sem_counters(int fd, struct ksync_counters *c)
+{
+	size_t len = (size_t)sysconf(_SC_PAGESIZE);
+	struct ksync_sem_shared *page;
+	struct ksync_sem_info info;
+	int ret;
+
+	ret = ksync_ioctl(fd, KSYNC_IOC_SEM_INFO, &info);
+	if (ret)
+		return ret;
+	sem_stats_of(&info, &c->sem.kernel);
+	page = ksync_map_to_read(fd, len);
+	if (page) {
+		c->fast_valid = 1;
+		c->sem.fast_acquires = ksync_peek(&page->fast_acquires);
+		c->sem.fast_releases = ksync_peek(&page->fast_releases);
+		ksync_unmap(page, len);
+	}
+	return 0;
+}
+
+const struct ksync_type ksync_sem_type = {
+	.id = KSYNC_TYPE_SEM,
+	.size = sizeof(ksync_sem_t),
+	.setup = sem_setup,
+	.counters = sem_counters,
+};
 
 int ksync_sem_open(ksync_sem_t **out, const char *name, int flags, mode_t mode, unsigned int value)
 {
 	struct ksync_open_args args;
+	struct ksync_handle *h;
+	int ret;
 
 	if (!out)
 		return -EINVAL;
 	if (value > KSYNC_SEM_VALUE_MAX)
 		return -EINVAL;
 	memset(&args, 0, sizeof(args));
-	args.type = KSYNC_TYPE_SEM;
 	args.sem.value = value;
-	return sem_wrap(out, ksync_open_object(&args, name, flags, mode), NULL);
+	ret = ksync_wrap_open(&ksync_sem_type, &args, name, flags, mode, &h);
+	if (!ret)
+		*out = (ksync_sem_t *)h;
+	return ret;
 }
 
 int ksync_sem_from_fd(ksync_sem_t **out, int fd)
 {
-	struct ksync_info info;
+	struct ksync_handle *h;
+	int ret;
 
 	if (!out)
 		return -EINVAL;
-	return sem_wrap(out, ksync_adopt_fd(fd, KSYNC_TYPE_SEM, &info), &info);
+	ret = ksync_wrap_fd(&ksync_sem_type, fd, &h);
+	if (!ret)
+		*out = (ksync_sem_t *)h;
+	return ret;
 }
 
 /*
  * The public calls try the fast path first, in as few instructions as
  * glibc's sem_wait and sem_post; everything else is out of line.
  */
-#define likely(x) __builtin_expect(!!(x), 1)
-
 static __attribute__((noinline)) int sem_wait_slow(ksync_sem_t *s, unsigned int n, uint32_t flags,
 						   uint64_t deadline)
 {
@@ -102,7 +132,7 @@ static __attribute__((noinline)) int sem_wait_slow(ksync_sem_t *s, unsigned int 
 		return -EINVAL;
 	if (n == 0)
 		return 0;
-	return ksync_ioctl(s->fd, KSYNC_IOC_SEM_ACQUIRE, &args);
+	return ksync_ioctl(s->h.fd, KSYNC_IOC_SEM_ACQUIRE, &args);
 }
 
 static inline int sem_fast_ok(const ksync_sem_t *s, unsigned int n)
@@ -115,15 +145,15 @@ static __attribute__((noinline)) int sem_acquire_slow(ksync_sem_t *s, unsigned i
 {
 	if (!deadline)
 		return sem_wait_slow(s, n, 0, 0);
-	if (deadline->tv_nsec < 0 || deadline->tv_nsec >= 1000000000)
+	if (ksync_bad_deadline(deadline))
 		return -EINVAL;
 	return sem_wait_slow(s, n, KSYNC_WAIT_DEADLINE, ksync_timespec_ns(deadline));
 }
 
 int ksync_sem_acquire(ksync_sem_t *s, unsigned int n, const struct timespec *deadline)
 {
-	if (sem_fast_ok(s, n) && likely(ksync_fast_take(s->word, n))) {
-		ksync_count_fast(&s->page->fast_acquires, 1);
+	if (sem_fast_ok(s, n) && likely(ksync_fast_take(word_of(s), n))) {
+		ksync_count_fast(&page_of(s)->fast_acquires, 1);
 		return 0;
 	}
 	return sem_acquire_slow(s, n, deadline);
@@ -131,16 +161,13 @@ int ksync_sem_acquire(ksync_sem_t *s, unsigned int n, const struct timespec *dea
 
 int ksync_sem_try_acquire(ksync_sem_t *s, unsigned int n)
 {
-	int ret;
-
-	if (sem_fast_ok(s, n) && likely(ksync_fast_take(s->word, n))) {
-		ksync_count_fast(&s->page->fast_acquires, 1);
+	if (sem_fast_ok(s, n) && likely(ksync_fast_take(word_of(s), n))) {
+		ksync_count_fast(&page_of(s)->fast_acquires, 1);
 		return 0;
 	}
 	/* ask the kernel even so: a deadline in the past means "try once",
 	 * and a failed try re-arms edge-triggered pollers (design.md) */
-	ret = sem_wait_slow(s, n, KSYNC_WAIT_DEADLINE, 0);
-	return ret == -ETIMEDOUT ? -EAGAIN : ret;
+	return ksync_tried(sem_wait_slow(s, n, KSYNC_WAIT_DEADLINE, 0));
 }
 
 static __attribute__((noinline)) int sem_post_slow(ksync_sem_t *s, unsigned int n)
@@ -151,7 +178,7 @@ static __attribute__((noinline)) int sem_post_slow(ksync_sem_t *s, unsigned int 
 		return -EINVAL;
 	if (n == 0)
 		return 0;
-	return ksync_ioctl(s->fd, KSYNC_IOC_SEM_RELEASE, &args);
+	return ksync_ioctl(s->h.fd, KSYNC_IOC_SEM_RELEASE, &args);
 }
 
 int ksync_sem_release(ksync_sem_t *s, unsigned int n)
@@ -160,11 +187,11 @@ int ksync_sem_release(ksync_sem_t *s, unsigned int n)
 		int ret;
 
 		/* before the give: see ksync_count_fast() */
-		ksync_count_fast(&s->page->fast_releases, 1);
-		ret = ksync_fast_give(s->word, n);
+		ksync_count_fast(&page_of(s)->fast_releases, 1);
+		ret = ksync_fast_give(word_of(s), n);
 		if (likely(ret > 0))
 			return 0; /* s and its page may be gone now */
-		ksync_count_fast(&s->page->fast_releases, -1);
+		ksync_count_fast(&page_of(s)->fast_releases, -1);
 		if (ret < 0)
 			return ret;
 	}
@@ -173,7 +200,7 @@ int ksync_sem_release(ksync_sem_t *s, unsigned int n)
 
 int ksync_sem_value(ksync_sem_t *s)
 {
-	return s ? ksync_fast_value(s->word) : -EINVAL;
+	return s ? ksync_fast_value(word_of(s)) : -EINVAL;
 }
 
 int ksync_sem_stats(ksync_sem_t *s, struct ksync_sem_stats *st)
@@ -183,29 +210,19 @@ int ksync_sem_stats(ksync_sem_t *s, struct ksync_sem_stats *st)
 
 	if (!s || !st)
 		return -EINVAL;
-	ret = ksync_ioctl(s->fd, KSYNC_IOC_SEM_INFO, &info);
+	ret = ksync_ioctl(s->h.fd, KSYNC_IOC_SEM_INFO, &info);
 	if (ret < 0)
 		return ret;
-	memset(st, 0, sizeof(*st));
-	st->wait_calls = info.wait_calls;
-	st->wake_calls = info.wake_calls;
-	st->woken = info.woken;
-	st->waiters = info.waiters;
+	sem_stats_of(&info, st);
 	return 0;
 }
 
 int ksync_sem_fd(ksync_sem_t *s)
 {
-	return s ? s->fd : -EINVAL;
+	return s ? s->h.fd : -EINVAL;
 }
 
 int ksync_sem_close(ksync_sem_t *s)
 {
-	int ret;
-
-	if (!s)
-		return -EINVAL;
-	ret = ksync_unmap_close((void *)s->word, s->map_len, s->fd);
-	free(s);
-	return ret;
+	return s ? ksync_unwrap(&s->h) : -EINVAL;
 }

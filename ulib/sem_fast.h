@@ -19,19 +19,7 @@
 
 #include <linux/ksync.h>
 
-typedef _Atomic uint64_t ksync_word_t;
-
-/*
- * Compare-and-swaps a fast path may lose in one call before it asks the
- * kernel instead (the barrier's too).  Among honest processes a loss
- * means another one's operation landed; a peer that keeps rewriting the
- * word could make the loop go on for as long as the hardware lets it win,
- * so it is bounded here rather than left to the hardware's fairness.  The
- * kernel bounds its own retries on the word and then fences the fast
- * paths off (ksync_word_commit() in kmod/shm.c), so going there always
- * ends.  As many as the kernel tries before it fences.
- */
-#define KSYNC_FAST_TRIES 64
+#include "fast.h"
 
 /* 1: n permits taken; 0: not now, ask the kernel. */
 static inline int ksync_fast_take(ksync_word_t *word, uint32_t n)

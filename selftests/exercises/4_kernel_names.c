@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 
 #include "../common.h"
+#include "../raw.h"
 #include "kselftest_harness.h"
 
 static int open_queue(const char *name, uint32_t flags)

@@ -15,8 +15,9 @@ static int create(int argc, char **argv)
 	static const struct option opts[] = { { "mode", required_argument, NULL, 'm' },
 					      { "noeof", no_argument, NULL, 'E' },
 					      { NULL, 0, NULL, 0 } };
-	unsigned int mode = 0600, a = 0, b = 0, type;
 	int flags = KSYNC_CREATE | KSYNC_EXCL;
+	const struct type_view *v;
+	unsigned int mode = 0600;
 	const char *name;
 	char buf[KSYNC_NAME_MAX + 2];
 	int opt, ret;
@@ -32,54 +33,19 @@ static int create(int argc, char **argv)
 	}
 	argv += optind;
 	argc -= optind;
-	type = argc > 0 ? type_of(argv[0]) : 0;
-	if (!type)
+	v = argc > 0 ? view_named(argv[0]) : NULL;
+	if (!v)
 		return usage_error(&cmd_create, "which type: sem, barrier or queue?");
-	if (argc != (type == KSYNC_TYPE_QUEUE ? 4 : 3))
+	if (argc != 2 + v->create_args)
 		return usage_error(&cmd_create, "wrong number of arguments for a %s", argv[0]);
 	name = object_name(argv[1], buf, sizeof(buf));
-	switch (type) {
-	case KSYNC_TYPE_SEM: {
-		ksync_sem_t *s;
-
-		if (parse_uint(argv[2], KSYNC_SEM_VALUE_MAX, &a))
-			return usage_error(&cmd_create, "the value must be 0 to %d",
-					   KSYNC_SEM_VALUE_MAX);
-		ret = ksync_sem_open(&s, name, flags, mode, a);
-		if (!ret)
-			ksync_sem_close(s);
-		break;
-	}
-	case KSYNC_TYPE_BARRIER: {
-		ksync_barrier_t *br;
-
-		if (parse_uint(argv[2], KSYNC_BARRIER_PARTIES_MAX, &a) || !a)
-			return usage_error(&cmd_create, "parties must be 1 to %d",
-					   KSYNC_BARRIER_PARTIES_MAX);
-		ret = ksync_barrier_open(&br, name, flags, mode, a);
-		if (!ret)
-			ksync_barrier_close(br);
-		break;
-	}
-	default: {
-		ksync_queue_t *q;
-
-		if (parse_uint(argv[2], KSYNC_QUEUE_CAPACITY_MAX, &a) || !a)
-			return usage_error(&cmd_create, "the capacity must be 1 to %d messages",
-					   KSYNC_QUEUE_CAPACITY_MAX);
-		if (parse_uint(argv[3], KSYNC_QUEUE_MSG_MAX, &b))
-			return usage_error(&cmd_create, "the message size must be 0 to %d bytes",
-					   KSYNC_QUEUE_MSG_MAX);
-		ret = ksync_queue_open(&q, name, flags | KSYNC_QUEUE_KERNEL, mode, a, b);
-		if (!ret)
-			ksync_queue_close(q);
-		break;
-	}
-	}
+	ret = v->create(name, flags, mode, argv + 2);
 	if (ret == -EEXIST) {
 		fprintf(stderr, "ksync create: %s exists already\n", name);
 		return EXIT_EXISTS;
 	}
+	if (ret > 0)
+		return ret; /* a usage error, said */
 	return ret ? fail("create", name, ret) : 0;
 }
 

@@ -4,7 +4,9 @@
 #define KSYNC_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include <linux/ksync.h>
@@ -66,14 +68,36 @@ int getopt_name(int *argc, char **argv, const char *optstring, const struct opti
 /* A name as the module wants it: "/name"; "jobs" becomes "/jobs". */
 const char *object_name(const char *arg, char *buf, size_t len);
 
-/* One KSYNC_IOC_* on /dev/ksync: result or negative errno. */
-int dev_ioctl(unsigned long cmd, void *arg);
-/* The named object's listing entry, 0 or negative errno (-ENOENT). */
-int find_object(const char *name, struct ksync_list_entry *out);
-/* Every visible object, in id order, through fn; 0 or negative errno. */
-int for_each_object(int (*fn)(const struct ksync_list_entry *e, void *arg), void *arg);
-/* "sem", "barrier", "queue" and back; 0 if unknown. */
-const char *type_name(unsigned int type);
-unsigned int type_of(const char *name);
+/* A name for a terminal: control bytes and backslashes as \xNN. */
+void put_name(const char *s, FILE *f);
+
+struct ksync_object;
+struct ksync_counters;
+
+/* What the command knows of one type (types.c has the table). */
+struct type_view {
+	unsigned int type; /* KSYNC_TYPE_* */
+	const char *name; /* "sem", as the command line and the output name it */
+	/* ksync create: create_args arguments after NAME (argv), then create */
+	int create_args;
+	int (*create)(const char *name, int flags, unsigned int mode, char **argv);
+	/* ls and info: the listed state, as text and as JSON members */
+	void (*state)(const struct ksync_object *o, char *buf, size_t len);
+	void (*state_json)(const struct ksync_object *o);
+	/* the counts on the shared page, and the calls that entered the kernel */
+	void (*fast)(const struct ksync_counters *c, char *buf, size_t len);
+	void (*fast_json)(const struct ksync_counters *c);
+	void (*calls)(const struct ksync_counters *c, char *buf, size_t len);
+	void (*calls_json)(const struct ksync_counters *c);
+	/* info: the counters' lines */
+	void (*detail)(const struct ksync_counters *c);
+};
+
+/* The type's view, by number or by name; NULL for a type the command does not know. */
+const struct type_view *view_of(unsigned int type);
+const struct type_view *view_named(const char *name);
+
+/* Say that cmd met o, of a type it does not know; the exit code. */
+int unknown_type(const char *cmd, const struct ksync_object *o);
 
 #endif

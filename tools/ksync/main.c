@@ -9,17 +9,16 @@
  * See ksync(1).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "cli.h"
 
+/* Only to tell a missing module from a missing name: the library opens it. */
 #define DEVICE "/dev/ksync"
 
 static const struct command *const commands[] = {
@@ -171,91 +170,16 @@ const char *object_name(const char *arg, char *buf, size_t len)
 	return buf;
 }
 
-int dev_ioctl(unsigned long cmd, void *arg)
+void put_name(const char *s, FILE *f)
 {
-	int fd = open(DEVICE, O_RDWR | O_CLOEXEC);
-	int ret;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
 
-	if (fd < 0)
-		return -errno;
-	ret = ioctl(fd, cmd, arg);
-	if (ret < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-int for_each_object(int (*fn)(const struct ksync_list_entry *e, void *arg), void *arg)
-{
-	static struct ksync_list_entry e[32];
-	struct ksync_list_args a = {
-		.size = sizeof(a),
-		.entries = (uintptr_t)e,
-		.count = 32,
-		.entry_size = sizeof(e[0]),
-	};
-	int fd = open(DEVICE, O_RDWR | O_CLOEXEC);
-	int n, ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	while (!ret) {
-		n = ioctl(fd, KSYNC_IOC_LIST, &a);
-		if (n < 0)
-			ret = -errno;
-		if (n <= 0)
-			break;
-		for (int i = 0; i < n && !ret; i++)
-			ret = fn(&e[i], arg);
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
 	}
-	close(fd);
-	return ret > 0 ? 0 : ret;
-}
-
-struct finding {
-	const char *name;
-	struct ksync_list_entry *out;
-};
-
-static int match(const struct ksync_list_entry *e, void *arg)
-{
-	struct finding *f = arg;
-
-	if (strcmp(e->name, f->name))
-		return 0;
-	*f->out = *e;
-	return 1; /* found: stop */
-}
-
-int find_object(const char *name, struct ksync_list_entry *out)
-{
-	struct finding f = { name, out };
-	int ret;
-
-	out->type = 0;
-	ret = for_each_object(match, &f);
-	if (ret)
-		return ret;
-	return out->type ? 0 : -ENOENT;
-}
-
-static const char *const types[] = {
-	[KSYNC_TYPE_SEM] = "sem",
-	[KSYNC_TYPE_BARRIER] = "barrier",
-	[KSYNC_TYPE_QUEUE] = "queue",
-};
-
-const char *type_name(unsigned int type)
-{
-	return type < sizeof(types) / sizeof(types[0]) && types[type] ? types[type] : "?";
-}
-
-unsigned int type_of(const char *name)
-{
-	for (unsigned int t = 1; t < sizeof(types) / sizeof(types[0]); t++)
-		if (!strcmp(name, types[t]))
-			return t;
-	return 0;
 }
 
 int main(int argc, char **argv)
