@@ -15,7 +15,7 @@
  * libksync sends and receives on the ring alone whenever it finds room or
  * a message.  A process that must wait comes here: under q->lock we count
  * it, set RECV_WAIT (or SEND_WAIT) in the state word and look at the ring
- * again before it sleeps (q_one).  A process that sends on the ring reads
+ * again before it sleeps (q_attempt).  A process that sends on the ring reads
  * the state word after it, and if receivers wait it calls
  * KSYNC_IOC_QUEUE_WAKE; likewise a receiver for senders: an eventcount,
  * the futex protocol (docs/design.md has the orderings).  Here, sleepers
