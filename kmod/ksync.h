@@ -343,7 +343,7 @@ long ksync_list(void __user *uarg);
 int ksync_registry_init(void);
 void ksync_registry_exit(void);
 
-/* sem.c, barrier.c, queue.c */
+/* sem.c, barrier.c, queue.c: registry.c's table lists them */
 extern const struct ksync_type ksync_sem_type;
 extern const struct ksync_type ksync_barrier_type;
 extern const struct ksync_type ksync_queue_type;

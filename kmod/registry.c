@@ -83,6 +83,10 @@ static void ksync_reap_work(struct work_struct *work);
 /* deferrable: it need not wake an idle CPU, a dead namespace can wait */
 static DECLARE_DEFERRABLE_WORK(ksync_reaper, ksync_reap_work);
 
+/*
+ * The registry of types, the one list of them in the module: a new type
+ * is its own file, its line here and its declaration in ksync.h.
+ */
 static const struct ksync_type *const ksync_types[] = {
 	&ksync_sem_type,
 	&ksync_barrier_type,
