@@ -188,7 +188,7 @@ int q_recv_one(struct ksync_queue *q, struct q_msg *m)
 
 	lockdep_assert_held(&q->lock);
 	for (tries = 0; tries < Q_RACES; tries++) {
-		q_sync(q, Q_RECV, true);	/* q_one settles after us */
+		q_sync(q, Q_RECV, true);	/* q_attempt settles after us */
 		pos = atomic64_read(q_index(q, Q_RECV));
 		slot = q_slot(q, pos);
 		if (atomic64_read_acquire(q_seq(slot)) !=

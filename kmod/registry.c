@@ -415,6 +415,50 @@ static struct file *ksync_open_existing(struct ksync_obj *obj,
 	return file;
 }
 
+/* A new object for a name, which it frees from now on. */
+static struct ksync_obj *ksync_obj_new_named(const struct ksync_type *ops,
+					     const struct ksync_open_args *args,
+					     const char *name)
+{
+	struct ksync_obj *obj = ksync_obj_new(ops, args);
+
+	if (IS_ERR(obj))
+		return obj;
+	obj->name = kstrdup(name, GFP_KERNEL_ACCOUNT);
+	if (!obj->name) {
+		ksync_obj_put(obj);
+		return ERR_PTR(-ENOMEM);
+	}
+	return obj;
+}
+
+/*
+ * Under the registry lock: give the new object its name and its first
+ * file.  The name takes a reference of its own; the file takes the
+ * creation one.  On failure *put is the object, for the caller to put
+ * once unlocked.
+ */
+static struct file *ksync_publish(struct ksync_ns *ns, struct ksync_obj *obj,
+				  const struct ksync_open_args *args,
+				  struct ksync_obj **put)
+{
+	struct file *file;
+	int ret;
+
+	lockdep_assert_held(&ksync_registry_lock);
+	ret = ksync_link(ns, obj);
+	if (ret) {
+		*put = obj;
+		return ERR_PTR(ret);
+	}
+	file = ksync_obj_file(obj, args->flags);
+	if (IS_ERR(file)) {
+		ksync_unhash(obj);
+		*put = obj;
+	}
+	return file;
+}
+
 /*
  * Find or create the object, then wrap it in a new file.  The lookup, the
  * link and the file are made under the registry lock, so a failed open
@@ -430,7 +474,6 @@ static struct file *ksync_open_named(const struct ksync_type *ops,
 	bool creator = false;
 	struct ksync_ns *ns;
 	struct file *file;
-	int ret;
 
 again:
 	ksync_registry_enter();
@@ -458,17 +501,10 @@ again:
 		 * No other creator can make this name meanwhile.
 		 */
 		ksync_registry_leave();
-		new = ksync_obj_new(ops, args);
+		new = ksync_obj_new_named(ops, args, name);
 		if (IS_ERR(new)) {
 			mutex_unlock(&ksync_create_lock);
 			return ERR_CAST(new);
-		}
-		/* from here on, the object frees its name */
-		new->name = kstrdup(name, GFP_KERNEL_ACCOUNT);
-		if (!new->name) {
-			mutex_unlock(&ksync_create_lock);
-			ksync_obj_put(new);
-			return ERR_PTR(-ENOMEM);
 		}
 		goto again;
 	}
@@ -479,19 +515,7 @@ again:
 	}
 	obj = new;
 	new = NULL;
-	ret = ksync_link(ns, obj);
-	if (ret) {
-		file = ERR_PTR(ret);
-		new = obj;	/* put unlocked */
-		goto out_ns;
-	}
-	/* the name took its reference; the file takes the creation one */
-	file = ksync_obj_file(obj, args->flags);
-	if (IS_ERR(file)) {
-		ksync_unhash(obj);
-		new = obj;	/* the creation reference: put unlocked */
-	}
-out_ns:
+	file = ksync_publish(ns, obj, args, &new);
 	ksync_ns_put_if_empty(ns);
 out:
 	ksync_registry_leave();

@@ -196,7 +196,7 @@ static int barrier_watch(ksync_barrier_t *b, uint32_t gen, const struct timespec
 
 	for (i = 0;; i++) {
 		/* acquire: pairs with the completer's release (its acq_rel
-		 * compare-and-swap below, or ksync_word_commit() in kmod/shm.c),
+		 * compare-and-swap below, or ksync_word_commit() in kmod/word.c),
 		 * so every party's writes before the round are visible now */
 		w = atomic_load_explicit(word_of(b), memory_order_acquire);
 		if (ksync_barrier_gen(w) != gen || (w & KSYNC_BARRIER_STATE_BROKEN))

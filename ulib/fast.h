@@ -16,7 +16,7 @@ typedef _Atomic uint64_t ksync_word_t;
  * loop go on for as long as the hardware lets it win, so it is bounded
  * here rather than left to the hardware's fairness.  The kernel bounds its
  * own retries on the word and then fences the fast paths off
- * (ksync_word_commit() in kmod/shm.c), so going there always ends.  As
+ * (ksync_word_commit() in kmod/word.c), so going there always ends.  As
  * many as the kernel tries before it fences.
  */
 #define KSYNC_FAST_TRIES 64

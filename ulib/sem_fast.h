@@ -30,7 +30,7 @@ static inline int ksync_fast_take(ksync_word_t *word, uint32_t n)
 		if ((s & KSYNC_SEM_STATE_KERNEL) || (uint32_t)s < n)
 			return 0;
 		/* acquire: pairs with the release CAS of ksync_fast_give() and
-		 * with the kernel's store-release in ksync_word_commit() (kmod/shm.c) */
+		 * with the kernel's store-release in ksync_word_commit() (kmod/word.c) */
 		if (atomic_compare_exchange_weak_explicit(word, &s, s - n, memory_order_acquire,
 							  memory_order_relaxed))
 			return 1;
