@@ -411,6 +411,7 @@ static void bar_unlock(struct ksync_barrier *b)
 	__poll_t events = b->poll_events;
 	LIST_HEAD(wake);
 
+	lockdep_assert_held(&b->obj.lock);
 	b->poll_events = 0;
 	list_splice_init(&b->wake, &wake);
 	spin_unlock(&b->obj.lock);
@@ -476,6 +477,7 @@ static int bar_wait_leave(struct ksync_wait_entry *e, int ret)
 	struct ksync_barrier *b = to_bar(e->obj);
 	u32 g = to_bar_waiter(e)->g;
 
+	lockdep_assert_held(&b->obj.lock);
 	list_del(&e->node);
 	b->nr_waiters--;
 	if (fatal_signal_pending(current)) {

@@ -174,6 +174,7 @@ static __poll_t q_events(struct ksync_queue *q, struct ksync_file *kf)
 static void q_grant(struct ksync_queue *q, int side, struct ksync_wait_entry *e,
 		    struct list_head *wake)
 {
+	lockdep_assert_held(&q->lock);
 	if (!ksync_wait_claim(e, 0, wake))
 		return;
 	q->sleeping[side]--;
@@ -282,6 +283,13 @@ static int q_attempt(struct ksync_queue *q, struct q_waiter *qw, bool granted)
 	int side = qw->side;
 	int ret = q_now(q, qw, granted);
 
+	/*
+	 * A turn whose message was gone: a pending signal ends the wait here,
+	 * as it would have in the sleep, else turns lost one after another
+	 * could keep a signalled task in the kernel.
+	 */
+	if (!ret && granted && signal_pending(current))
+		ret = -ERESTARTNOHAND;
 	if (!ret && (!qw->block || ksync_deadline_passed(qw->w.expires)))
 		ret = -ETIMEDOUT;
 	if (!ret) {
@@ -330,6 +338,7 @@ static int q_wait_leave(struct ksync_wait_entry *e, int ret)
 {
 	struct ksync_queue *q = to_q(e->obj);
 
+	lockdep_assert_held(&q->lock);
 	list_del(&e->node);
 	q->sleeping[to_q_waiter(e)->side]--;
 	q_settle(q);
@@ -697,6 +706,7 @@ static long q_reopen(struct ksync_file *kf, void __user *uarg)
 
 static u32 q_state_bits(struct ksync_queue *q)
 {
+	lockdep_assert_held(&q->lock);
 	return (q->shutdown ? KSYNC_QUEUE_STATE_SHUTDOWN : 0) |
 	       (q->broken ? KSYNC_QUEUE_STATE_BROKEN : 0) |
 	       (q->noeof ? KSYNC_QUEUE_STATE_NOEOF : 0) |

@@ -420,6 +420,7 @@ static int sem_wait_leave(struct ksync_wait_entry *e, int ret)
 {
 	struct ksync_sem *sem = to_sem(e->obj);
 
+	lockdep_assert_held(&sem->obj.lock);
 	list_del(&e->node);
 	sem->nr_waiters--;
 	/* we may have been the head blocking smaller requests */
