@@ -538,17 +538,14 @@ static long bar_wait(struct ksync_file *kf, void __user *uarg)
 {
 	struct ksync_barrier_wait __user *ugen = uarg;
 	struct bar_waiter bw = { .kf = kf };
-	ktime_t expires, *deadline = NULL;
+	ktime_t expires, *deadline;
 	struct ksync_barrier_wait args;
 	int ret;
 
 	ret = bar_wait_args(&args, uarg);
 	if (ret)
 		return ret;
-	if (args.flags & KSYNC_WAIT_DEADLINE) {
-		expires = ksync_deadline(args.deadline);
-		deadline = &expires;
-	}
+	deadline = ksync_wait_deadline(args.flags, args.deadline, &expires);
 	bw.flags = args.flags;
 	bw.g = args.generation;
 	ksync_waiter_init(&bw.w, deadline);

@@ -275,7 +275,7 @@ struct ksync_wait_ops {
 	int (*leave)(struct ksync_wait_entry *e, int ret);
 };
 
-ktime_t ksync_deadline(u64 ns);
+ktime_t *ksync_wait_deadline(u32 flags, u64 ns, ktime_t *t);
 bool ksync_deadline_passed(const ktime_t *expires);
 void ksync_waiter_init(struct ksync_waiter *w, ktime_t *expires);
 void ksync_wait_entry_init(struct ksync_wait_entry *e, struct ksync_waiter *w,

@@ -595,7 +595,7 @@ static long q_xfer(struct ksync_file *kf, void __user *uarg, int side)
 	struct ksync_queue_xfer __user *uxfer = uarg;
 	struct ksync_queue *q = to_q(kf->obj);
 	struct ksync_queue_msg __user *umsg;
-	ktime_t expires, *deadline = NULL;
+	ktime_t expires, *deadline;
 	struct ksync_queue_xfer args;
 	unsigned int faults = 0;
 	struct q_msg m;
@@ -609,10 +609,7 @@ static long q_xfer(struct ksync_file *kf, void __user *uarg, int side)
 	if (args.flags & ~KSYNC_WAIT_FLAGS || args.count > KSYNC_QUEUE_BATCH_MAX ||
 	    args.done > args.count)
 		return -EINVAL;
-	if (args.flags & KSYNC_WAIT_DEADLINE) {
-		expires = ksync_deadline(args.deadline);
-		deadline = &expires;
-	}
+	deadline = ksync_wait_deadline(args.flags, args.deadline, &expires);
 	/* past already: try once, without queueing */
 	block = !ksync_deadline_passed(deadline);
 	ret = q_xfer_start(kf, side);

@@ -440,7 +440,7 @@ static long sem_acquire(struct ksync_file *kf, void __user *uarg)
 {
 	struct ksync_sem *sem = to_sem(kf->obj);
 	struct ksync_sem_waiter sw = { .kf = kf };
-	ktime_t expires, *deadline = NULL;
+	ktime_t expires, *deadline;
 	struct ksync_sem_wait args;
 	int ret;
 
@@ -450,10 +450,7 @@ static long sem_acquire(struct ksync_file *kf, void __user *uarg)
 	if (args.flags & ~KSYNC_WAIT_FLAGS || args.pad ||
 	    args.count > KSYNC_SEM_VALUE_MAX)
 		return -EINVAL;
-	if (args.flags & KSYNC_WAIT_DEADLINE) {
-		expires = ksync_deadline(args.deadline);
-		deadline = &expires;
-	}
+	deadline = ksync_wait_deadline(args.flags, args.deadline, &expires);
 
 	sw.count = args.count;
 	ksync_waiter_init(&sw.w, deadline);

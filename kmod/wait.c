@@ -52,7 +52,7 @@
  * The deadline is absolute, so a restarted call waits exactly as long as
  * the first would have.
  */
-ktime_t ksync_deadline(u64 ns)
+static ktime_t ksync_deadline(u64 ns)
 {
 	ktime_t t = ns > KTIME_MAX ? KTIME_MAX : (ktime_t)ns;
 #ifdef CONFIG_TIME_NS
@@ -62,6 +62,18 @@ ktime_t ksync_deadline(u64 ns)
 	if (t != KTIME_MAX && check_sub_overflow(t, off, &t))
 		t = off > 0 ? 0 : KTIME_MAX;
 #endif
+	return t;
+}
+
+/*
+ * The one reading of a wait's deadline: NULL for none, else *t, the
+ * deadline on the host's clock.
+ */
+ktime_t *ksync_wait_deadline(u32 flags, u64 ns, ktime_t *t)
+{
+	if (!(flags & KSYNC_WAIT_DEADLINE))
+		return NULL;
+	*t = ksync_deadline(ns);
 	return t;
 }
 
