@@ -409,13 +409,17 @@ static void bar_unlock(struct ksync_barrier *b)
 	__releases(&b->obj.lock)
 {
 	__poll_t events = b->poll_events;
-	LIST_HEAD(wake);
 
 	lockdep_assert_held(&b->obj.lock);
 	b->poll_events = 0;
-	list_splice_init(&b->wake, &wake);
+	/*
+	 * Under the lock: a claimed party that gives up (a signal, its
+	 * deadline) waits in ksync_wait_done() for this walk, which must
+	 * not be preempted.  The woken parties return without the lock.
+	 */
+	ksync_wait_wake_list(&b->wake);
+	INIT_LIST_HEAD(&b->wake);
 	spin_unlock(&b->obj.lock);
-	ksync_wait_wake_list(&wake);
 	if (events)
 		wake_up_interruptible_poll(&b->obj.poll_wq, events);
 }
