@@ -87,8 +87,8 @@ struct shared {
 struct chan {
 	int kind;
 	size_t size;
-	ksync_queue_t *kq;
-	ksync_queue_t *kq_own; /* the parent's: it holds the EOF off */
+	ksync_queue_t *kq;  /* this process's end: the receiving one until fork */
+	ksync_queue_t *ktx; /* the sending end, closed by all but the producers */
 	mqd_t mq;
 	int pipefd[2];
 	int sysv;
@@ -117,24 +117,21 @@ static void chan_open(struct chan *c, int kind, size_t size)
 	snprintf(name, sizeof(name), "/bench-queue-%d", (int)getpid());
 	switch (kind) {
 	case KSYNC:
-	case KSYNC_KERNEL:
+	case KSYNC_KERNEL: {
 		/*
-		 * The parent counts as a sender until its producers are done,
-		 * through an open file of its own: the first producer to finish
-		 * must not end the input of those that have not sent yet.
+		 * As a pipe: the producers inherit the sending end and everyone
+		 * else closes it, so the input ends when the last producer exits.
 		 */
-		ret = ksync_queue_open(&c->kq_own, name, KSYNC_CREATE | KSYNC_EXCL, 0600, CAPACITY,
-				       (unsigned int)size);
-		if (!ret)
-			ret = ksync_queue_open(&c->kq, name,
-					       kind == KSYNC_KERNEL ? KSYNC_QUEUE_KERNEL : 0, 0, 0,
-					       0);
-		if (!ret)
-			ret = ksync_queue_join(c->kq_own);
+		ksync_queue_t *ends[2];
+
+		ret = ksync_queue_pipe(ends, CAPACITY, (unsigned int)size,
+				       kind == KSYNC_KERNEL ? KSYNC_QUEUE_KERNEL : 0);
 		if (ret)
-			die("ksync_queue_open", -ret);
-		ksync_unlink(name);
+			die("ksync_queue_pipe", -ret);
+		c->kq = ends[0];
+		c->ktx = ends[1];
 		break;
+	}
 	case POSIXMQ: {
 		struct mq_attr attr = { .mq_maxmsg = CAPACITY, .mq_msgsize = (long)size };
 
@@ -449,6 +446,12 @@ static struct result run(int kind, int p, size_t size, int batch, long total)
 		if (pids[i] == 0) {
 			if (kind == PIPE)
 				close(i < p ? c.pipefd[0] : c.pipefd[1]);
+			if (c.ktx && i < p) {
+				ksync_queue_close(c.kq);
+				c.kq = c.ktx;
+			} else if (c.ktx) {
+				ksync_queue_close(c.ktx);
+			}
 			if (i < p)
 				producer(&c, per, batch);
 			else
@@ -458,15 +461,15 @@ static struct result run(int kind, int p, size_t size, int batch, long total)
 	}
 	if (kind == PIPE)
 		close(c.pipefd[1]);
+	if (c.ktx) {
+		ksync_queue_close(c.ktx);
+		c.ktx = NULL;
+	}
 	t0 = now_s();
 	atomic_store(&c.sh->go, 1);
 	for (i = 0; i < p; i++)
 		waitpid(pids[i], NULL, 0);
 	/* the end: ksync and pipes see it when the producers are gone */
-	if (c.kq_own) {
-		ksync_queue_close(c.kq_own);
-		c.kq_own = NULL;
-	}
 	if (kind == POSIXMQ || kind == SYSV) {
 		char *stop = calloc(1, size);
 
