@@ -87,7 +87,7 @@ struct shared {
 struct chan {
 	int kind;
 	size_t size;
-	ksync_queue_t *kq;  /* this process's end: the receiving one until fork */
+	ksync_queue_t *kq; /* this process's end: the receiving one until fork */
 	ksync_queue_t *ktx; /* the sending end, closed by all but the producers */
 	mqd_t mq;
 	int pipefd[2];
