@@ -81,9 +81,9 @@ struct ksync_barrier {
 /*
  * A call's arrival and wait, on the caller's stack (wait.c).  A round's
  * end claims its sleepers under obj->lock, with their result (0: it
- * completed, or -EPIPE), and bar_unlock() wakes them after dropping it:
- * parties woken at once do not find it held, and a woken party returns
- * without taking it.
+ * completed, or -EPIPE), and bar_unlock() wakes them just before it drops
+ * the lock; a woken party returns without taking it, so parties woken at
+ * once do not queue on it.
  */
 struct bar_waiter {
 	struct ksync_wait_entry e;	/* on b->waiters */
@@ -157,8 +157,7 @@ static bool bar_pollers(struct ksync_barrier *b)
 
 /*
  * Round gen is over: tell its sleepers and the handles that arrived in it
- * how it went.  The sleepers are woken by bar_unlock(), after obj->lock
- * is dropped, so that the parties woken at once do not find it held.
+ * how it went.  The sleepers are woken by bar_unlock().
  */
 static void bar_end_round(struct ksync_barrier *b, bool broken)
 {
@@ -414,8 +413,10 @@ static void bar_unlock(struct ksync_barrier *b)
 	b->poll_events = 0;
 	/*
 	 * Under the lock: a claimed party that gives up (a signal, its
-	 * deadline) waits in ksync_wait_done() for this walk, which must
-	 * not be preempted.  The woken parties return without the lock.
+	 * deadline) takes the lock and then waits in ksync_wait_done() for
+	 * this walk, which must be over by then (after the unlock, a waker
+	 * preempted here kept that party in D state for seconds).  The woken
+	 * parties return without the lock.
 	 */
 	ksync_wait_wake_list(&b->wake);
 	INIT_LIST_HEAD(&b->wake);
