@@ -81,9 +81,9 @@ struct ksync_barrier {
 /*
  * A call's arrival and wait, on the caller's stack (wait.c).  A round's
  * end claims its sleepers under obj->lock, with their result (0: it
- * completed, or -EPIPE), and bar_unlock() wakes them just before it drops
- * the lock; a woken party returns without taking it, so parties woken at
- * once do not queue on it.
+ * completed, or -EPIPE), and bar_unlock() wakes them as it drops the lock,
+ * without being preempted; a woken party returns without taking it, so
+ * parties woken at once do not queue on it.
  */
 struct bar_waiter {
 	struct ksync_wait_entry e;	/* on b->waiters */
@@ -408,19 +408,22 @@ static void bar_unlock(struct ksync_barrier *b)
 	__releases(&b->obj.lock)
 {
 	__poll_t events = b->poll_events;
+	LIST_HEAD(wake);
 
 	lockdep_assert_held(&b->obj.lock);
 	b->poll_events = 0;
+	list_splice_init(&b->wake, &wake);
 	/*
-	 * Under the lock: a claimed party that gives up (a signal, its
-	 * deadline) takes the lock and then waits in ksync_wait_done() for
-	 * this walk, which must be over by then (after the unlock, a waker
-	 * preempted here kept that party in D state for seconds).  The woken
-	 * parties return without the lock.
+	 * A claimed party that gives up (a signal, its deadline) waits in
+	 * ksync_wait_done() for this walk, so nothing may preempt it: a
+	 * waker preempted here kept such a party in D state for seconds.
+	 * Not under the lock, though: a round may wake thousands, and the
+	 * lock's other users (INFO, poll, arrivals) need not wait for that.
 	 */
-	ksync_wait_wake_list(&b->wake);
-	INIT_LIST_HEAD(&b->wake);
+	preempt_disable();
 	spin_unlock(&b->obj.lock);
+	ksync_wait_wake_list(&wake);
+	preempt_enable();
 	if (events)
 		wake_up_interruptible_poll(&b->obj.poll_wq, events);
 }

@@ -35,8 +35,8 @@
  * held across user copies only with page faults disabled, so no fault
  * takes mmap_lock under it.  A party's flush and join look at the fd
  * tables with no ksync lock held; the barrier and the semaphore wake
- * their pollers, and the barrier its sleepers, after dropping the object
- * lock.
+ * their pollers after dropping the object lock, and the barrier its
+ * sleepers just after, with preemption off (wait.c says why).
  */
 #ifndef KSYNC_KMOD_H
 #define KSYNC_KMOD_H

@@ -319,7 +319,11 @@ static int q_wait_try(struct ksync_wait_entry *e)
 	return q_attempt(to_q(e->obj), to_q_waiter(e), false);
 }
 
-/* Our turn: the message (slot) may be gone already; then we stay first. */
+/*
+ * Our turn: the message (slot) may be gone already; then we stay first.
+ * A task killed between the grant and now takes nothing: the turn goes to
+ * the next sleeper, or the message would die with it.
+ */
 static int q_wait_consume(struct ksync_wait_entry *e)
 {
 	struct q_waiter *qw = to_q_waiter(e);
@@ -329,7 +333,12 @@ static int q_wait_consume(struct ksync_wait_entry *e)
 	mutex_lock(&q->lock);
 	q->granted[qw->side]--;
 	qw->front = true;
-	ret = q_attempt(q, qw, true);
+	if (fatal_signal_pending(current)) {
+		q_settle(q);
+		ret = -EINTR;
+	} else {
+		ret = q_attempt(q, qw, true);
+	}
 	mutex_unlock(&q->lock);
 	return ret;
 }
@@ -539,6 +548,13 @@ static int q_get_msg(struct ksync_queue *q, int side,
 	if ((side == Q_SEND && fault_in_readable(m->base, m->len)) ||
 	    (side == Q_RECV && put_user(um.len, &umsg->len)))
 		return -EFAULT;
+	/*
+	 * A receive copies under q->lock with page faults disabled: a buffer
+	 * not yet faulted in would fail its first turn, which then passes
+	 * to the next sleeper.  Best effort: q_xfer() handles what is left.
+	 */
+	if (side == Q_RECV)
+		fault_in_safe_writeable(m->base, min_t(u64, m->len, q->msg_size));
 	return 0;
 }
 
@@ -575,11 +591,16 @@ static int q_xfer_start(struct ksync_file *kf, int side)
 	return 0;
 }
 
-/* One message, now or after a wait (wait.c): 1, or an error. */
+/*
+ * One message, now or after a wait (wait.c): 1, or an error.  front: we
+ * lost a turn to a fault, so we queue first again.
+ */
 static int q_xfer_one(struct ksync_file *kf, int side, struct q_msg *m,
-		      ktime_t *deadline, bool block)
+		      ktime_t *deadline, bool block, bool front)
 {
-	struct q_waiter qw = { .m = m, .side = side, .block = block };
+	struct q_waiter qw = {
+		.m = m, .side = side, .block = block, .front = front,
+	};
 	struct ksync_queue *q = to_q(kf->obj);
 
 	ksync_waiter_init(&qw.w, deadline);
@@ -622,7 +643,7 @@ static long q_xfer(struct ksync_file *kf, void __user *uarg, int side)
 			break;
 		/* a receive waits for its first message only */
 		ret = q_xfer_one(kf, side, &m, deadline,
-				 block && (side == Q_SEND || done == 0));
+				 block && (side == Q_SEND || done == 0), faults);
 		if (ret == -EFAULT && ++faults < Q_FAULTS) {
 			if (!q_fault_in(q, side, &m))
 				break;

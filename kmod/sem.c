@@ -227,10 +227,10 @@ static u64 sem_grant(struct ksync_sem *sem, unsigned int n, struct list_head *wa
 
 /*
  * Add permits, then serve the head of the queue while the value covers
- * it, claiming and waking exactly those waiters.  Woken under obj->lock:
- * wait.c's rule allows either, and a woken acquirer returns without
- * taking the lock.  Returns 1 if pollers must be woken (after the caller
- * unlocks), 0, or -EOVERFLOW.
+ * it, claiming and waking exactly those waiters, under obj->lock as
+ * wait.c's rule asks; a woken acquirer returns without taking the lock.
+ * Returns 1 if pollers must be woken (after the caller unlocks), 0, or
+ * -EOVERFLOW.
  */
 static int sem_settle(struct ksync_sem *sem, u64 add, bool saturate)
 {
@@ -403,14 +403,25 @@ static int sem_wait_try(struct ksync_wait_entry *e)
 	return ret;
 }
 
-/* Granted: sem_settle() took our permits out of the value for us. */
+/*
+ * Granted: sem_settle() took our permits out of the value for us.  A task
+ * killed between the grant and now gives them back at once: it would
+ * never use them, and without UNDO nothing else would return them.
+ */
 static int sem_wait_consume(struct ksync_wait_entry *e)
 {
 	struct ksync_sem_waiter *sw = to_sem_waiter(e);
+	struct ksync_sem *sem = to_sem(e->obj);
 
+	if (fatal_signal_pending(current)) {
+		sem_wait_lock(e);
+		sw->wake_poll = sem_settle(sem, sw->count, true) > 0;
+		sem_wait_unlock(e);
+		return -EINTR;
+	}
 	if (sw->kf->flags & KSYNC_OPEN_UNDO) {
 		spin_lock(&e->obj->lock);
-		sem_took(to_sem(e->obj), sw);
+		sem_took(sem, sw);
 		spin_unlock(&e->obj->lock);
 	}
 	return 0;

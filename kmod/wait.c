@@ -12,13 +12,14 @@
  * (ksync_wait_cancel()), exactly one wins, so a grant is never given to a
  * waiter that goes away without it, nor twice.  The winner unlinks the
  * entry, and its last touch of the record is ksync_wait_wake_list(), which sets
- * 'done' and wakes the task, still under the object's lock.  The record
- * lives on the waiter's stack, so the waiter returns only once 'done' is
- * set; a waiter that gave up and lost the claim waits for it
- * (ksync_wait_done()), and, since it took the same lock to find that out,
- * 'done' is set by then: no sleep in D state depends on how long a waker
- * is kept off its CPU.  This is ntsync's ntsync_q, with the claim and the
- * last touch apart.
+ * 'done' and wakes the task: before the waker drops the object's lock (the
+ * semaphore, the queue), or, for the barrier, whose one round may wake
+ * thousands, just after, with preemption off from the unlock to the end
+ * of the walk.  The record lives on the waiter's stack, so the waiter
+ * returns only once 'done' is set; a waiter that gave up and lost the claim
+ * (it took the same lock to find out) waits for it in ksync_wait_done(),
+ * which so waits for a running walk at most, never for a preempted waker.
+ * This is ntsync's ntsync_q, with the claim and the last touch apart.
  *
  * The type supplies the rest (struct ksync_wait_ops): how to try its
  * operation for the waiter (and queue it if it cannot be done now), what
@@ -132,8 +133,9 @@ bool ksync_wait_pending(const struct ksync_wait_entry *e)
 
 /*
  * Claim e's waiter, under the object's lock, and move e to the waker's
- * list: the caller wakes it with ksync_wait_wake_list() before it unlocks.
- * False: another waker, or the waiter itself, was first.
+ * list: the caller wakes it with ksync_wait_wake_list() before it unlocks,
+ * or without a preemption point after (bar_unlock()).  False: another
+ * waker, or the waiter itself, was first.
  */
 bool ksync_wait_claim(struct ksync_wait_entry *e, int result,
 		      struct list_head *wake)
@@ -213,10 +215,10 @@ static int ksync_wait_sleep(struct ksync_waiter *w)
 /*
  * A waker claimed us and is about to let go of the record.  Sleep (not
  * spin: it may need our CPU) until it has; not interruptibly: the record
- * is on our stack, and the waker will write it.  With one object, never:
- * the waker sets 'done' before it drops the lock we took to cancel.  In a
- * wait on several objects, a waker of another object may still hold its
- * lock, for as long as it holds it (a queue's mutex: issue 21).
+ * is on our stack, and the waker will write it.  With one object, for a
+ * running walk at most (see the top of this file).  In a wait on several
+ * objects, a waker of another object may hold its own lock between the
+ * claim and 'done', for as long as it holds it (a queue's mutex: issue 21).
  */
 static void ksync_wait_done(struct ksync_waiter *w)
 {
