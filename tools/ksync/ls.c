@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * ksync ls and ksync info: what the module lists, plus the counters of
- * each object the caller may open.  A table for people, --json for scripts,
- * --watch to refresh in place.
+ * each object the caller may open.  A table for people (lstable.c), --json
+ * for scripts, --watch to list again and again.
  */
 #include <errno.h>
 #include <getopt.h>

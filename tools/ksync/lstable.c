@@ -290,10 +290,11 @@ static int fill_row(char **cells, const struct ksync_object *o, const struct ls_
 static void put_row(char **cells, const size_t *w, const struct ls_format *fmt, FILE *f)
 {
 	for (size_t i = 0; i < fmt->ncols; i++) {
-		bool last = i + 1 == fmt->ncols;
-		size_t pad = fmt->raw || last ? 0 : w[i] - width(cells[i]);
+		bool last = i + 1 == fmt->ncols, right = fmt->cols[i]->right;
+		/* (no trailing blanks: the last column is padded only on its left) */
+		size_t pad = fmt->raw || (last && !right) ? 0 : w[i] - width(cells[i]);
 
-		if (fmt->cols[i]->right)
+		if (right)
 			fprintf(f, "%*s%s", (int)pad, "", cells[i]);
 		else
 			fprintf(f, "%s%*s", cells[i], (int)pad, "");
