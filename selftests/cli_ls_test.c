@@ -421,10 +421,10 @@ TEST_F(ls, watch_in_a_pipe)
 	ksync_sem_close(s);
 }
 
-/* On a terminal, --watch draws each frame over the last. */
-TEST_F(ls, watch_on_a_terminal)
+/* ksync ls --watch 0.1 [--json] on a terminal: what it drew, until want came times times. */
+static void on_terminal(struct __test_metadata *_metadata, bool json, char *buf, size_t len,
+			const char *want, int times)
 {
-	static char buf[16384];
 	int master, slave, err[2];
 	pid_t pid;
 
@@ -435,17 +435,31 @@ TEST_F(ls, watch_on_a_terminal)
 	if (pid == 0) {
 		dup2(slave, 1);
 		dup2(err[1], 2);
-		fexecve(ksync_exe, (char *const[]){ "ksync", "ls", "--watch", "0.1", NULL },
+		fexecve(ksync_exe,
+			(char *const[]){ "ksync", "ls", "--watch", "0.1", json ? "--json" : NULL,
+					 NULL },
 			environ);
 		_exit(99);
 	}
 	close(slave);
 	close(err[1]);
-	read_until(master, buf, sizeof(buf), "\033[H", 3);
+	read_until(master, buf, len, want, times);
 	stop_watch(_metadata, pid, master, err[0]);
+}
+
+/* On a terminal, --watch draws each table over the last; JSON stays one document a line. */
+TEST_F(ls, watch_on_a_terminal)
+{
+	static char buf[16384];
+
+	on_terminal(_metadata, false, buf, sizeof(buf), "\033[H", 3);
 	ASSERT_NE(NULL, strstr(buf, "\033[H\033[2J"));
 	ASSERT_NE(NULL, strstr(strstr(buf, "\033[2J"), "\033[H"));
 	ASSERT_NE(NULL, strstr(buf, "\033[J"));
+	on_terminal(_metadata, true, buf, sizeof(buf), "]\r\n", 2);
+	ASSERT_EQ(NULL, strchr(buf, '\033'));
+	ASSERT_EQ('[', buf[0]);
+	ASSERT_NE(NULL, strstr(buf, "]\r\n["));
 }
 
 /* The start of each heading in the heading line. */
