@@ -75,7 +75,7 @@ static int send_whole(ksync_queue_t *q, unsigned int max, const struct timespec 
 		len += fread(buf + len, 1, room - len, stdin);
 		if (ferror(stdin)) {
 			free(buf);
-			return fail("send", "stdin", -EIO);
+			return fail("send", "standard input", -(errno ? errno : EIO));
 		}
 	}
 	ret = send_one(q, buf, len, max, dl);
@@ -125,11 +125,15 @@ static int msg_send(int argc, char **argv)
 		size_t cap = 0;
 		ssize_t len;
 
+		errno = 0;
 		while (!ret && (len = getdelim(&line, &cap, delim, stdin)) >= 0) {
 			if (len > 0 && line[len - 1] == delim)
 				len--;
 			ret = send_one(q, line, (size_t)len, max, dl);
 		}
+		/* a read error is not the end of the input: the list was cut short */
+		if (!ret && ferror(stdin))
+			ret = fail("send", "standard input", -(errno ? errno : EIO));
 		free(line);
 	}
 	ksync_queue_close(q);
@@ -169,6 +173,28 @@ static int follow_on(ksync_queue_t **q, const char *name)
 	ksync_queue_close(*q);
 	*q = next;
 	return 0;
+}
+
+/*
+ * Print one message taken off the queue.  It is ours alone now: if it
+ * cannot be written it is lost, so stop at once and say so rather than
+ * take the next one.
+ */
+static int deliver(const char *msg, size_t len, int delim)
+{
+	int err;
+
+	errno = 0;
+	/* a consumer reading line by line sees each message as it comes */
+	if (fwrite(msg, 1, len, stdout) == len && putchar(delim) != EOF && fflush(stdout) == 0)
+		return 0;
+	err = errno ? errno : EIO;
+	clearerr(stdout);
+	fprintf(stderr,
+		"ksync recv: standard output: %s: a message was taken off the queue but not "
+		"delivered, and is lost\n",
+		strerror(err));
+	return 1;
 }
 
 static int msg_recv(int argc, char **argv)
@@ -225,11 +251,10 @@ static int msg_recv(int argc, char **argv)
 			ret = fail("recv", argv[optind], (int)n);
 			break;
 		}
-		fwrite(buf, 1, (size_t)n, stdout);
-		putchar(delim);
-		/* a consumer reading line by line sees each message as it comes */
-		fflush(stdout);
 		got++;
+		ret = deliver(buf, (size_t)n, delim);
+		if (ret)
+			break;
 	}
 	free(buf);
 	ksync_queue_close(q);
