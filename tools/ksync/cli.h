@@ -93,6 +93,12 @@ struct type_view {
 	void (*detail)(const struct ksync_counters *c);
 };
 
+/* From ls.c, for info: an object shown as ls shows it. */
+const char *owner_name(unsigned int uid, char *buf, size_t len);
+const char *group_name(unsigned int gid, char *buf, size_t len);
+/* its JSON object, without the closing brace */
+void object_json(const struct ksync_object *o, const struct type_view *v);
+
 /* The type's view, by number or by name; NULL for a type the command does not know. */
 const struct type_view *view_of(unsigned int type);
 const struct type_view *view_named(const char *name);
