@@ -40,11 +40,27 @@ struct command {
 extern const struct command cmd_ls, cmd_info, cmd_create, cmd_rm, cmd_sem, cmd_barrier, cmd_send,
 	cmd_recv, cmd_hold, cmd_shutdown;
 
+/* /dev/ksync is missing: the module is not loaded. */
+bool module_missing(void);
 /* Print "ksync CMD: WHAT: reason" for a negative errno; the exit code. */
 int fail(const char *cmd, const char *what, int err);
+/*
+ * If err is a limit of the module's (-EFBIG, -EDQUOT, -ENOSPC), say which
+ * limit, its value and what to do, and return the exit code; else 0.
+ */
+int limit_error(const char *cmd, const char *what, int err);
 /* Print "ksync CMD: message" and the usage hint; EXIT_USAGE. */
 int usage_error(const struct command *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * After getopt_long() (opterr 0, optstring "+:..." or ":...") returned opt
+ * for an option it does not take: say which and how; EXIT_USAGE.
+ */
+int bad_option(const struct command *c, int opt, char **argv);
+/* Say that arg is not a mode --mode takes; EXIT_USAGE. */
+int mode_error(const struct command *c, const char *arg);
+/* Say that arg is not a --timeout; EXIT_USAGE. */
+int timeout_error(const struct command *c, const char *arg);
 /* Print c's --help text to stdout. */
 void help(const struct command *c);
 

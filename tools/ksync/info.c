@@ -112,6 +112,29 @@ static void put_info_text(const struct ksync_object *o, const struct type_view *
 		printf("counters: (you may not open it)\n");
 }
 
+/*
+ * The listing leaves out what the caller may not read, but opening the
+ * name tells that it exists (-EACCES, or -EPROTOTYPE for another type),
+ * as sem_open(3) does: answer as the other subcommands do, "permission
+ * denied", rather than "no such object".
+ */
+static int lookup(const char *name, struct ksync_object *o)
+{
+	int ret = ksync_lookup(name, o);
+	ksync_sem_t *s;
+
+	if (ret != -ENOENT)
+		return ret;
+	ret = ksync_sem_open(&s, name, 0, 0, 0);
+	if (ret == -ENOENT || ret == -EACCES)
+		return ret;
+	if (!ret)
+		ksync_sem_close(s);
+	/* it may have been made since the listing: look again */
+	ret = ksync_lookup(name, o);
+	return ret == -ENOENT ? -EACCES : ret;
+}
+
 static int info(int argc, char **argv)
 {
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
@@ -133,7 +156,7 @@ static int info(int argc, char **argv)
 	if (optind != argc - 1)
 		return usage_error(&cmd_info, "which name?");
 	name = object_name(argv[optind], buf, sizeof(buf));
-	ret = ksync_lookup(name, &o);
+	ret = lookup(name, &o);
 	if (ret)
 		return fail("info", name, ret);
 	v = view_of(o.type);

@@ -96,15 +96,18 @@ static int msg_send(int argc, char **argv)
 	unsigned int max;
 	ksync_queue_t *q;
 
-	while ((opt = getopt_name(&argc, argv, "+w0t:", opts, &name)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_name(&argc, argv, "+:w0t:", opts, &name)) != -1) {
 		if (opt == 'w')
 			whole = true;
 		else if (opt == '0')
 			delim = 0;
 		else if (opt == 't' && !parse_timeout(optarg, &deadline))
 			dl = &deadline;
+		else if (opt == 't')
+			return timeout_error(&cmd_send, optarg);
 		else
-			return usage_error(&cmd_send, "bad option");
+			return bad_option(&cmd_send, opt, argv);
 	}
 	if (!name && optind < argc)
 		name = argv[optind++];
@@ -211,17 +214,23 @@ static int msg_recv(int argc, char **argv)
 	ksync_queue_t *q;
 	char *buf;
 
-	while ((opt = getopt_long(argc, argv, "n:0t:f", opts, NULL)) != -1) {
-		if (opt == 'n' && !parse_uint(optarg, ~0U, &count) && count)
-			continue;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":n:0t:f", opts, NULL)) != -1) {
+		if (opt == 'n' && (parse_uint(optarg, ~0U, &count) || !count))
+			return usage_error(&cmd_recv,
+					   "-n %s: COUNT is 1 to %u (leave -n out to receive until "
+					   "the input ends)",
+					   optarg, ~0U);
 		if (opt == 'f')
 			follow = true;
 		else if (opt == '0')
 			delim = 0;
 		else if (opt == 't' && !parse_timeout(optarg, &deadline))
 			dl = &deadline;
-		else
-			return usage_error(&cmd_recv, "bad option");
+		else if (opt == 't')
+			return timeout_error(&cmd_recv, optarg);
+		else if (opt != 'n')
+			return bad_option(&cmd_recv, opt, argv);
 	}
 	if (optind != argc - 1)
 		return usage_error(&cmd_recv, "which queue?");
@@ -280,10 +289,12 @@ static int msg_hold(int argc, char **argv)
 	const char *name = NULL;
 	unsigned int max;
 	ksync_queue_t *q;
-	int fd, ret;
+	int fd, opt, ret;
 
-	if (getopt_name(&argc, argv, "+", NULL, &name) != -1)
-		return usage_error(&cmd_hold, "bad option");
+	opterr = 0;
+	opt = getopt_name(&argc, argv, "+:", NULL, &name);
+	if (opt != -1)
+		return bad_option(&cmd_hold, opt, argv);
 	if (!name && optind < argc)
 		name = argv[optind++];
 	if (!name)
@@ -324,10 +335,12 @@ static int msg_shutdown(int argc, char **argv)
 	const char *name = NULL;
 	unsigned int max;
 	ksync_queue_t *q;
-	int ret;
+	int opt, ret;
 
-	if (getopt_name(&argc, argv, "+", NULL, &name) != -1)
-		return usage_error(&cmd_shutdown, "bad option");
+	opterr = 0;
+	opt = getopt_name(&argc, argv, "+:", NULL, &name);
+	if (opt != -1)
+		return bad_option(&cmd_shutdown, opt, argv);
 	if (!name && optind < argc)
 		name = argv[optind++];
 	if (!name || optind != argc)

@@ -88,29 +88,32 @@ static int sem(int argc, char **argv)
 	const char *name, *arg = NULL;
 	ksync_sem_t *s;
 
-	while ((opt = getopt_name(&argc, argv, "+n:t:c:m:", opts, &arg)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_name(&argc, argv, "+:n:t:c:m:", opts, &arg)) != -1) {
 		switch (opt) {
 		case 'n':
 			if (parse_uint(optarg, KSYNC_SEM_VALUE_MAX, &n) || !n)
-				return usage_error(&cmd_sem, "-n takes 1 to %d permits",
+				return usage_error(&cmd_sem, "-n %s: N is 1 to %d permits", optarg,
 						   KSYNC_SEM_VALUE_MAX);
 			break;
 		case 't':
 			if (parse_timeout(optarg, &deadline))
-				return usage_error(&cmd_sem, "--timeout takes seconds");
+				return timeout_error(&cmd_sem, optarg);
 			dl = &deadline;
 			break;
 		case 'c':
 			if (parse_uint(optarg, KSYNC_SEM_VALUE_MAX, &value))
-				return usage_error(&cmd_sem, "--create takes the initial value");
+				return usage_error(&cmd_sem,
+						   "--create %s: VALUE is 0 to %d permits", optarg,
+						   KSYNC_SEM_VALUE_MAX);
 			flags |= KSYNC_CREATE;
 			break;
 		case 'm':
 			if (parse_mode(optarg, &mode))
-				return usage_error(&cmd_sem, "--mode takes an octal mode");
+				return mode_error(&cmd_sem, optarg);
 			break;
 		default:
-			return usage_error(&cmd_sem, "bad option");
+			return bad_option(&cmd_sem, opt, argv);
 		}
 	}
 	if (!arg && optind < argc)
