@@ -38,20 +38,25 @@ static int create(int argc, char **argv)
 {
 	static const struct option opts[] = { { "mode", required_argument, NULL, 'm' },
 					      { "noeof", no_argument, NULL, 'E' },
+					      { "max", required_argument, NULL, 'M' },
 					      { NULL, 0, NULL, 0 } };
-	int flags = KSYNC_CREATE | KSYNC_EXCL;
+	struct create_how how = { .flags = KSYNC_CREATE | KSYNC_EXCL, .mode = 0600 };
 	const struct type_view *v;
-	unsigned int mode = 0600;
 	const char *name;
 	char buf[KSYNC_NAME_MAX + 2];
 	int opt, ret;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":m:", opts, NULL)) != -1) {
-		if (opt == 'm' && parse_mode(optarg, &mode))
+		if (opt == 'm' && parse_mode(optarg, &how.mode))
 			return mode_error(&cmd_create, optarg);
+		if (opt == 'M' && parse_max(optarg, &how.max))
+			return usage_error(&cmd_create, "--max %s: MAX is 1 to %d permits, or none",
+					   optarg, KSYNC_SEM_VALUE_MAX);
 		if (opt == 'E')
-			flags |= KSYNC_QUEUE_NOEOF;
+			how.flags |= KSYNC_QUEUE_NOEOF;
+		else if (opt == 'M')
+			how.max_given = true;
 		else if (opt != 'm')
 			return create_option_error(opt, argc, argv);
 	}
@@ -63,7 +68,9 @@ static int create(int argc, char **argv)
 	if (argc != 2 + v->create_args)
 		return usage_error(&cmd_create, "wrong number of arguments for a %s", argv[0]);
 	name = object_name(argv[1], buf, sizeof(buf));
-	ret = v->create(name, flags, mode, argv + 2);
+	if (how.max_given && v->type != KSYNC_TYPE_SEM)
+		return usage_error(&cmd_create, "--max is a semaphore's");
+	ret = v->create(name, &how, argv + 2);
 	if (ret == -EEXIST) {
 		fprintf(stderr, "ksync create: %s exists already\n", name);
 		return EXIT_EXISTS;
@@ -77,11 +84,13 @@ const struct command cmd_create = {
 	.name = "create",
 	.run = create,
 	.summary = "create a semaphore, barrier or queue",
-	.usage = "[--mode MODE] sem NAME VALUE\n"
+	.usage = "[--mode MODE] [--max MAX|none] sem NAME VALUE\n"
 		 "       ksync create [--mode MODE] barrier NAME PARTIES\n"
 		 "       ksync create [--mode MODE] [--noeof] queue NAME CAPACITY MSGSIZE\n\n"
 		 "Create a named object; fails (exit 14) if the name is taken.  NAME is\n"
 		 "\"/name\" or \"name\".  MODE is octal, 0600 unless given, less the umask.\n"
+		 "A semaphore holds VALUE permits, and never more than MAX (VALUE unless\n"
+		 "--max; none: no maximum, as VALUE 0 has): releasing one more fails.\n"
 		 "A queue holds CAPACITY messages of up to MSGSIZE bytes; its input ends,\n"
 		 "as a pipe's, when its last sender is done, unless --noeof (then only\n"
 		 "ksync shutdown ends it).\n",

@@ -68,6 +68,8 @@ void help(const struct command *c);
 int parse_uint(const char *s, unsigned long max, unsigned int *out);
 /* Parse seconds ("2", "0.5") into an absolute CLOCK_MONOTONIC deadline. */
 int parse_timeout(const char *s, struct timespec *deadline);
+/* Parse a semaphore's --max: 1 to KSYNC_SEM_VALUE_MAX, or "none" (0). */
+int parse_max(const char *s, unsigned int *max);
 /* Parse an octal mode such as 0600. */
 int parse_mode(const char *s, unsigned int *mode);
 
@@ -90,13 +92,21 @@ void put_name(const char *s, FILE *f);
 struct ksync_object;
 struct ksync_counters;
 
+/* How ksync create makes an object (its options). */
+struct create_how {
+	int flags; /* KSYNC_CREATE | KSYNC_EXCL, and the type's */
+	unsigned int mode;
+	bool max_given; /* --max: a semaphore's maximum, 0 for none */
+	unsigned int max;
+};
+
 /* What the command knows of one type (types.c has the table). */
 struct type_view {
 	unsigned int type; /* KSYNC_TYPE_* */
 	const char *name; /* "sem", as the command line and the output name it */
 	/* ksync create: create_args arguments after NAME (argv), then create */
 	int create_args;
-	int (*create)(const char *name, int flags, unsigned int mode, char **argv);
+	int (*create)(const char *name, const struct create_how *how, char **argv);
 	/* ls and info: the listed state, as text and as JSON members */
 	void (*state)(const struct ksync_object *o, char *buf, size_t len);
 	void (*state_json)(const struct ksync_object *o);

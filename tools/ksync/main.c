@@ -173,6 +173,15 @@ int parse_timeout(const char *s, struct timespec *deadline)
 	return 0;
 }
 
+int parse_max(const char *s, unsigned int *max)
+{
+	if (s && !strcmp(s, "none")) {
+		*max = 0;
+		return 0;
+	}
+	return parse_uint(s, KSYNC_SEM_VALUE_MAX, max) || !*max ? -EINVAL : 0;
+}
+
 int parse_mode(const char *s, unsigned int *mode)
 {
 	char *end;
