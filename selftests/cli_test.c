@@ -389,6 +389,57 @@ TEST_F(lim, errors_name_the_limit)
 	ASSERT_EQ(0, as_user(4242, 4242, create_two, names));
 }
 
+/* What uid 4242 sees of the limits: its own usage, and no one else's. */
+static int limits_as_user(void *arg)
+{
+	char want[128];
+	struct run r;
+
+	if (KSYNC(&r, "create", "sem", (const char *)arg, "1"))
+		return 1;
+	if (KSYNC(&r, "limits", "--json"))
+		return 2;
+	if (!strstr(r.out, "\"uid\":4242,\"user_objects\":1,"))
+		return 3;
+	snprintf(want, sizeof(want), "\"max_objects_per_user\":%ld,",
+		 read_number(KSYNC_PARAM("max_objects_per_user")));
+	if (!strstr(r.out, want))
+		return 4;
+	if (KSYNC(&r, "limits", "--user", "0") != 11 || KSYNC(&r, "limits", "--users") != 11)
+		return 5;
+	return KSYNC(&r, "rm", (const char *)arg) ? 6 : 0;
+}
+
+/* Whether the table's row for param shows the value it has now. */
+static bool row_has(const char *out, const char *param)
+{
+	char path[128], want[128];
+	const char *row;
+
+	snprintf(path, sizeof(path), KSYNC_PARAM("%s"), param);
+	snprintf(want, sizeof(want), "\n%s ", param);
+	row = strstr(out, want);
+	snprintf(want, sizeof(want), " %ld ", read_number(path));
+	return row && strstr(row, want) && strstr(row, want) < strchr(row + 1, '\n');
+}
+
+/* ksync limits: each limit with its value, as the module has it, and what is used. */
+TEST_F(lim, limits_and_usage)
+{
+	struct run r;
+
+	ASSERT_EQ(0, KSYNC(&r, "limits", "--bytes"));
+	ASSERT_TRUE(row_has(r.out, "max_queue_bytes"));
+	ASSERT_TRUE(row_has(r.out, "max_bytes_per_user"));
+	ASSERT_TRUE(row_has(r.out, "max_objects_per_user"));
+	ASSERT_EQ(0, as_user(4242, 4242, limits_as_user, (void *)test_name("lim")));
+	/* root sees every user's share */
+	ASSERT_EQ(0, KSYNC(&r, "limits", "--users"));
+	ASSERT_NE(NULL, strstr(r.out, "\nUSER "));
+	ASSERT_EQ(0, KSYNC(&r, "limits", "--user", "4242", "--json"));
+	ASSERT_NE(NULL, strstr(r.out, "\"uid\":4242,\"user_objects\":0,"));
+}
+
 /* Without /dev/ksync: exit 10 and the command that loads the module. */
 static int without_device(void *arg)
 {

@@ -38,7 +38,7 @@ struct command {
 };
 
 extern const struct command cmd_ls, cmd_info, cmd_create, cmd_rm, cmd_sem, cmd_barrier, cmd_send,
-	cmd_recv, cmd_hold, cmd_shutdown;
+	cmd_recv, cmd_hold, cmd_shutdown, cmd_limits;
 
 /* /dev/ksync is missing: the module is not loaded. */
 bool module_missing(void);

@@ -27,8 +27,8 @@
 #endif
 
 static const struct command *const commands[] = {
-	&cmd_ls,      &cmd_info, &cmd_create, &cmd_rm,	 &cmd_sem,
-	&cmd_barrier, &cmd_send, &cmd_recv,   &cmd_hold, &cmd_shutdown,
+	&cmd_ls,   &cmd_info, &cmd_create, &cmd_rm,	  &cmd_sem,    &cmd_barrier,
+	&cmd_send, &cmd_recv, &cmd_hold,   &cmd_shutdown, &cmd_limits,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
