@@ -34,8 +34,9 @@ static const char *bare(const char *tag)
 
 TEST_F(cli, usage_and_help)
 {
-	static const char *const cmds[] = { "ls",  "info",    "create", "rm",
-					    "sem", "barrier", "send",	"recv" };
+	static const char *const cmds[] = { "ls",   "info",	"create", "rm",
+					    "sem",  "barrier",	"send",	  "recv",
+					    "hold", "shutdown", "limits" };
 	struct run r;
 	char want[64];
 

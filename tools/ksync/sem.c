@@ -127,12 +127,16 @@ static int sem_options(int *argc, char **argv, const char **arg, struct sem_opts
 static int sem_create(ksync_sem_t **s, const char *name, const struct sem_opts *o)
 {
 	unsigned int max = o->max_given ? o->max : o->value;
-	int ret = ksync_sem_open_max(s, name, KSYNC_UNDO | KSYNC_CREATE | KSYNC_EXCL, o->mode,
-				     o->value, max);
+	int ret = -ENOENT;
 
-	if (ret != -EEXIST)
-		return ret;
-	ret = ksync_sem_open(s, name, KSYNC_UNDO, 0, 0);
+	/* (bounded: a name removed between the two opens is made again) */
+	for (int i = 0; i < 3 && ret == -ENOENT; i++) {
+		ret = ksync_sem_open_max(s, name, KSYNC_UNDO | KSYNC_CREATE | KSYNC_EXCL, o->mode,
+					 o->value, max);
+		if (ret != -EEXIST)
+			return ret;
+		ret = ksync_sem_open(s, name, KSYNC_UNDO, 0, 0);
+	}
 	if (ret)
 		return ret;
 	max = max ? max : KSYNC_SEM_VALUE_MAX;
