@@ -11,7 +11,8 @@
  * Every call that needs the module returns -ENODEV when it cannot reach
  * it (no /dev/ksync: the module is not loaded), so that "not loaded"
  * differs from "no such name" (-ENOENT).  A module older than a call (one
- * of version KSYNC_0.3 on a module before it) gives -ENOTTY.
+ * of version KSYNC_0.3 on a module before it) gives -ENOTTY, or -EINVAL
+ * for a new argument it does not know.
  */
 #ifndef KSYNC_H
 #define KSYNC_H
@@ -51,7 +52,9 @@ int ksync_sem_open(ksync_sem_t **out, const char *name, int flags, mode_t mode, 
  * than max fails at once with -ERANGE, a release that would pass it with
  * -EOVERFLOW (a double release), and an UNDO handle's give-back stops at
  * it.  max matters only when the call creates the semaphore: see
- * ksync_sem_max().  Version KSYNC_0.3.
+ * ksync_sem_max().  A release fails so even when sleepers would take the
+ * permits at once: there are never more than max, and a sleeper holds
+ * none.  Version KSYNC_0.3; a module before it refuses a max (-EINVAL).
  */
 int ksync_sem_open_max(ksync_sem_t **out, const char *name, int flags, mode_t mode,
 		       unsigned int value, unsigned int max);
