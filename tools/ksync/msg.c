@@ -200,40 +200,55 @@ static int deliver(const char *msg, size_t len, int delim)
 	return 1;
 }
 
-static int msg_recv(int argc, char **argv)
+/* What recv's options asked for. */
+struct recv_opts {
+	unsigned int count; /* 0: until the input ends */
+	int delim;
+	bool follow;
+	struct timespec deadline, *dl;
+};
+
+static int recv_options(int argc, char **argv, struct recv_opts *o)
 {
 	static const struct option opts[] = { { "count", required_argument, NULL, 'n' },
 					      { "null", no_argument, NULL, '0' },
 					      { "timeout", required_argument, NULL, 't' },
 					      { "follow", no_argument, NULL, 'f' },
 					      { NULL, 0, NULL, 0 } };
-	struct timespec deadline, *dl = NULL;
-	unsigned int count = 0, max, got = 0;
-	int delim = '\n', opt, ret;
-	bool follow = false;
-	ksync_queue_t *q;
-	char *buf;
+	int opt;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":n:0t:f", opts, NULL)) != -1) {
-		if (opt == 'n' && (parse_uint(optarg, ~0U, &count) || !count))
+		if (opt == 'n' && (parse_uint(optarg, ~0U, &o->count) || !o->count))
 			return usage_error(&cmd_recv,
 					   "-n %s: COUNT is 1 to %u (leave -n out to receive until "
 					   "the input ends)",
 					   optarg, ~0U);
 		if (opt == 'f')
-			follow = true;
+			o->follow = true;
 		else if (opt == '0')
-			delim = 0;
-		else if (opt == 't' && !parse_timeout(optarg, &deadline))
-			dl = &deadline;
+			o->delim = 0;
+		else if (opt == 't' && !parse_timeout(optarg, &o->deadline))
+			o->dl = &o->deadline;
 		else if (opt == 't')
 			return timeout_error(&cmd_recv, optarg);
 		else if (opt != 'n')
 			return bad_option(&cmd_recv, opt, argv);
 	}
-	if (optind != argc - 1)
-		return usage_error(&cmd_recv, "which queue?");
+	return optind != argc - 1 ? usage_error(&cmd_recv, "which queue?") : 0;
+}
+
+static int msg_recv(int argc, char **argv)
+{
+	struct recv_opts o = { .delim = '\n' };
+	unsigned int max, got = 0;
+	ksync_queue_t *q;
+	char *buf;
+	int ret;
+
+	ret = recv_options(argc, argv, &o);
+	if (ret)
+		return ret;
 	ret = open_queue("recv", argv[optind], KSYNC_QUEUE_RECV, &q, &max);
 	if (ret)
 		return ret;
@@ -242,12 +257,12 @@ static int msg_recv(int argc, char **argv)
 		ksync_queue_close(q);
 		return fail("recv", "memory", -ENOMEM);
 	}
-	while (!count || got < count) {
-		ssize_t n = ksync_queue_recv(q, buf, max, dl);
+	while (!o.count || got < o.count) {
+		ssize_t n = ksync_queue_recv(q, buf, max, o.dl);
 
 		if (n == -EINTR)
 			continue;
-		if (n == -EPIPE && follow && !shut_down(q)) {
+		if (n == -EPIPE && o.follow && !shut_down(q)) {
 			/* a new handle waits for the next sender, as tail -f */
 			ret = follow_on(&q, argv[optind]);
 			if (ret)
@@ -261,7 +276,7 @@ static int msg_recv(int argc, char **argv)
 			break;
 		}
 		got++;
-		ret = deliver(buf, (size_t)n, delim);
+		ret = deliver(buf, (size_t)n, o.delim);
 		if (ret)
 			break;
 	}
