@@ -95,7 +95,7 @@ $(B)/tools/%: tools/%.c $(B)/libksync.a
 # the ksync command: one program from several files
 $(CLI): $(CLI_SRCS) tools/ksync/cli.h $(B)/libksync.a
 	@mkdir -p $(dir $@)
-	$(CC) $(KSYNC_CFLAGS) $(CFLAGS) -o $@ $(CLI_SRCS) $(B)/libksync.a
+	$(CC) $(KSYNC_CFLAGS) $(CFLAGS) -DKSYNC_VERSION='"$(VERSION)"' -o $@ $(CLI_SRCS) $(B)/libksync.a
 
 $(B)/examples/%: examples/%.c $(B)/libksync.a
 	@mkdir -p $(dir $@)
@@ -145,7 +145,7 @@ CLI_TEST := $(B)/host/cli_types_test
 $(CLI_TEST): selftests/host/cli_types_test.c $(CLI_SRCS) tools/ksync/cli.h $(B)/libksync.a $(KSELFTEST)/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(KSYNC_CFLAGS) -O1 -g -I$(KSELFTEST) -Wno-unused-parameter -c -o $@.o $<
-	$(CC) $(KSYNC_CFLAGS) -O1 -g -Dmain=ksync_main -o $@ $@.o $(CLI_SRCS) $(B)/libksync.a
+	$(CC) $(KSYNC_CFLAGS) -O1 -g -Dmain=ksync_main -DKSYNC_VERSION='"$(VERSION)"' -o $@ $@.o $(CLI_SRCS) $(B)/libksync.a
 
 # ls's names and table, likewise, under ASan and UBSan (millions of cases: too many for valgrind)
 LS_TEST := $(B)/host/ls_table_test

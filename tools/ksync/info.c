@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <ksync.h>
 
@@ -59,27 +60,70 @@ static void put_who_json(const struct ksync_task *who, int n)
 	printf("],\"who_total\":%d", n);
 }
 
+/*
+ * "pid N (comm)": the command's name from /proc, escaped as names are
+ * (any process may call itself anything); the pid alone if /proc does not
+ * show it (another pid namespace's /proc, or it is gone).
+ */
+static void put_pid(unsigned int pid)
+{
+	char path[64], comm[64] = "";
+	FILE *f;
+
+	printf("pid %u", pid);
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	f = fopen(path, "r");
+	if (f && fgets(comm, sizeof(comm), f)) {
+		comm[strcspn(comm, "\n")] = 0;
+		printf(" (");
+		put_name(comm, stdout);
+		printf(")");
+	}
+	if (f)
+		fclose(f);
+}
+
 static void put_task(const struct ksync_task *w)
 {
 	double asleep = (double)w->waited_ns / 1e9;
-	char pid[32];
 
+	printf("  ");
 	if (w->pid)
-		snprintf(pid, sizeof(pid), "pid %u", w->pid);
+		put_pid(w->pid);
 	else
-		snprintf(pid, sizeof(pid), "(not yours to see)");
+		printf("(not yours to see)");
 	if (w->what == KSYNC_WHO_HOLDS)
-		printf("  %-20s holds %u permit%s (UNDO)\n", pid, w->count,
-		       w->count == 1 ? "" : "s");
+		printf(" holds %u permit%s (UNDO)\n", w->count, w->count == 1 ? "" : "s");
 	else if (w->what == KSYNC_WHO_ACQUIRES)
-		printf("  %-20s waits for %u permit%s, asleep %.1f s (thread %u)\n", pid, w->count,
+		printf(" waits for %u permit%s, asleep %.1f s (thread %u)\n", w->count,
 		       w->count == 1 ? "" : "s", asleep, w->tid);
 	else if (known_what(w->what))
-		printf("  %-20s %s, asleep %.1f s (thread %u)\n", pid, whats[w->what].asleep,
-		       asleep, w->tid);
+		printf(" %s, asleep %.1f s (thread %u)\n", whats[w->what].asleep, asleep, w->tid);
 	else
-		printf("  %-20s does what this ksync does not know (%u), for %.1f s (thread %u)\n",
-		       pid, w->what, asleep, w->tid);
+		printf(" does what this ksync does not know (%u), for %.1f s (thread %u)\n",
+		       w->what, asleep, w->tid);
+}
+
+/*
+ * When and by whom it was made (0: a module before KSYNC_0.3 does not
+ * say).  The creator's pid is shown bare: it may have exited since, and
+ * the pid gone to another process whose name would mislead.
+ */
+static void put_created(const struct ksync_object *o)
+{
+	time_t t = (time_t)(o->ctime_ns / 1000000000ULL);
+	char when[64];
+	struct tm tm;
+
+	if (!o->ctime_ns)
+		return;
+	if (!localtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", &tm))
+		snprintf(when, sizeof(when), "%llu s after the epoch", o->ctime_ns / 1000000000ULL);
+	printf("created:  %s, ", when);
+	if (o->creator_pid)
+		printf("by pid %u\n", o->creator_pid);
+	else
+		printf("by a process outside your pid namespace\n");
 }
 
 static void put_who_text(const struct ksync_task *who, int n)
@@ -103,13 +147,41 @@ static void put_info_text(const struct ksync_object *o, const struct type_view *
 	v->state(o, st, sizeof(st));
 	printf("name:     ");
 	put_name(o->name, stdout);
-	printf("\ntype:     %s\nowner:    %s:%s, mode %04o\nhandles:  %u open\nstate:    %s\n",
-	       v->name, owner_name(o->uid, u, sizeof(u)), group_name(o->gid, g, sizeof(g)), o->mode,
-	       o->handles, st);
+	printf("\ntype:     %s\nowner:    %s:%s, mode %04o\n", v->name,
+	       owner_name(o->uid, u, sizeof(u)), group_name(o->gid, g, sizeof(g)), o->mode);
+	put_created(o);
+	printf("handles:  %u open\nstate:    %s\n", o->handles, st);
+	if (o->type == KSYNC_TYPE_SEM && o->sem.max && o->sem.max < KSYNC_SEM_VALUE_MAX)
+		printf("maximum:  %u permits: a release past it fails\n", o->sem.max);
+	else if (o->type == KSYNC_TYPE_SEM && o->sem.max)
+		printf("maximum:  none\n");
 	if (c->valid)
 		v->detail(&c->c);
 	else
 		printf("counters: (you may not open it)\n");
+}
+
+/*
+ * The listing leaves out what the caller may not read, but opening the
+ * name tells that it exists (-EACCES, or -EPROTOTYPE for another type),
+ * as sem_open(3) does: answer as the other subcommands do, "permission
+ * denied", rather than "no such object".
+ */
+static int lookup(const char *name, struct ksync_object *o)
+{
+	int ret = ksync_lookup(name, o);
+	ksync_sem_t *s;
+
+	if (ret != -ENOENT)
+		return ret;
+	ret = ksync_sem_open(&s, name, 0, 0, 0);
+	if (ret == -ENOENT || ret == -EACCES)
+		return ret;
+	if (!ret)
+		ksync_sem_close(s);
+	/* it may have been made since the listing: look again */
+	ret = ksync_lookup(name, o);
+	return ret == -ENOENT ? -EACCES : ret;
 }
 
 static int info(int argc, char **argv)
@@ -133,7 +205,7 @@ static int info(int argc, char **argv)
 	if (optind != argc - 1)
 		return usage_error(&cmd_info, "which name?");
 	name = object_name(argv[optind], buf, sizeof(buf));
-	ret = ksync_lookup(name, &o);
+	ret = lookup(name, &o);
 	if (ret)
 		return fail("info", name, ret);
 	v = view_of(o.type);
