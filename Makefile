@@ -153,7 +153,8 @@ SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all
 $(LS_TEST): selftests/host/ls_table_test.c $(CLI_SRCS) $(wildcard tools/ksync/*.h) $(LIB_SRCS) $(KSELFTEST)/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(KSYNC_CFLAGS) -O1 -g $(SANITIZE) -I$(KSELFTEST) -Wno-unused-parameter -c -o $@.o $<
-	$(CC) $(KSYNC_CFLAGS) -O1 -g $(SANITIZE) -Dmain=ksync_main -o $@ $@.o $(CLI_SRCS) $(LIB_SRCS)
+	$(CC) $(KSYNC_CFLAGS) -O1 -g $(SANITIZE) -Dmain=ksync_main -DKSYNC_VERSION='"$(VERSION)"' \
+		-o $@ $@.o $(CLI_SRCS) $(LIB_SRCS)
 
 check-native: $(HOST_TEST) $(HOST_TEST)-tsan $(CLI_TEST) $(LS_TEST)
 	$(HOST_TEST)-tsan

@@ -545,4 +545,42 @@ TEST_F(ls, raw_fields)
 	ksync_sem_close(s);
 }
 
+/* Who made it and when (ipcs -t, -p), and a semaphore's maximum. */
+TEST_F(ls, creator_time_and_maximum)
+{
+	char max[64], none[64], want[160];
+	static struct run r;
+	unsigned long long ctime;
+	struct timespec t0, t1;
+	ksync_sem_t *a, *b;
+	const char *at;
+
+	snprintf(max, sizeof(max), "%s", test_name("max"));
+	snprintf(none, sizeof(none), "%s", test_name("none"));
+	ASSERT_EQ(0, clock_gettime(CLOCK_REALTIME, &t0));
+	ASSERT_EQ(0, ksync_sem_open_max(&a, max, KSYNC_CREATE, 0600, 1, 3));
+	ASSERT_EQ(0, clock_gettime(CLOCK_REALTIME, &t1));
+	ASSERT_EQ(0, ksync_sem_open(&b, none, KSYNC_CREATE, 0600, 1));
+	ASSERT_EQ(0, KSYNC(&r, "ls", "--raw", "-n", "-o", "NAME,MAX,CPID"));
+	snprintf(want, sizeof(want), "%s 3 %d\n", max, (int)getpid());
+	ASSERT_NE(NULL, strstr(r.out, want));
+	snprintf(want, sizeof(want), "%s - %d\n", none, (int)getpid());
+	ASSERT_NE(NULL, strstr(r.out, want));
+	ASSERT_EQ(0, KSYNC(&r, "ls", "--json"));
+	snprintf(want, sizeof(want), "{\"name\":\"%s\"", max);
+	at = strstr(r.out, want);
+	ASSERT_NE(NULL, at);
+	ASSERT_NE(NULL, strstr(at, "\"max\":3,"));
+	at = strstr(at, "\"ctime_ns\":");
+	ASSERT_NE(NULL, at);
+	ctime = strtoull(at + strlen("\"ctime_ns\":"), NULL, 10);
+	/* (a coarse clock may read up to a tick behind ours, never ahead) */
+	ASSERT_LE((unsigned long long)ts_ns(&t0) - 1000000000ULL, ctime);
+	ASSERT_GE((unsigned long long)ts_ns(&t1), ctime);
+	snprintf(want, sizeof(want), "\"creator_pid\":%d", (int)getpid());
+	ASSERT_NE(NULL, strstr(at, want));
+	ksync_sem_close(a);
+	ksync_sem_close(b);
+}
+
 TEST_HARNESS_MAIN

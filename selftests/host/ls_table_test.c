@@ -361,6 +361,31 @@ TEST(chosen_columns)
 	ASSERT_EQ(-EINVAL, ls_set_columns(&fmt, list, &bad));
 }
 
+/* Who made it and when (0 from a module that does not say), and a semaphore's maximum. */
+TEST(creation_and_maximum)
+{
+	struct ksync_object o[3] = { object(KSYNC_TYPE_SEM, "/max"),
+				     object(KSYNC_TYPE_SEM, "/none"),
+				     object(KSYNC_TYPE_QUEUE, "/old") };
+	struct ls_format fmt = { .raw = true, .noheadings = true };
+	char list[64];
+	const char *bad;
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	o[0].sem.max = 3;
+	o[0].ctime_ns = 1796664756ULL * 1000000000 + 999999999;
+	o[0].creator_pid = 4242;
+	o[1].sem.max = KSYNC_SEM_VALUE_MAX;
+	o[1].ctime_ns = 1;
+	snprintf(list, sizeof(list), "NAME,MAX,CTIME,CPID");
+	ASSERT_EQ(0, ls_set_columns(&fmt, list, &bad));
+	ASSERT_STREQ("/max 3 2026-12-07\\x2017:32:36 4242\n"
+		     "/none - 1970-01-01\\x2000:00:00 -\n"
+		     "/old - - -\n",
+		     table(o, 3, &fmt));
+}
+
 /* ksync ls --help and ksync(1) name every column. */
 TEST(every_column_documented)
 {

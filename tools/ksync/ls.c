@@ -69,6 +69,12 @@ static void put_json(const struct ksync_object *o, const struct type_view *v,
 	put_json_string(group(o->gid, g, sizeof(g)), stdout);
 	printf(",\"gid\":%u,\"mode\":\"%04o\",\"handles\":%u,", o->gid, o->mode, o->handles);
 	v->state_json(o);
+	if (o->type == KSYNC_TYPE_SEM && o->sem.max && o->sem.max < KSYNC_SEM_VALUE_MAX)
+		printf(",\"max\":%u", o->sem.max);
+	else if (o->type == KSYNC_TYPE_SEM)
+		printf(",\"max\":null");
+	/* 0 for either: a module that does not say, or a creator outside our pid namespace */
+	printf(",\"ctime_ns\":%llu,\"creator_pid\":%u", o->ctime_ns, o->creator_pid);
 	printf(",\"fast_counters\":");
 	if (c->valid && c->c.fast_valid)
 		v->fast_json(&c->c);
@@ -339,6 +345,9 @@ const struct command cmd_ls = {
 		 "  ROUND    a barrier's round, mod 2^32\n"
 		 "  MSGSIZE  a queue's largest message\n"
 		 "  SIZE     a queue's capacity times its message size\n"
+		 "  MAX      a semaphore's maximum ('-': none)\n"
+		 "  CTIME    when it was created (local time)\n"
+		 "  CPID     the pid that created it ('-': outside your pid namespace)\n"
 		 "  FAST     operations on the shared page alone (as libksync counts them)\n"
 		 "  CALLS    calls that entered the kernel ('-': you may not open it)\n",
 };

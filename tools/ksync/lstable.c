@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <ksync.h>
 
@@ -174,6 +175,37 @@ static void c_size(const struct ls_row *r, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
+/* A semaphore's maximum; '-' for none (or a module that has none). */
+static void c_max(const struct ls_row *r, char *buf, size_t len)
+{
+	unsigned int max = r->o->sem.max;
+
+	if (r->o->type == KSYNC_TYPE_SEM && max && max < KSYNC_SEM_VALUE_MAX)
+		snprintf(buf, len, "%u", max);
+	else
+		snprintf(buf, len, "-");
+}
+
+/* As ipcs -t, in local time; '-' from a module that does not say. */
+static void c_ctime(const struct ls_row *r, char *buf, size_t len)
+{
+	time_t t = (time_t)(r->o->ctime_ns / 1000000000ULL);
+	struct tm tm;
+
+	if (!r->o->ctime_ns || !localtime_r(&t, &tm) ||
+	    !strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(buf, len, "-");
+}
+
+/* 0: the creator is outside the caller's pid namespace, or the module does not say. */
+static void c_cpid(const struct ls_row *r, char *buf, size_t len)
+{
+	if (r->o->creator_pid)
+		snprintf(buf, len, "%u", r->o->creator_pid);
+	else
+		snprintf(buf, len, "-");
+}
+
 static void c_fast(const struct ls_row *r, char *buf, size_t len)
 {
 	if (r->counted && r->c.fast_valid)
@@ -198,8 +230,9 @@ const struct ls_column ls_columns[] = {
 	{ "ID", true, false, c_id },	     { "UID", true, false, c_uid },
 	{ "GROUP", false, false, c_group },  { "GID", true, false, c_gid },
 	{ "ROUND", true, false, c_round },   { "MSGSIZE", true, false, c_msgsize },
-	{ "SIZE", true, false, c_size },     { "FAST", false, true, c_fast },
-	{ "CALLS", false, true, c_calls },
+	{ "SIZE", true, false, c_size },     { "MAX", true, false, c_max },
+	{ "CTIME", false, false, c_ctime },  { "CPID", true, false, c_cpid },
+	{ "FAST", false, true, c_fast },     { "CALLS", false, true, c_calls },
 };
 
 const size_t ls_ncolumns = sizeof(ls_columns) / sizeof(ls_columns[0]);
