@@ -95,7 +95,7 @@ $(B)/tools/%: tools/%.c $(B)/libksync.a
 # the ksync command: one program from several files
 $(CLI): $(CLI_SRCS) tools/ksync/cli.h $(B)/libksync.a
 	@mkdir -p $(dir $@)
-	$(CC) $(KSYNC_CFLAGS) $(CFLAGS) -o $@ $(CLI_SRCS) $(B)/libksync.a
+	$(CC) $(KSYNC_CFLAGS) $(CFLAGS) -DKSYNC_VERSION='"$(VERSION)"' -o $@ $(CLI_SRCS) $(B)/libksync.a
 
 $(B)/examples/%: examples/%.c $(B)/libksync.a
 	@mkdir -p $(dir $@)
@@ -145,12 +145,22 @@ CLI_TEST := $(B)/host/cli_types_test
 $(CLI_TEST): selftests/host/cli_types_test.c $(CLI_SRCS) tools/ksync/cli.h $(B)/libksync.a $(KSELFTEST)/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(KSYNC_CFLAGS) -O1 -g -I$(KSELFTEST) -Wno-unused-parameter -c -o $@.o $<
-	$(CC) $(KSYNC_CFLAGS) -O1 -g -Dmain=ksync_main -o $@ $@.o $(CLI_SRCS) $(B)/libksync.a
+	$(CC) $(KSYNC_CFLAGS) -O1 -g -Dmain=ksync_main -DKSYNC_VERSION='"$(VERSION)"' -o $@ $@.o $(CLI_SRCS) $(B)/libksync.a
 
-check-native: $(HOST_TEST) $(HOST_TEST)-tsan $(CLI_TEST)
+# ls's names and table, likewise, under ASan and UBSan (millions of cases: too many for valgrind)
+LS_TEST := $(B)/host/ls_table_test
+SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all
+$(LS_TEST): selftests/host/ls_table_test.c $(CLI_SRCS) $(wildcard tools/ksync/*.h) $(LIB_SRCS) $(KSELFTEST)/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(KSYNC_CFLAGS) -O1 -g $(SANITIZE) -I$(KSELFTEST) -Wno-unused-parameter -c -o $@.o $<
+	$(CC) $(KSYNC_CFLAGS) -O1 -g $(SANITIZE) -Dmain=ksync_main -DKSYNC_VERSION='"$(VERSION)"' \
+		-o $@ $@.o $(CLI_SRCS) $(LIB_SRCS)
+
+check-native: $(HOST_TEST) $(HOST_TEST)-tsan $(CLI_TEST) $(LS_TEST)
 	$(HOST_TEST)-tsan
 	valgrind --quiet --error-exitcode=1 --leak-check=full $(HOST_TEST)
 	valgrind --quiet --error-exitcode=1 --leak-check=full $(CLI_TEST)
+	$(LS_TEST)
 
 check-host: tests cli examples
 	scripts/run-tests $(B)/selftests

@@ -151,6 +151,8 @@ struct ksync_obj {
 	unsigned int shm_ro_pages;	/* after those: read-only; create sets it */
 	u64 cost;			/* bytes charged to the owner (limits.c) */
 	struct user_namespace *uns;	/* the creator's: limits.c charges its owners */
+	u64 ctime;			/* created: CLOCK_REALTIME ns (ipcs -t) */
+	struct pid *creator;		/* its thread group, numbered per reader */
 	atomic_t files;			/* open file descriptions */
 	u32 parties;			/* party.c, all files together; lock */
 	/* shm.c: the file every mapping holds, not counted; map_lock */
@@ -293,6 +295,7 @@ int ksync_wait(struct ksync_wait_entry *e, const struct ksync_wait_ops *ops);
 struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,
 				const struct ksync_open_args *args);
 void ksync_obj_put(struct ksync_obj *obj);
+u32 ksync_obj_cpid(const struct ksync_obj *obj);
 
 /* args.c */
 int ksync_copy_args(void *dst, size_t ksize, size_t min, const void __user *src);
@@ -334,6 +337,8 @@ long ksync_who(struct ksync_file *kf, void __user *uarg);
 int ksync_charge(kuid_t uid, const struct user_namespace *ns, u64 bytes);
 void ksync_uncharge(kuid_t uid, const struct user_namespace *ns, u64 bytes);
 u64 ksync_max_queue_bytes(void);
+long ksync_limits(void __user *uarg);
+long ksync_usage(void __user *uarg);
 void ksync_limits_exit(void);
 
 /* registry.c */

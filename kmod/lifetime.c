@@ -5,7 +5,10 @@
  */
 #include <linux/cred.h>
 #include <linux/fs_struct.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 #include <linux/user_namespace.h>
 
 #include "ksync.h"
@@ -31,6 +34,8 @@ struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,
 	if (!obj->shm_pages)
 		obj->shm_pages = ops->shm_pages;
 	obj->uns = get_user_ns(uns);
+	obj->ctime = ktime_get_real_ns();
+	obj->creator = get_pid(task_tgid(current));
 	kref_init(&obj->ref);
 	obj->ops = ops;
 	spin_lock_init(&obj->lock);
@@ -55,6 +60,7 @@ static void ksync_obj_release(struct kref *ref)
 	u64 cost = obj->cost;
 
 	mutex_destroy(&obj->map_lock);
+	put_pid(obj->creator);
 	kfree(obj->name);
 	obj->ops->free(obj);
 	ksync_uncharge(owner, uns, cost);
@@ -64,4 +70,14 @@ static void ksync_obj_release(struct kref *ref)
 void ksync_obj_put(struct ksync_obj *obj)
 {
 	kref_put(&obj->ref, ksync_obj_release);
+}
+
+/*
+ * The creator's process id in the reader's pid namespace (ipcs -p), also
+ * once it has exited, as the struct pid we hold keeps its numbers; 0 if
+ * the reader's namespace does not see it.
+ */
+u32 ksync_obj_cpid(const struct ksync_obj *obj)
+{
+	return pid_vnr(obj->creator);
 }

@@ -195,6 +195,116 @@ void ksync_uncharge(kuid_t uid, const struct user_namespace *ns, u64 bytes)
 	atomic_dec(&ksync_nr_objects);
 }
 
+/*
+ * The user whose usage KSYNC_IOC_LIMITS reports: the caller's euid, or a
+ * uid of its user namespace, another's only for its CAP_SYS_ADMIN.
+ */
+static int ksync_limits_whom(const struct ksync_limits_args *args, kuid_t *kuid)
+{
+	struct user_namespace *uns = current_user_ns();
+
+	*kuid = current_euid();
+	if (!(args->flags & KSYNC_LIMITS_UID))
+		return 0;
+	*kuid = make_kuid(uns, args->uid);
+	if (!uid_valid(*kuid))
+		return -EINVAL;
+	if (!uid_eq(*kuid, current_euid()) && !ns_capable(uns, CAP_SYS_ADMIN))
+		return -EPERM;
+	return 0;
+}
+
+long ksync_limits(void __user *uarg)
+{
+	struct ksync_limits_args args;
+	unsigned long idx;
+	kuid_t kuid;
+	int ret;
+
+	ret = ksync_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	if (ret)
+		return ret;
+	if (args.flags & ~KSYNC_LIMITS_UID || args.pad)
+		return -EINVAL;
+	ret = ksync_limits_whom(&args, &kuid);
+	if (ret)
+		return ret;
+	idx = __kuid_val(kuid);
+	args.uid = from_kuid_munged(current_user_ns(), kuid);
+	args.max_objects = READ_ONCE(ksync_max_objects);
+	args.objects = atomic_read(&ksync_nr_objects);
+	args.max_objects_per_user = READ_ONCE(ksync_max_per_user);
+	args.max_bytes_per_user = READ_ONCE(ksync_max_user_bytes);
+	args.max_queue_bytes = READ_ONCE(ksync_max_queue);
+	/* the two counts of one moment */
+	mutex_lock(&ksync_users_lock);
+	args.user_objects = ksync_get(&ksync_users, idx);
+	args.user_bytes = (u64)ksync_get(&ksync_user_pages, idx) << PAGE_SHIFT;
+	mutex_unlock(&ksync_users_lock);
+	return copy_to_user(uarg, &args, sizeof(args)) ? -EFAULT : 0;
+}
+
+/*
+ * KSYNC_IOC_USAGE: a batch of users from the cursor on, gathered under
+ * the lock into a buffer on the stack (nothing to allocate, so nothing
+ * to fail) and copied out after it.
+ */
+#define KSYNC_USAGE_BATCH	16
+
+static u32 ksync_usage_gather(struct ksync_usage_entry *buf, u32 max,
+			      unsigned long *cursor)
+{
+	struct user_namespace *uns = current_user_ns();
+	unsigned long idx = *cursor;
+	void *entry;
+	u32 n = 0;
+
+	mutex_lock(&ksync_users_lock);
+	xa_for_each_start(&ksync_users, idx, entry, *cursor) {
+		uid_t uid = from_kuid(uns, KUIDT_INIT(idx));
+
+		*cursor = idx + 1;
+		if (uid == (uid_t)-1)
+			continue;
+		buf[n].uid = uid;
+		buf[n].objects = xa_to_value(entry);
+		buf[n].bytes = (u64)ksync_get(&ksync_user_pages, idx) << PAGE_SHIFT;
+		if (++n == max)
+			break;
+	}
+	mutex_unlock(&ksync_users_lock);
+	return n;
+}
+
+long ksync_usage(void __user *uarg)
+{
+	struct ksync_usage_args __user *uargs = uarg;
+	struct ksync_usage_entry buf[KSYNC_USAGE_BATCH];
+	struct ksync_usage_args args;
+	unsigned long cursor;
+	u32 n;
+	int ret;
+
+	ret = ksync_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	if (ret)
+		return ret;
+	if (args.flags || !args.count || args.entry_size < sizeof(buf[0]) ||
+	    args.entry_size > PAGE_SIZE)
+		return -EINVAL;
+	if (!ns_capable(current_user_ns(), CAP_SYS_ADMIN))
+		return -EPERM;
+	if (args.cursor > U32_MAX)	/* past every kuid */
+		return 0;
+	memset(buf, 0, sizeof(buf));
+	cursor = args.cursor;
+	n = ksync_usage_gather(buf, min_t(u32, args.count, KSYNC_USAGE_BATCH), &cursor);
+	if (ksync_copy_entries(u64_to_user_ptr(args.entries), buf, n, sizeof(buf[0]),
+			       args.entry_size) ||
+	    put_user((u64)cursor, &uargs->cursor))
+		return -EFAULT;
+	return n;
+}
+
 /* Module exit: every object is gone, and with it every entry. */
 void ksync_limits_exit(void)
 {

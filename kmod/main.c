@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /dev/ksync: the misc device.  Its only job is to turn names into object
- * fds (KSYNC_IOC_OPEN), to remove names (KSYNC_IOC_UNLINK) and to list
- * them (KSYNC_IOC_LIST); everything else happens on the object fds
- * (object.c).
+ * fds (KSYNC_IOC_OPEN), to remove names (KSYNC_IOC_UNLINK), to list them
+ * (KSYNC_IOC_LIST) and to tell the limits and who uses them
+ * (KSYNC_IOC_LIMITS, _USAGE: limits.c); everything else happens on the
+ * object fds (object.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -96,6 +97,10 @@ static long ksync_dev_ioctl(struct file *file, unsigned int cmd,
 		return ksync_dev_unlink(uarg);
 	case KSYNC_CMD_NOSIZE(KSYNC_IOC_LIST):
 		return ksync_list(uarg);
+	case KSYNC_CMD_NOSIZE(KSYNC_IOC_LIMITS):
+		return ksync_limits(uarg);
+	case KSYNC_CMD_NOSIZE(KSYNC_IOC_USAGE):
+		return ksync_usage(uarg);
 	default:
 		return -ENOTTY;
 	}

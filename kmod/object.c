@@ -8,6 +8,7 @@
 #include <linux/anon_inodes.h>
 #include <linux/cred.h>
 #include <linux/fs_struct.h>
+#include <linux/math64.h>
 #include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/seq_file.h>
@@ -55,6 +56,8 @@ static long ksync_get_info(struct ksync_file *kf, void __user *uarg)
 		.uid	= from_kuid_munged(current_user_ns(), obj->uid),
 		.gid	= from_kgid_munged(current_user_ns(), obj->gid),
 		.mode	= obj->mode,
+		.ctime	= obj->ctime,
+		.cpid	= ksync_obj_cpid(obj),
 	};
 
 	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
@@ -139,6 +142,8 @@ static void ksync_file_fdinfo(struct seq_file *m, struct file *file)
 	struct ksync_file *kf = file->private_data;
 	struct ksync_obj *obj = kf->obj;
 	struct ksync_snap s;
+	u32 nsec;
+	u64 sec;
 
 	/* the name lives as long as the object: no lock needed to read it */
 	seq_puts(m, "ksync-name:\t");
@@ -146,6 +151,9 @@ static void ksync_file_fdinfo(struct seq_file *m, struct file *file)
 		ksync_seq_name(m, obj->name);
 	seq_printf(m, "\nksync-linked:\t%d\n", READ_ONCE(obj->linked));
 	seq_printf(m, "ksync-undo:\t%d\n", !!(kf->flags & KSYNC_OPEN_UNDO));
+	sec = div_u64_rem(obj->ctime, NSEC_PER_SEC, &nsec);
+	seq_printf(m, "ksync-ctime:\t%llu.%09u\nksync-cpid:\t%u\n", sec, nsec,
+		   ksync_obj_cpid(obj));
 	ksync_snapshot(obj, kf, &s, NULL);
 	obj->ops->fdinfo(m, &s);
 }

@@ -603,6 +603,9 @@ int ksync_unlink(const char *name)
  */
 #define KSYNC_LIST_BATCH	64
 
+/* A caller of the first ABI gets the entry up to its name. */
+static_assert(offsetof(struct ksync_list_entry, ctime) == KSYNC_LIST_ENTRY_SIZE_V1);
+
 static void ksync_fill_entry(struct ksync_list_entry *e, struct ksync_obj *obj)
 {
 	struct user_namespace *uns = current_user_ns();
@@ -615,6 +618,8 @@ static void ksync_fill_entry(struct ksync_list_entry *e, struct ksync_obj *obj)
 	e->mode = obj->mode;
 	e->handles = atomic_read(&obj->files);
 	strscpy(e->name, obj->name, sizeof(e->name));
+	e->ctime = obj->ctime;
+	e->cpid = ksync_obj_cpid(obj);
 }
 
 /*
@@ -668,7 +673,7 @@ long ksync_list(void __user *uarg)
 	ret = ksync_copy_args(&args, sizeof(args), sizeof(args), uarg);
 	if (ret)
 		return ret;
-	if (args.flags || !args.count || args.entry_size < sizeof(*buf) ||
+	if (args.flags || !args.count || args.entry_size < KSYNC_LIST_ENTRY_SIZE_V1 ||
 	    args.entry_size > PAGE_SIZE)
 		return -EINVAL;
 	max = min_t(u32, args.count, KSYNC_LIST_BATCH);

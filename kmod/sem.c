@@ -61,6 +61,8 @@ struct ksync_sem {
 	u64 wake_calls;
 	u64 woken;
 	u64 fences;			/* sem_commit gave up comparing */
+	u32 max;			/* the most it holds; set at creation */
+	bool declared;			/* max was asked for: see sem_settle_word */
 };
 
 /* An acquire, on the caller's stack: its waiter and its entry (wait.c). */
@@ -84,9 +86,9 @@ static struct ksync_sem_waiter *to_sem_waiter(struct ksync_wait_entry *e)
 }
 
 /* The value in a word read from the page, whatever was written there. */
-static u32 sem_value_of(s64 word)
+static u32 sem_value_of(const struct ksync_sem *sem, s64 word)
 {
-	return min_t(u32, (u32)word, KSYNC_SEM_VALUE_MAX);
+	return min_t(u32, (u32)word, sem->max);
 }
 
 /* What the kernel's bits must say, from the kernel's own counts. */
@@ -118,7 +120,9 @@ static bool sem_commit(struct ksync_sem *sem, s64 *old, s64 new,
 
 static int sem_check(const struct ksync_open_args *args, bool create)
 {
-	if (args->sem.value > KSYNC_SEM_VALUE_MAX || args->sem.pad)
+	const u32 limit = args->sem.max ?: KSYNC_SEM_VALUE_MAX;
+
+	if (limit > KSYNC_SEM_VALUE_MAX || args->sem.value > limit)
 		return -EINVAL;
 	return 0;
 }
@@ -136,6 +140,8 @@ static struct ksync_obj *sem_create(const struct ksync_open_args *args)
 		return ERR_PTR(-ENOMEM);
 	}
 	sem->state = page_address(sem->page);
+	sem->max = args->sem.max ?: KSYNC_SEM_VALUE_MAX;
+	sem->declared = args->sem.max;
 	atomic64_set(sem->state, args->sem.value);
 	INIT_LIST_HEAD(&sem->waiters);
 	INIT_LIST_HEAD(&sem->holders);
@@ -154,12 +160,15 @@ static void sem_free(struct ksync_obj *obj)
 /*
  * The word after adding add permits and serving the head of the queue for
  * as long as the value covers it: *n waiters served.  The sum is taken in
- * 64 bits and checked against KSYNC_SEM_VALUE_MAX only after the queue is
- * served: a release that the head consumes at once cannot overflow,
- * whatever the value was.  What is left beyond the limit fails the release
- * with -EOVERFLOW (nothing changes) or, for UNDO's give-back, is dropped
- * (saturate), as SysV SEM_UNDO clamps.  Returns 1 if pollers must be
- * woken (after the caller unlocks), 0, or -EOVERFLOW.
+ * 64 bits and checked against the maximum only after the queue is served:
+ * a release that the head consumes at once cannot overflow, whatever the
+ * value was.  What is left beyond the maximum fails the release with
+ * -EOVERFLOW (nothing changes) or, for UNDO's give-back, is dropped
+ * (saturate), as SysV SEM_UNDO clamps.  A declared maximum is stricter,
+ * as ntsync's: value + add may not pass it, sleepers or not, since there
+ * are never more permits than it and a sleeper holds none; so a double
+ * release fails even when a sleeper would take what it gives.  Returns 1
+ * if pollers must be woken (after the caller unlocks), 0, or -EOVERFLOW.
  */
 static int sem_settle_word(struct ksync_sem *sem, u64 add, bool saturate,
 			   unsigned int *n)
@@ -172,7 +181,9 @@ static int sem_settle_word(struct ksync_sem *sem, u64 add, bool saturate,
 
 	old = sem_read(sem);
 	do {
-		value = sem_value_of(old) + add;
+		value = sem_value_of(sem, old) + add;
+		if (sem->declared && !saturate && value > sem->max)
+			return -EOVERFLOW;
 		*n = 0;
 		list_for_each_entry(e, &sem->waiters, node) {
 			/* one claimed by another object leaves by itself */
@@ -183,10 +194,10 @@ static int sem_settle_word(struct ksync_sem *sem, u64 add, bool saturate,
 			value -= to_sem_waiter(e)->count;
 			++*n;
 		}
-		if (value > KSYNC_SEM_VALUE_MAX) {
+		if (value > sem->max) {
 			if (!saturate)
 				return -EOVERFLOW;
-			value = KSYNC_SEM_VALUE_MAX;
+			value = sem->max;
 		}
 		/* readable again: nobody left in the queue, and a permit */
 		wake_poll = sem->poll_armed && *n == sem->nr_waiters && value;
@@ -273,7 +284,7 @@ static bool sem_arm_poll(struct ksync_sem *sem, bool always)
 	lockdep_assert_held(&sem->obj.lock);
 	old = sem_read(sem);
 	do {
-		value = sem_value_of(old);
+		value = sem_value_of(sem, old);
 		readable = !sem->nr_waiters && value;
 		if (readable && !always)
 			return true;
@@ -302,7 +313,7 @@ static int sem_take_or_queue(struct ksync_sem *sem, struct ksync_sem_waiter *sw)
 	lockdep_assert_held(&sem->obj.lock);
 	old = sem_read(sem);
 	do {
-		value = sem_value_of(old);
+		value = sem_value_of(sem, old);
 		taken = nobody_waits && value >= sw->count;
 		if (!taken && ksync_deadline_passed(sw->w.expires))
 			return -ETIMEDOUT;
@@ -461,6 +472,9 @@ static long sem_acquire(struct ksync_file *kf, void __user *uarg)
 	if (args.flags & ~KSYNC_WAIT_FLAGS || args.pad ||
 	    args.count > KSYNC_SEM_VALUE_MAX)
 		return -EINVAL;
+	/* more than it can ever hold would wait for ever: say so at once */
+	if (args.count > sem->max)
+		return -ERANGE;
 	deadline = ksync_wait_deadline(args.flags, args.deadline, &expires);
 
 	sw.count = args.count;
@@ -511,7 +525,7 @@ static __poll_t sem_poll(struct ksync_file *kf, __poll_t want)
 	s64 word = sem_read(sem);
 	bool readable;
 
-	if (!(word & KSYNC_SEM_STATE_KERNEL) && sem_value_of(word))
+	if (!(word & KSYNC_SEM_STATE_KERNEL) && sem_value_of(sem, word))
 		return EPOLLIN | EPOLLRDNORM;
 	spin_lock(&sem->obj.lock);
 	readable = sem_arm_poll(sem, false);
@@ -576,7 +590,8 @@ static void sem_snapshot(struct ksync_obj *obj, struct ksync_file *kf,
 	struct sem_snap *ss = (void *)s->data;
 
 	spin_lock(&sem->obj.lock);
-	ss->info.value = sem_value_of(sem_read(sem));
+	ss->info.value = sem_value_of(sem, sem_read(sem));
+	ss->info.max = sem->max;
 	ss->info.waiters = sem->nr_waiters;
 	ss->info.held = kf ? kf->sem.held : 0;
 	ss->info.wait_calls = sem->wait_calls;
@@ -595,14 +610,16 @@ static void sem_summary(const struct ksync_snap *s, struct ksync_list_entry *e)
 
 	e->sem.value = ss->info.value;
 	e->sem.waiters = ss->info.waiters;
+	e->sem.max = ss->info.max;
 }
 
 static void sem_fdinfo(struct seq_file *m, const struct ksync_snap *s)
 {
 	const struct sem_snap *ss = (const void *)s->data;
 
-	seq_printf(m, "ksync-type:\tsem\nksync-value:\t%u\nksync-waiters:\t%u\n",
-		   ss->info.value, ss->info.waiters);
+	seq_printf(m, "ksync-type:\tsem\nksync-value:\t%u\nksync-max:\t%u\n",
+		   ss->info.value, ss->info.max);
+	seq_printf(m, "ksync-waiters:\t%u\n", ss->info.waiters);
 	seq_printf(m, "ksync-held:\t%llu\nksync-wait-calls:\t%llu\n",
 		   ss->info.held, ss->info.wait_calls);
 	seq_printf(m, "ksync-wake-calls:\t%llu\nksync-woken:\t%llu\n",

@@ -230,7 +230,11 @@ TEST_F(abi, unknown_flags_and_reserved)
 	a.reserved[3] = 1;
 	ASSERT_EQ(-EINVAL, dev_ioctl(KSYNC_IOC_OPEN, &a));
 	a = sem_args();
-	a.sem.pad = 1;
+	a.sem.max = KSYNC_SEM_VALUE_MAX + 1u;
+	ASSERT_EQ(-EINVAL, dev_ioctl(KSYNC_IOC_OPEN, &a));
+	a = sem_args();
+	a.sem.value = 2;
+	a.sem.max = 1; /* a maximum below the initial value */
 	ASSERT_EQ(-EINVAL, dev_ioctl(KSYNC_IOC_OPEN, &a));
 	a = sem_args();
 	a.sem.value = KSYNC_SEM_VALUE_MAX + 1u;

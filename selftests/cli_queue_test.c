@@ -218,6 +218,74 @@ TEST_F(q, too_long_and_timeouts)
 	ksync_queue_close(q);
 }
 
+/*
+ * Run ksync with stdin and stdout on the given files (as a shell's
+ * redirections do) and its stderr in r->err, within 20 s.
+ */
+static int ksync_redirected(struct run *r, const char *in, const char *out,
+			    const char *const args[])
+{
+	int fin = open(in, O_RDONLY | O_CLOEXEC), fout = open(out, O_WRONLY | O_CLOEXEC);
+	int pe[2];
+	pid_t pid;
+
+	r->out[0] = r->err[0] = 0;
+	if (fin < 0 || fout < 0 || pipe2(pe, O_CLOEXEC))
+		return r->status = -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(fin, 0);
+		dup2(fout, 1);
+		dup2(pe[1], 2);
+		fexecve(ksync_exe, (char *const *)args, environ);
+		_exit(99);
+	}
+	close(fin);
+	close(fout);
+	close(pe[1]);
+	drain(pe[0], r->err, sizeof(r->err), now_ns() + 20000000000LL);
+	close(pe[0]);
+	return r->status = wait_child(pid, 20000);
+}
+
+/*
+ * `ksync recv -n 3 > /dev/full`: the first message that cannot be written
+ * ends it with an error that says the message is lost, and the others stay
+ * on the queue for a receiver that can deliver them.
+ */
+TEST_F(q, recv_stops_at_a_failed_write)
+{
+	ksync_queue_t *q;
+	struct run r;
+
+	ASSERT_EQ(0, ksync_queue_open(&q, self->name, 0, 0, 0, 0));
+	ASSERT_EQ(0, ksync_queue_join(q));
+	ASSERT_EQ(0, KSYNC(&r, "send", self->name, "a", "b", "c"));
+	ASSERT_EQ(1, ksync_redirected(&r, "/dev/null", "/dev/full",
+				      (const char *const[]){ "ksync", "recv", "-n", "3", self->name,
+							     NULL }));
+	ASSERT_NE(NULL, strstr(r.err, "No space left on device"));
+	ASSERT_NE(NULL, strstr(r.err, "not delivered"));
+	ASSERT_EQ(2, ksync_queue_len(q));
+	ksync_queue_close(q);
+	ASSERT_EQ(0, KSYNC(&r, "recv", "-n", "2", self->name));
+	ASSERT_STREQ("b\nc\n", r.out);
+}
+
+/* `ksync send /q < /`: a read error on stdin is an error, not an end. */
+TEST_F(q, send_reports_a_read_error)
+{
+	struct run r;
+
+	ASSERT_EQ(1, ksync_redirected(&r, "/", "/dev/null",
+				      (const char *const[]){ "ksync", "send", self->name, NULL }));
+	ASSERT_NE(NULL, strstr(r.err, "standard input: Is a directory"));
+	ASSERT_EQ(1, ksync_redirected(&r, "/", "/dev/null",
+				      (const char *const[]){ "ksync", "send", "--whole", self->name,
+							     NULL }));
+	ASSERT_NE(NULL, strstr(r.err, "standard input: Is a directory"));
+}
+
 /* A shell pipeline consumes the queue while a producer fills it, twice. */
 TEST_F(q, pipeline)
 {

@@ -9,6 +9,19 @@
 #include "cli.h"
 #include "kselftest_harness.h"
 
+/* The semaphore's maximum (KSYNC_SEM_VALUE_MAX: none), or -1. */
+static int sem_max(const char *name)
+{
+	ksync_sem_t *s;
+	int v;
+
+	if (ksync_sem_open(&s, name, 0, 0, 0))
+		return -1;
+	v = ksync_sem_max(s);
+	ksync_sem_close(s);
+	return v;
+}
+
 static int sem_value(const char *name)
 {
 	ksync_sem_t *s;
@@ -111,10 +124,44 @@ TEST_F(sem, create_when_missing)
 	ASSERT_EQ(12, KSYNC(&r, "sem", name, "--", "true"));
 	ASSERT_EQ(0, KSYNC(&r, "sem", name, "--create", "2", "--", "true"));
 	ASSERT_EQ(2, sem_value(name));
-	/* it exists now: --create's value no longer matters */
+	/* its value is its maximum: one permit more is a double release */
+	ASSERT_EQ(2, sem_max(name));
+	/* it exists now: --create's value no longer matters, and it says so */
 	ASSERT_EQ(0, KSYNC(&r, "sem", name, "--create", "9", "--", "true"));
 	ASSERT_EQ(2, sem_value(name));
+	ASSERT_NE(NULL, strstr(r.err, "exists already, with a maximum of 2 permits"));
+	ASSERT_NE(NULL, strstr(r.err, "--create 9 left it as it is"));
+	/* the same --create again is silent */
+	ASSERT_EQ(0, KSYNC(&r, "sem", name, "--create", "2", "--", "true"));
+	ASSERT_STREQ("", r.err);
 	ksync_unlink(name);
+	ASSERT_EQ(0, KSYNC(&r, "sem", name, "--create", "2", "--max", "none", "--", "true"));
+	ASSERT_EQ(KSYNC_SEM_VALUE_MAX, sem_max(name));
+	ksync_unlink(name);
+}
+
+/*
+ * create sem NAME 3 declares 3 as its maximum (--max chooses another, or
+ * none); -n above it fails at once, where it used to wait for ever.
+ */
+TEST_F(sem, more_than_the_maximum_fails_at_once)
+{
+	const char *other = test_name("nomax");
+	struct run r;
+
+	ASSERT_EQ(3, sem_max(self->name));
+	ASSERT_EQ(1, KSYNC(&r, "sem", self->name, "-n", "4", "--", "true"));
+	ASSERT_NE(NULL, strstr(r.err, "-n 4 is more than it ever holds (its maximum is 3"));
+	ASSERT_EQ(3, sem_value(self->name));
+	ASSERT_EQ(0, KSYNC(&r, "sem", self->name, "-n", "3", "--", "true"));
+	ASSERT_EQ(0, KSYNC(&r, "create", "--max", "none", "sem", other, "3"));
+	ASSERT_EQ(KSYNC_SEM_VALUE_MAX, sem_max(other));
+	ASSERT_EQ(0, KSYNC(&r, "rm", other));
+	ASSERT_EQ(0, KSYNC(&r, "create", "sem", "--max", "5", other, "1"));
+	ASSERT_EQ(5, sem_max(other));
+	ASSERT_EQ(2, KSYNC(&r, "create", "sem", "--max", "2", test_name("bad"), "3"));
+	ASSERT_NE(NULL, strstr(r.err, "VALUE 3 is more than --max 2"));
+	ASSERT_EQ(2, KSYNC(&r, "create", "--max", "2", "queue", test_name("bad"), "3", "8"));
 }
 
 /*
@@ -172,7 +219,8 @@ TEST_F(sem, info_shows_who_waits)
 {
 	ksync_sem_t *s;
 	struct run r;
-	char want[64];
+	char want[128], comm[32];
+	FILE *f;
 	pid_t pid;
 
 	ASSERT_EQ(0, ksync_sem_open(&s, self->name, 0, 0, 0));
@@ -185,14 +233,51 @@ TEST_F(sem, info_shows_who_waits)
 	}
 	ASSERT_TRUE(wait_waiters(s, 1, 20000));
 	ASSERT_EQ(0, KSYNC(&r, "info", self->name));
-	snprintf(want, sizeof(want), "pid %d", (int)pid);
+	/* the waiter by pid and command name, as /proc has it */
+	snprintf(want, sizeof(want), "/proc/%d/comm", (int)pid);
+	f = fopen(want, "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(comm, sizeof(comm), f));
+	fclose(f);
+	comm[strcspn(comm, "\n")] = 0;
+	snprintf(want, sizeof(want), "pid %d (%s) waits for 2 permits, asleep", (int)pid, comm);
 	ASSERT_NE(NULL, strstr(r.out, want));
-	ASSERT_NE(NULL, strstr(r.out, "waits for 2 permits, asleep"));
 	ASSERT_EQ(0, ksync_sem_release(s, 3));
 	ASSERT_EQ(0, wait_child(pid, 20000));
 	ASSERT_EQ(0, KSYNC(&r, "info", self->name));
 	ASSERT_NE(NULL, strstr(r.out, "nobody holds or waits"));
 	ksync_sem_close(s);
+}
+
+/*
+ * info: who made it and when, and counters that do not read as a leak
+ * after ksync sem's UNDO handles gave every permit back on close.
+ */
+TEST_F(sem, info_says_who_made_it_and_what_the_counts_mean)
+{
+	const char *name = test_name("made");
+	char want[64];
+	ksync_sem_t *s;
+	struct run r;
+
+	ASSERT_EQ(0, ksync_sem_open(&s, name, KSYNC_CREATE, 0600, 1));
+	ASSERT_EQ(0, KSYNC(&r, "info", name));
+	snprintf(want, sizeof(want), "\ncreated:  ");
+	ASSERT_NE(NULL, strstr(r.out, want));
+	snprintf(want, sizeof(want), ", by pid %d\n", (int)getpid());
+	ASSERT_NE(NULL, strstr(r.out, want));
+	ASSERT_NE(NULL, strstr(r.out, "maximum:  none\n"));
+	ksync_sem_close(s);
+	ASSERT_EQ(0, KSYNC(&r, "info", self->name));
+	ASSERT_NE(NULL, strstr(r.out, "maximum:  3 permits"));
+	for (int i = 0; i < 3; i++) {
+		ASSERT_EQ(0, KSYNC(&r, "sem", self->name, "--", "true"));
+	}
+	ASSERT_EQ(3, sem_value(self->name));
+	ASSERT_EQ(0, KSYNC(&r, "info", self->name));
+	ASSERT_NE(NULL, strstr(r.out, "3 acquire calls and 0 release calls entered the kernel"));
+	ASSERT_NE(NULL, strstr(r.out, "permits come back when it\n"));
+	ASSERT_EQ(NULL, strstr(r.out, "releases entered the kernel"));
 }
 
 TEST(barrier_meets_and_breaks)

@@ -47,6 +47,35 @@ static int op_sem_create(struct world *w)
 	return ret; /* the caller unlinks, with fault injection off */
 }
 
+/* A semaphore with a maximum, and the maximum read back. */
+static int op_sem_create_max(struct world *w)
+{
+	ksync_sem_t *s;
+	int ret = ksync_sem_open_max(&s, NULL, 0, 0600, 1, 2);
+
+	(void)w;
+	if (ret == 0) {
+		ret = ksync_sem_max(s) == 2 ? 0 : -EBADMSG;
+		ksync_sem_close(s);
+	}
+	return ret;
+}
+
+/* The limits, one user's usage and every user's (the tests run as root). */
+static int op_limits_usage(struct world *w)
+{
+	struct ksync_limits l = { .size = sizeof(l) };
+	struct ksync_usage u[2] = { { .size = sizeof(u[0]) } };
+	int ret = ksync_limits(KSYNC_SELF, &l);
+
+	(void)w;
+	if (ret == 0)
+		ret = l.user_objects ? 0 : -EBADMSG; /* the world's objects are ours */
+	if (ret == 0)
+		ret = ok_or(ksync_usage(u, 2));
+	return ret;
+}
+
 static int op_sem_open_existing(struct world *w)
 {
 	ksync_sem_t *s;
@@ -357,6 +386,8 @@ static const struct {
 } ops[] = {
 	{ "sem: create", op_sem_create },
 	{ "sem: open, wrong type", op_sem_open_existing },
+	{ "sem: anonymous, with a maximum", op_sem_create_max },
+	{ "limits and usage", op_limits_usage },
 	{ "sem: anonymous, UNDO, acquire", op_sem_anon_undo },
 	{ "sem: acquire and release (UNDO)", op_sem_acquire_release },
 	{ "sem: info", op_sem_info },

@@ -145,7 +145,8 @@ TEST_F(names, sizes)
 		struct ksync_counters c;
 		unsigned char more[24];
 	} bigc;
-	struct ksync_object o = { .size = sizeof(o) - 1 };
+	/* shorter than KSYNC_0.2's struct: refused */
+	struct ksync_object o = { .size = offsetof(struct ksync_object, ctime_ns) - 1 };
 	struct ksync_counters c = { .size = sizeof(c) - 8 };
 	struct ksync_task t[2] = { { .size = sizeof(t[0]) - 4 } };
 	ksync_list_t *l;

@@ -23,14 +23,18 @@ int ksync_ioctl(int fd, unsigned long cmd, void *arg)
 	return ret;
 }
 
-/* /dev/ksync is opened per call: the library keeps no global state. */
+/*
+ * /dev/ksync is opened per call: the library keeps no global state.  A
+ * missing node (ENOENT), or one whose driver is gone (ENXIO, ENODEV), is
+ * -ENODEV: the module is not loaded.  -ENOENT stays "no such name".
+ */
 int ksync_device(void)
 {
 	int saved = errno;
 	int fd = open(KSYNC_DEVICE, O_RDWR | O_CLOEXEC);
 
 	if (fd < 0) {
-		fd = -errno;
+		fd = errno == ENOENT || errno == ENXIO ? -ENODEV : -errno;
 		errno = saved;
 	}
 	return fd;

@@ -7,6 +7,12 @@
  * negative errno value on failure; none of them sets errno.  Handles are
  * thread-safe: any number of threads may use one handle at once, except
  * that closing it must be the last use.  See ksync(3) and docs/.
+ *
+ * Every call that needs the module returns -ENODEV when it cannot reach
+ * it (no /dev/ksync: the module is not loaded), so that "not loaded"
+ * differs from "no such name" (-ENOENT).  A module older than a call (one
+ * of version KSYNC_0.3 on a module before it) gives -ENOTTY, or -EINVAL
+ * for a new argument it does not know.
  */
 #ifndef KSYNC_H
 #define KSYNC_H
@@ -38,6 +44,23 @@ typedef struct ksync_queue ksync_queue_t;
  * matter only when the call creates the object.
  */
 int ksync_sem_open(ksync_sem_t **out, const char *name, int flags, mode_t mode, unsigned int value);
+
+/*
+ * ksync_sem_open() for a semaphore that never holds more than max permits
+ * (1..KSYNC_SEM_VALUE_MAX, at least value; 0: no maximum but
+ * KSYNC_SEM_VALUE_MAX, as ksync_sem_open() makes): an acquire of more
+ * than max fails at once with -ERANGE, a release that would pass it with
+ * -EOVERFLOW (a double release), and an UNDO handle's give-back stops at
+ * it.  max matters only when the call creates the semaphore: see
+ * ksync_sem_max().  A release fails so even when sleepers would take the
+ * permits at once: there are never more than max, and a sleeper holds
+ * none.  Version KSYNC_0.3; a module before it refuses a max (-EINVAL).
+ */
+int ksync_sem_open_max(ksync_sem_t **out, const char *name, int flags, mode_t mode,
+		       unsigned int value, unsigned int max);
+
+/* The semaphore's maximum: KSYNC_SEM_VALUE_MAX if it was made without one. */
+int ksync_sem_max(ksync_sem_t *s);
 
 /* Take n permits, sleeping in FIFO order until deadline (absolute
  * CLOCK_MONOTONIC; NULL waits forever).  -ETIMEDOUT when the deadline
@@ -318,7 +341,7 @@ struct timespec ksync_deadline_ms(long ms);
  * size, which the caller sets to sizeof the struct it knows before the
  * call; the library fills what both know and zeroes the rest, so that a
  * program built against another version of this header works with this
- * library.  A size smaller than this version's struct is -EINVAL.
+ * library.  A size smaller than the struct's first version is -EINVAL.
  */
 
 /* Object types (the module's numbers). */
@@ -339,6 +362,7 @@ struct ksync_object {
 		struct {
 			unsigned int value; /* permits free now */
 			unsigned int waiters; /* tasks asleep in acquire */
+			unsigned int max; /* the most it may hold (KSYNC_0.3) */
 		} sem;
 		struct {
 			unsigned int parties;
@@ -358,6 +382,10 @@ struct ksync_object {
 		} queue;
 	};
 	char name[264]; /* "/name", NUL-terminated */
+	/* KSYNC_0.3 (a caller's smaller struct ends before; 0 from an older module) */
+	unsigned long long ctime_ns; /* created: CLOCK_REALTIME, ns since the epoch */
+	unsigned int creator_pid; /* in the caller's pid namespace; 0 if not in it */
+	unsigned int pad;
 };
 
 typedef struct ksync_list ksync_list_t;
@@ -431,6 +459,49 @@ struct ksync_task {
  * the right to open the object (-EACCES).
  */
 int ksync_who(const struct ksync_object *o, struct ksync_task *tasks, unsigned int count);
+
+/*
+ * The module's limits and what one user holds of them, as `ipcs -l` and
+ * `lsipc` show them (version KSYNC_0.3).  Sizes as struct ksync_object's.
+ */
+struct ksync_limits {
+	unsigned int size; /* in: sizeof(struct ksync_limits) */
+	unsigned int uid; /* whose usage user_objects and user_bytes are */
+	unsigned long long max_objects; /* alive at once, all users together */
+	unsigned long long objects; /* alive now, all users together */
+	unsigned long long max_objects_per_user; /* -EDQUOT past it */
+	unsigned long long max_bytes_per_user; /* -EDQUOT past it */
+	unsigned long long max_queue_bytes; /* one queue's ring: -EFBIG past it */
+	unsigned long long user_objects; /* uid's objects, now */
+	unsigned long long user_bytes; /* the memory they hold, in whole pages */
+};
+
+/* ksync_limits()'s uid: the caller's effective uid. */
+#define KSYNC_SELF ((uid_t)-1)
+
+/*
+ * Fill *l with the limits and uid's usage (uid of the caller's user
+ * namespace, or KSYNC_SELF).  Another user's usage needs CAP_SYS_ADMIN
+ * (-EPERM); -EINVAL for a uid not mapped in the caller's namespace.
+ */
+int ksync_limits(uid_t uid, struct ksync_limits *l);
+
+/* One user's usage (ksync_usage()). */
+struct ksync_usage {
+	unsigned int size; /* in: sizeof(struct ksync_usage), in users[0] */
+	unsigned int uid;
+	unsigned long long objects;
+	unsigned long long bytes; /* in whole pages, as charged */
+};
+
+/*
+ * Every user who holds objects now, in the order of their uids: fills up
+ * to count entries of users, users[0].size bytes apart, and returns how
+ * many there are in all (more than count: the rest were left out).
+ * Needs CAP_SYS_ADMIN (-EPERM).  A user's objects count for it and for
+ * the owner of each user namespace it lives in (max_objects_per_user).
+ */
+int ksync_usage(struct ksync_usage *users, unsigned int count);
 
 #ifdef __cplusplus
 }

@@ -23,19 +23,26 @@ struct ksync_list {
 	struct ksync_list_entry e[BATCH];
 };
 
+/* struct ksync_object as KSYNC_0.2 knew it: the least size a caller may give. */
+#define OBJECT_SIZE_V2 offsetof(struct ksync_object, ctime_ns)
+
+_Static_assert(OBJECT_SIZE_V2 == 328, "KSYNC_0.2's struct ksync_object");
+
 /*
  * Copy a result of ours into the caller's struct, which starts with the
  * size the caller knows: what both know, and zeroes beyond ours.
  */
-static int give(void *to, const void *ours, size_t size)
+static int give(void *to, const void *ours, size_t size, size_t least)
 {
 	unsigned int theirs = *(const unsigned int *)to;
+	size_t both = theirs < size ? theirs : size;
 
-	if (theirs < size)
+	if (theirs < least)
 		return -EINVAL;
 	memcpy((char *)to + sizeof(theirs), (const char *)ours + sizeof(theirs),
-	       size - sizeof(theirs));
-	memset((char *)to + size, 0, theirs - size);
+	       both - sizeof(theirs));
+	if (theirs > size)
+		memset((char *)to + size, 0, theirs - size);
 	return 0;
 }
 
@@ -89,9 +96,13 @@ static void to_object(struct ksync_object *o, const struct ksync_list_entry *e)
 	o->handles = e->handles;
 	memcpy(o->name, e->name, sizeof(o->name));
 	o->name[sizeof(o->name) - 1] = 0;
+	o->ctime_ns = e->ctime;
+	o->creator_pid = e->cpid;
 	if (e->type == KSYNC_TYPE_SEM) {
 		o->sem.value = e->sem.value;
 		o->sem.waiters = e->sem.waiters;
+		/* a module before KSYNC_0.3 knows no maximum but the largest value */
+		o->sem.max = e->sem.max ? e->sem.max : KSYNC_SEM_VALUE_MAX;
 	} else if (e->type == KSYNC_TYPE_BARRIER) {
 		o->barrier.parties = e->barrier.parties;
 		o->barrier.waiting = e->barrier.waiting;
@@ -107,9 +118,10 @@ int ksync_list_next(ksync_list_t *l, struct ksync_object *o)
 	struct ksync_object mine;
 	int ret;
 
-	if (!l || !o || o->size < sizeof(*o))
+	if (!l || !o || o->size < OBJECT_SIZE_V2)
 		return -EINVAL; /* before an entry is used up */
 	if (l->next == l->n) {
+		/* a module before KSYNC_0.3 fills its own part and zeroes ours */
 		l->args.count = BATCH;
 		ret = ksync_ioctl(l->dev, KSYNC_IOC_LIST, &l->args);
 		if (ret <= 0)
@@ -118,7 +130,7 @@ int ksync_list_next(ksync_list_t *l, struct ksync_object *o)
 		l->next = 0;
 	}
 	to_object(&mine, &l->e[l->next++]);
-	ret = give(o, &mine, sizeof(mine));
+	ret = give(o, &mine, sizeof(mine), OBJECT_SIZE_V2);
 	return ret ? ret : 1;
 }
 

@@ -17,6 +17,7 @@
 struct ksync_sem {
 	struct ksync_handle h; /* h.map: the shared page */
 	int undo;
+	uint32_t max; /* from the kernel: the page holds no copy to trust */
 };
 
 _Static_assert(offsetof(struct ksync_sem, h) == 0, "the handle comes first");
@@ -31,10 +32,20 @@ static struct ksync_sem_shared *page_of(const ksync_sem_t *s)
 	return s->h.map;
 }
 
-/* Learn the fd's flags (unless the caller has them already), map the page. */
+/* A maximum as the kernel reports it: one before KSYNC_0.3 reports none. */
+static uint32_t sem_max_of(const struct ksync_sem_info *info)
+{
+	return info->max && info->max < KSYNC_SEM_VALUE_MAX ? info->max : KSYNC_SEM_VALUE_MAX;
+}
+
+/*
+ * Learn the fd's flags (unless the caller has them already) and the
+ * maximum, which never changes, for the fast release; map the page.
+ */
 static int sem_setup(struct ksync_handle *h, const struct ksync_info *info)
 {
 	ksync_sem_t *s = (ksync_sem_t *)h;
+	struct ksync_sem_info si;
 	struct ksync_info own;
 	int ret;
 
@@ -46,6 +57,10 @@ static int sem_setup(struct ksync_handle *h, const struct ksync_info *info)
 	}
 	h->flags = info->flags;
 	s->undo = !!(info->flags & KSYNC_OPEN_UNDO);
+	ret = ksync_ioctl(h->fd, KSYNC_IOC_SEM_INFO, &si);
+	if (ret)
+		return ret;
+	s->max = sem_max_of(&si);
 	return ksync_map_page(h->fd, &h->map, &h->map_len);
 }
 
@@ -86,7 +101,8 @@ const struct ksync_type ksync_sem_type = {
 	.counters = sem_counters,
 };
 
-int ksync_sem_open(ksync_sem_t **out, const char *name, int flags, mode_t mode, unsigned int value)
+int ksync_sem_open_max(ksync_sem_t **out, const char *name, int flags, mode_t mode,
+		       unsigned int value, unsigned int max)
 {
 	struct ksync_open_args args;
 	struct ksync_handle *h;
@@ -94,14 +110,25 @@ int ksync_sem_open(ksync_sem_t **out, const char *name, int flags, mode_t mode, 
 
 	if (!out)
 		return -EINVAL;
-	if (value > KSYNC_SEM_VALUE_MAX)
+	if (value > KSYNC_SEM_VALUE_MAX || max > KSYNC_SEM_VALUE_MAX || (max && value > max))
 		return -EINVAL;
 	memset(&args, 0, sizeof(args));
 	args.sem.value = value;
+	args.sem.max = max;
 	ret = ksync_wrap_open(&ksync_sem_type, &args, name, flags, mode, &h);
 	if (!ret)
 		*out = (ksync_sem_t *)h;
 	return ret;
+}
+
+int ksync_sem_open(ksync_sem_t **out, const char *name, int flags, mode_t mode, unsigned int value)
+{
+	return ksync_sem_open_max(out, name, flags, mode, value, 0);
+}
+
+int ksync_sem_max(ksync_sem_t *s)
+{
+	return s ? (int)s->max : -EINVAL;
 }
 
 int ksync_sem_from_fd(ksync_sem_t **out, int fd)
@@ -137,7 +164,8 @@ static __attribute__((noinline)) int sem_wait_slow(ksync_sem_t *s, unsigned int 
 
 static inline int sem_fast_ok(const ksync_sem_t *s, unsigned int n)
 {
-	return likely(s != NULL) && likely(!s->undo) && likely(n <= KSYNC_SEM_VALUE_MAX);
+	/* more than the maximum: the kernel says -ERANGE or -EOVERFLOW */
+	return likely(s != NULL) && likely(!s->undo) && likely(n <= s->max);
 }
 
 static __attribute__((noinline)) int sem_acquire_slow(ksync_sem_t *s, unsigned int n,
@@ -188,7 +216,7 @@ int ksync_sem_release(ksync_sem_t *s, unsigned int n)
 
 		/* before the give: see ksync_count_fast() */
 		ksync_count_fast(&page_of(s)->fast_releases, 1);
-		ret = ksync_fast_give(word_of(s), n);
+		ret = ksync_fast_give(word_of(s), n, s->max);
 		if (likely(ret > 0))
 			return 0; /* s and its page may be gone now */
 		ksync_count_fast(&page_of(s)->fast_releases, -1);

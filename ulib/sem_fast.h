@@ -39,16 +39,17 @@ static inline int ksync_fast_take(ksync_word_t *word, uint32_t n)
 }
 
 /* 1: n permits given; 0: somebody sleeps or polls (or the word keeps
- * changing), ask the kernel; -EOVERFLOW: the value would pass
- * KSYNC_SEM_VALUE_MAX. */
-static inline int ksync_fast_give(ksync_word_t *word, uint32_t n)
+ * changing), ask the kernel; -EOVERFLOW: the value would pass max, the
+ * semaphore's maximum (at most KSYNC_SEM_VALUE_MAX), which the caller
+ * learnt from the kernel: the page's word may hold anything. */
+static inline int ksync_fast_give(ksync_word_t *word, uint32_t n, uint32_t max)
 {
 	uint64_t s = atomic_load_explicit(word, memory_order_relaxed);
 
 	for (int tries = 0; tries < KSYNC_FAST_TRIES; tries++) {
 		if (s & KSYNC_SEM_STATE_KERNEL)
 			return 0;
-		if ((uint32_t)s > KSYNC_SEM_VALUE_MAX - n)
+		if (n > max || (uint32_t)s > max - n)
 			return -EOVERFLOW;
 		/* release: pairs with the acquire CAS of ksync_fast_take() and
 		 * with the kernel's read-acquire in sem_read() (kmod/sem.c) */

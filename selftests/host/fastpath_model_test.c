@@ -120,7 +120,7 @@ static int model_acquire(struct model *m, uint32_t n, int try)
 
 static int model_release(struct model *m, uint32_t n)
 {
-	int ret = ksync_fast_give(&m->word, n);
+	int ret = ksync_fast_give(&m->word, n, KSYNC_SEM_VALUE_MAX);
 
 	if (ret)
 		return ret < 0 ? ret : 0;
@@ -218,7 +218,7 @@ static void *lock_loop(void *arg)
 		while (!ksync_fast_take(&r->m.word, 1))
 			sched_yield();
 		r->plain++;
-		if (ksync_fast_give(&r->m.word, 1) != 1)
+		if (ksync_fast_give(&r->m.word, 1, KSYNC_SEM_VALUE_MAX) != 1)
 			abort();
 	}
 	return NULL;
@@ -244,18 +244,35 @@ TEST(fast_path_edges)
 	atomic_init(&w, 5);
 	ASSERT_EQ(1, ksync_fast_take(&w, 5));
 	ASSERT_EQ(0, ksync_fast_take(&w, 1));
-	ASSERT_EQ(1, ksync_fast_give(&w, KSYNC_SEM_VALUE_MAX));
-	ASSERT_EQ(-EOVERFLOW, ksync_fast_give(&w, 1));
+	ASSERT_EQ(1, ksync_fast_give(&w, KSYNC_SEM_VALUE_MAX, KSYNC_SEM_VALUE_MAX));
+	ASSERT_EQ(-EOVERFLOW, ksync_fast_give(&w, 1, KSYNC_SEM_VALUE_MAX));
 	ASSERT_EQ(KSYNC_SEM_VALUE_MAX, ksync_fast_value(&w));
 	/* kernel bits set: hands off, whatever the value */
 	atomic_store(&w, SLEEPER | 9);
 	ASSERT_EQ(0, ksync_fast_take(&w, 1));
-	ASSERT_EQ(0, ksync_fast_give(&w, 1));
+	ASSERT_EQ(0, ksync_fast_give(&w, 1, KSYNC_SEM_VALUE_MAX));
 	ASSERT_EQ(SLEEPER | 9, atomic_load(&w));
 	/* a scribbled value above the limit reads as the limit */
 	atomic_store(&w, 0xffffffffULL);
 	ASSERT_EQ(KSYNC_SEM_VALUE_MAX, ksync_fast_value(&w));
-	ASSERT_EQ(-EOVERFLOW, ksync_fast_give(&w, 1));
+	ASSERT_EQ(-EOVERFLOW, ksync_fast_give(&w, 1, KSYNC_SEM_VALUE_MAX));
+}
+
+/* A semaphore's maximum: a give that would pass it changes nothing. */
+TEST(fast_give_max)
+{
+	ksync_word_t w;
+
+	atomic_init(&w, 1);
+	ASSERT_EQ(1, ksync_fast_give(&w, 2, 3));
+	ASSERT_EQ(3, ksync_fast_value(&w));
+	ASSERT_EQ(-EOVERFLOW, ksync_fast_give(&w, 1, 3));
+	ASSERT_EQ(1, ksync_fast_take(&w, 2));
+	ASSERT_EQ(-EOVERFLOW, ksync_fast_give(&w, 3, 3));
+	ASSERT_EQ(-EOVERFLOW, ksync_fast_give(&w, 4, 3)); /* n alone past it */
+	ASSERT_EQ(1ULL, atomic_load(&w));
+	ASSERT_EQ(1, ksync_fast_give(&w, 2, 3));
+	ASSERT_EQ(3ULL, atomic_load(&w));
 }
 
 TEST_HARNESS_MAIN

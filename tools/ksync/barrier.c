@@ -20,13 +20,16 @@ static int barrier(int argc, char **argv)
 	const char *name;
 	int opt, ret;
 
-	while ((opt = getopt_long(argc, argv, "t:", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":t:", opts, NULL)) != -1) {
 		if (opt == 'r')
 			reset = true;
 		else if (opt == 't' && !parse_timeout(optarg, &deadline))
 			dl = &deadline;
+		else if (opt == 't')
+			return timeout_error(&cmd_barrier, optarg);
 		else
-			return usage_error(&cmd_barrier, "bad option");
+			return bad_option(&cmd_barrier, opt, argv);
 	}
 	if (optind != argc - 1)
 		return usage_error(&cmd_barrier, "which barrier?");

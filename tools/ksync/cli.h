@@ -38,13 +38,29 @@ struct command {
 };
 
 extern const struct command cmd_ls, cmd_info, cmd_create, cmd_rm, cmd_sem, cmd_barrier, cmd_send,
-	cmd_recv, cmd_hold, cmd_shutdown;
+	cmd_recv, cmd_hold, cmd_shutdown, cmd_limits;
 
+/* /dev/ksync is missing: the module is not loaded. */
+bool module_missing(void);
 /* Print "ksync CMD: WHAT: reason" for a negative errno; the exit code. */
 int fail(const char *cmd, const char *what, int err);
+/*
+ * If err is a limit of the module's (-EFBIG, -EDQUOT, -ENOSPC), say which
+ * limit, its value and what to do, and return the exit code; else 0.
+ */
+int limit_error(const char *cmd, const char *what, int err);
 /* Print "ksync CMD: message" and the usage hint; EXIT_USAGE. */
 int usage_error(const struct command *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * After getopt_long() (opterr 0, optstring "+:..." or ":...") returned opt
+ * for an option it does not take: say which and how; EXIT_USAGE.
+ */
+int bad_option(const struct command *c, int opt, char **argv);
+/* Say that arg is not a mode --mode takes; EXIT_USAGE. */
+int mode_error(const struct command *c, const char *arg);
+/* Say that arg is not a --timeout; EXIT_USAGE. */
+int timeout_error(const struct command *c, const char *arg);
 /* Print c's --help text to stdout. */
 void help(const struct command *c);
 
@@ -52,6 +68,8 @@ void help(const struct command *c);
 int parse_uint(const char *s, unsigned long max, unsigned int *out);
 /* Parse seconds ("2", "0.5") into an absolute CLOCK_MONOTONIC deadline. */
 int parse_timeout(const char *s, struct timespec *deadline);
+/* Parse a semaphore's --max: 1 to KSYNC_SEM_VALUE_MAX, or "none" (0). */
+int parse_max(const char *s, unsigned int *max);
 /* Parse an octal mode such as 0600. */
 int parse_mode(const char *s, unsigned int *mode);
 
@@ -74,13 +92,21 @@ void put_name(const char *s, FILE *f);
 struct ksync_object;
 struct ksync_counters;
 
+/* How ksync create makes an object (its options). */
+struct create_how {
+	int flags; /* KSYNC_CREATE | KSYNC_EXCL, and the type's */
+	unsigned int mode;
+	bool max_given; /* --max: a semaphore's maximum, 0 for none */
+	unsigned int max;
+};
+
 /* What the command knows of one type (types.c has the table). */
 struct type_view {
 	unsigned int type; /* KSYNC_TYPE_* */
 	const char *name; /* "sem", as the command line and the output name it */
 	/* ksync create: create_args arguments after NAME (argv), then create */
 	int create_args;
-	int (*create)(const char *name, int flags, unsigned int mode, char **argv);
+	int (*create)(const char *name, const struct create_how *how, char **argv);
 	/* ls and info: the listed state, as text and as JSON members */
 	void (*state)(const struct ksync_object *o, char *buf, size_t len);
 	void (*state_json)(const struct ksync_object *o);
@@ -92,6 +118,12 @@ struct type_view {
 	/* info: the counters' lines */
 	void (*detail)(const struct ksync_counters *c);
 };
+
+/* From ls.c, for info: an object shown as ls shows it. */
+const char *owner_name(unsigned int uid, char *buf, size_t len);
+const char *group_name(unsigned int gid, char *buf, size_t len);
+/* its JSON object, without the closing brace */
+void object_json(const struct ksync_object *o, const struct type_view *v);
 
 /* The type's view, by number or by name; NULL for a type the command does not know. */
 const struct type_view *view_of(unsigned int type);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * ksync ls and ksync info: what the module lists, plus the counters of
- * each object the caller may open.  A table for people, --json for scripts,
- * --watch to refresh in place.
+ * each object the caller may open.  A table for people (lstable.c), --json
+ * for scripts, --watch to list again and again.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +17,8 @@
 #include <ksync.h>
 
 #include "cli.h"
+#include "lstable.h"
+#include "names.h"
 
 /* The counters of one object, if the caller may open it. */
 struct counters {
@@ -29,30 +31,6 @@ static void counters_of(const struct ksync_object *o, struct counters *c)
 	memset(c, 0, sizeof(*c));
 	c->c.size = sizeof(c->c);
 	c->valid = ksync_counters(o, &c->c) == 0;
-}
-
-#define WHO_MAX 64
-
-/* What a task does: its JSON verb, and what info says of a sleeper. */
-static const struct {
-	const char *verb;
-	const char *asleep; /* NULL: a line of its own (permits) */
-} whats[] = {
-	[KSYNC_WHO_HOLDS] = { "holds", NULL },
-	[KSYNC_WHO_ACQUIRES] = { "acquires", NULL },
-	[KSYNC_WHO_WAITS] = { "waits", "waits at the barrier" },
-	[KSYNC_WHO_SENDS] = { "sends", "waits to send" },
-	[KSYNC_WHO_RECEIVES] = { "receives", "waits to receive" },
-};
-
-static bool known_what(unsigned int what)
-{
-	return what < sizeof(whats) / sizeof(whats[0]) && whats[what].verb;
-}
-
-static const char *who_verb(unsigned int what)
-{
-	return known_what(what) ? whats[what].verb : "?";
 }
 
 static const char *user(unsigned int uid, char *buf, size_t len)
@@ -75,71 +53,6 @@ static const char *group(unsigned int gid, char *buf, size_t len)
 	return buf;
 }
 
-static bool valid_utf8(const unsigned char *s)
-{
-	while (*s) {
-		int n = *s < 0x80	      ? 0
-			: (*s & 0xe0) == 0xc0 ? 1
-			: (*s & 0xf0) == 0xe0 ? 2
-			: (*s & 0xf8) == 0xf0 ? 3
-					      : -1;
-
-		if (n < 0 || (n == 1 && *s < 0xc2))
-			return false;
-		s++;
-		for (; n > 0; n--, s++)
-			if ((*s & 0xc0) != 0x80)
-				return false;
-	}
-	return true;
-}
-
-/* A JSON string; bytes of names that are not UTF-8 become \u00XX. */
-static void put_json_string(const char *s, FILE *f)
-{
-	bool utf8 = valid_utf8((const unsigned char *)s);
-
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8))
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-struct listing {
-	bool json;
-	int shown;
-	int unknown; /* objects of a type the command does not know */
-};
-
-static void show_row(const struct ksync_object *o, const struct type_view *v)
-{
-	struct counters c;
-	char u[16], st[96], ct[96], ft[96];
-
-	counters_of(o, &c);
-	v->state(o, st, sizeof(st));
-	if (c.valid && c.c.fast_valid)
-		v->fast(&c.c, ft, sizeof(ft));
-	else
-		snprintf(ft, sizeof(ft), "-");
-	if (c.valid)
-		v->calls(&c.c, ct, sizeof(ct));
-	else
-		snprintf(ct, sizeof(ct), "-");
-	printf("%-7s %-10s %04o %7u  %-36s %-28s %-28s ", v->name, user(o->uid, u, sizeof(u)),
-	       o->mode, o->handles, st, ft, ct);
-	put_name(o->name, stdout);
-	putchar('\n');
-}
-
 /* One object as a JSON object, but for its closing brace. */
 static void put_json(const struct ksync_object *o, const struct type_view *v,
 		     const struct counters *c)
@@ -147,13 +60,21 @@ static void put_json(const struct ksync_object *o, const struct type_view *v,
 	char u[16], g[16];
 
 	printf("{\"name\":");
-	put_json_string(o->name, stdout);
-	printf(",\"type\":\"%s\",\"owner\":", v->name);
+	put_json_name(o->name, stdout);
+	printf(",\"type\":\"%s\",\"name_hex\":", v->name);
+	put_json_hex(o->name, stdout);
+	printf(",\"owner\":");
 	put_json_string(user(o->uid, u, sizeof(u)), stdout);
 	printf(",\"uid\":%u,\"group\":", o->uid);
 	put_json_string(group(o->gid, g, sizeof(g)), stdout);
 	printf(",\"gid\":%u,\"mode\":\"%04o\",\"handles\":%u,", o->gid, o->mode, o->handles);
 	v->state_json(o);
+	if (o->type == KSYNC_TYPE_SEM && o->sem.max && o->sem.max < KSYNC_SEM_VALUE_MAX)
+		printf(",\"max\":%u", o->sem.max);
+	else if (o->type == KSYNC_TYPE_SEM)
+		printf(",\"max\":null");
+	/* 0 for either: a module that does not say, or a creator outside our pid namespace */
+	printf(",\"ctime_ns\":%llu,\"creator_pid\":%u", o->ctime_ns, o->creator_pid);
 	printf(",\"fast_counters\":");
 	if (c->valid && c->c.fast_valid)
 		v->fast_json(&c->c);
@@ -169,61 +90,137 @@ static void put_json(const struct ksync_object *o, const struct type_view *v,
 	putchar('}');
 }
 
-static void show_json(const struct ksync_object *o, const struct type_view *v, struct listing *l)
-{
-	struct counters c;
+/* The objects of one walk, of the types this ksync knows. */
+struct snapshot {
+	struct ksync_object *objs;
+	size_t n, cap;
+	int unknown; /* reported on stderr, left out */
+};
 
-	counters_of(o, &c);
-	printf("%s\n  ", l->shown ? "," : "");
-	put_json(o, v, &c);
-	putchar('}');
-}
-
-/* Every object through show_row or show_json; 0 or negative errno. */
-static int walk(struct listing *l)
+/* 0 or a negative errno; nothing is printed on stdout either way. */
+static int take_snapshot(struct snapshot *s)
 {
 	struct ksync_object o = { .size = sizeof(o) };
-	const struct type_view *v;
 	ksync_list_t *list;
 	int ret;
 
+	s->n = 0;
+	s->unknown = 0;
 	ret = ksync_list_open(&list);
 	if (ret)
 		return ret;
 	while ((ret = ksync_list_next(list, &o)) == 1) {
-		v = view_of(o.type);
-		if (!v) {
+		if (!view_of(o.type)) {
 			unknown_type("ls", &o);
-			l->unknown++;
+			s->unknown++;
 			continue;
 		}
-		if (l->json)
-			show_json(&o, v, l);
-		else
-			show_row(&o, v);
-		l->shown++;
+		if (s->n == s->cap) {
+			size_t cap = s->cap ? 2 * s->cap : 64;
+			void *objs = realloc(s->objs, cap * sizeof(*s->objs));
+
+			if (!objs) {
+				ret = -ENOMEM;
+				break;
+			}
+			s->objs = objs;
+			s->cap = cap;
+		}
+		s->objs[s->n++] = o;
 	}
 	ksync_list_close(list);
 	return ret;
 }
 
-/* One listing: 0, a negative errno, or 1 if it met a type it does not know. */
-static int list_once(bool json)
+/* A JSON array; on one line (--watch: one document a line) if oneline. */
+static void put_json_list(const struct snapshot *s, bool oneline)
 {
-	struct listing l = { .json = json };
+	struct counters c;
+
+	putchar('[');
+	for (size_t i = 0; i < s->n; i++) {
+		const struct ksync_object *o = &s->objs[i];
+
+		counters_of(o, &c);
+		printf("%s%s", i ? "," : "", oneline ? "" : "\n  ");
+		put_json(o, view_of(o->type), &c);
+		putchar('}');
+	}
+	printf("%s]\n", s->n && !oneline ? "\n" : "");
+}
+
+struct ls_opts {
+	struct ls_format fmt;
+	bool json;
+	double every; /* --watch, 0 if not */
+};
+
+/*
+ * On a terminal, --watch draws over the last frame as top does: home,
+ * each line cleared to its end, and what the last frame left below.
+ */
+static void put_frame(const char *text, size_t len)
+{
+	fputs("\033[H", stdout);
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '\n')
+			fputs("\033[K", stdout);
+		putchar(text[i]);
+	}
+	fputs("\033[J", stdout);
+}
+
+/* Print the snapshot: a table, a frame of one, or JSON; 0 or -ENOMEM. */
+static int put_listing(const struct snapshot *s, const struct ls_opts *o, bool redraw)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
 	int ret;
 
-	if (json) {
-		printf("[");
-		ret = walk(&l);
-		printf("%s]\n", l.shown ? "\n" : "");
-	} else {
-		printf("%-7s %-10s %-4s %7s  %-36s %-28s %-28s %s\n", "TYPE", "OWNER", "MODE",
-		       "HANDLES", "STATE", "FAST PATH", "KERNEL CALLS", "NAME");
-		ret = walk(&l);
+	if (o->json) {
+		put_json_list(s, o->every > 0);
+		return 0;
 	}
-	fflush(stdout);
-	return ret ? ret : l.unknown > 0;
+	if (!redraw)
+		return ls_table(s->objs, s->n, &o->fmt, stdout);
+	f = open_memstream(&text, &len);
+	if (!f)
+		return -ENOMEM;
+	ret = ls_table(s->objs, s->n, &o->fmt, f);
+	if (fclose(f))
+		ret = -ENOMEM;
+	if (!ret)
+		put_frame(text, len);
+	free(text);
+	return ret;
+}
+
+/* stdout's fate: 0, or 1 with a message if the listing could not be written. */
+static int flushed(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	fprintf(stderr, "ksync ls: cannot write the listing: %s\n", strerror(errno));
+	return EXIT_FAILURE;
+}
+
+/*
+ * One listing, after a blank line if blank: 0, an exit code, or 1 if it
+ * met a type it does not know.
+ */
+static int list_once(struct snapshot *s, const struct ls_opts *o, bool redraw, bool blank)
+{
+	int ret = take_snapshot(s);
+
+	if (!ret && blank)
+		putchar('\n');
+	if (!ret)
+		ret = put_listing(s, o, redraw);
+	if (ret)
+		return fail("ls", "/dev/ksync", ret);
+	ret = flushed();
+	return ret ? ret : s->unknown > 0;
 }
 
 static volatile sig_atomic_t stop;
@@ -234,174 +231,145 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static int ls(int argc, char **argv)
+/*
+ * --watch: redraw on a terminal; anywhere else one table after another,
+ * a blank line between them, or one JSON document a line, for a reader
+ * that takes them as they come.
+ */
+static int watch(const struct ls_opts *o)
 {
-	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
-					      { "watch", required_argument, NULL, 'w' },
-					      { NULL, 0, NULL, 0 } };
-	bool json = false;
-	double every = 0;
-	int opt, ret;
+	bool redraw = !o->json && isatty(STDOUT_FILENO);
+	struct snapshot s = { 0 };
+	struct timespec ts = { (time_t)o->every, (long)((o->every - (time_t)o->every) * 1e9) };
+	int ret = 0;
 
-	while ((opt = getopt_long(argc, argv, "jw:", opts, NULL)) != -1) {
-		char *end;
-
-		if (opt == 'j') {
-			json = true;
-		} else if (opt == 'w') {
-			every = strtod(optarg, &end);
-			if (*end || !(every >= 0.1 && every <= 86400))
-				return usage_error(&cmd_ls, "--watch takes 0.1 to 86400 seconds");
-		} else {
-			return usage_error(&cmd_ls, "bad option");
-		}
-	}
-	if (optind != argc)
-		return usage_error(&cmd_ls, "no arguments expected");
-	if (!every) {
-		ret = list_once(json);
-		return ret < 0 ? fail("ls", "/dev/ksync", ret) : ret;
-	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	while (!stop) {
-		struct timespec ts = { (time_t)every, (long)((every - (time_t)every) * 1e9) };
-
-		/* as top does: home, draw, clear what the last frame left below */
-		if (!json)
-			printf("\033[H");
-		ret = list_once(json);
-		if (!json)
-			printf("\033[J");
-		fflush(stdout);
+	if (redraw)
+		fputs("\033[H\033[2J", stdout);
+	for (bool first = true; !stop; first = false) {
+		ret = list_once(&s, o, redraw, !redraw && !o->json && !first);
 		if (ret)
-			return ret < 0 ? fail("ls", "/dev/ksync", ret) : ret;
+			break;
 		nanosleep(&ts, NULL);
 	}
-	return 0;
+	free(s.objs);
+	return ret;
+}
+
+static int ls_option(int opt, struct ls_opts *o)
+{
+	const char *bad;
+	char *end;
+
+	switch (opt) {
+	case 'J':
+	case 'j':
+		o->json = true;
+		return 0;
+	case 'w':
+		o->every = strtod(optarg, &end);
+		if (*end || !(o->every >= 0.1 && o->every <= 86400))
+			return usage_error(&cmd_ls, "--watch takes 0.1 to 86400 seconds");
+		return 0;
+	case 'o':
+		if (!ls_set_columns(&o->fmt, optarg, &bad))
+			return 0;
+		return usage_error(&cmd_ls, "-o: no column '%s' (ksync ls --help lists them)", bad);
+	case 'n':
+		o->fmt.noheadings = true;
+		return 0;
+	case 'r':
+		o->fmt.raw = true;
+		return 0;
+	case 'b':
+		o->fmt.bytes = true;
+		return 0;
+	}
+	return usage_error(&cmd_ls, "bad option");
+}
+
+static int ls(int argc, char **argv)
+{
+	static const struct option opts[] = { { "json", no_argument, NULL, 'J' },
+					      { "watch", required_argument, NULL, 'w' },
+					      { "output", required_argument, NULL, 'o' },
+					      { "noheadings", no_argument, NULL, 'n' },
+					      { "raw", no_argument, NULL, 'r' },
+					      { "bytes", no_argument, NULL, 'b' },
+					      { NULL, 0, NULL, 0 } };
+	struct ls_opts o = { .json = false };
+	struct snapshot s = { 0 };
+	int opt, ret;
+
+	ls_default_columns(&o.fmt);
+	while ((opt = getopt_long(argc, argv, "Jjw:o:nrb", opts, NULL)) != -1)
+		if ((ret = ls_option(opt, &o)))
+			return ret;
+	if (optind != argc)
+		return usage_error(&cmd_ls, "no arguments expected");
+	if (o.every)
+		return watch(&o);
+	ret = list_once(&s, &o, false, false);
+	free(s.objs);
+	return ret;
 }
 
 const struct command cmd_ls = {
 	.name = "ls",
 	.run = ls,
 	.summary = "list the objects you can see",
-	.usage = "[--json] [--watch SECONDS]\n\n"
+	.usage = "[-o LIST] [-n] [-r] [-b] [-J] [-w SECONDS]\n\n"
 		 "List the named objects of this IPC namespace that you own, may read, or\n"
-		 "see with CAP_IPC_OWNER: type, owner, mode, open handles, state, and the\n"
-		 "times their users entered the kernel (contended calls: uncontended ones\n"
-		 "never do; '-' if you may not open it).  --json prints an array of objects\n"
-		 "for scripts; --watch redraws every SECONDS until interrupted.\n",
+		 "see with CAP_IPC_OWNER.\n\n"
+		 "  -o, --output LIST   the columns, comma-separated; +LIST adds to the default\n"
+		 "  -n, --noheadings    no heading line\n"
+		 "  -r, --raw           fields one space apart, a space in one as \\x20\n"
+		 "  -b, --bytes         sizes in bytes (4096, not 4K)\n"
+		 "  -J, --json          a JSON array for scripts (\"name_hex\" is exact)\n"
+		 "  -w, --watch SECS    list again every SECS: on a terminal in place, else\n"
+		 "                      one table after another (with -J, one array a line)\n\n"
+		 "Columns (the first eight are the default):\n"
+		 "  TYPE     sem, barrier or queue\n"
+		 "  OWNER    the owner's user name\n"
+		 "  MODE     permissions, octal\n"
+		 "  HANDLES  open file descriptions\n"
+		 "  ASLEEP   tasks waiting: to acquire, at the barrier, to send or receive\n"
+		 "  STATE    permits free; parties arrived; messages queued, of what size\n"
+		 "  FLAGS    shutdown, broken, eof, noeof; - if none\n"
+		 "  NAME     the name, controls and backslashes as \\xNN (ksync(1): NAMES)\n"
+		 "  ID       the object's number in its namespace\n"
+		 "  UID      the owner's user id\n"
+		 "  GROUP    the group's name\n"
+		 "  GID      the group id\n"
+		 "  ROUND    a barrier's round, mod 2^32\n"
+		 "  MSGSIZE  a queue's largest message\n"
+		 "  SIZE     a queue's capacity times its message size\n"
+		 "  MAX      a semaphore's maximum ('-': none)\n"
+		 "  CTIME    when it was created (local time)\n"
+		 "  CPID     the pid that created it ('-': outside your pid namespace)\n"
+		 "  FAST     operations on the shared page alone (as libksync counts them)\n"
+		 "  CALLS    calls that entered the kernel ('-': you may not open it)\n",
 };
 
-static void put_who_json(const struct ksync_task *who, int n)
+/*
+ * What info shows as ls does: the names of an object's owner and group,
+ * and its JSON object, but for the closing brace (info adds members).
+ */
+const char *owner_name(unsigned int uid, char *buf, size_t len)
 {
-	printf(",\"who\":[");
-	for (int i = 0; i < n && i < WHO_MAX; i++)
-		printf("%s{\"what\":\"%s\",\"pid\":%u,\"tid\":%u,\"count\":%u,\"waited_s\":%.3f}",
-		       i ? "," : "", who_verb(who[i].what), who[i].pid, who[i].tid, who[i].count,
-		       (double)who[i].waited_ns / 1e9);
-	printf("],\"who_total\":%d", n);
+	return user(uid, buf, len);
 }
 
-static void put_task(const struct ksync_task *w)
+const char *group_name(unsigned int gid, char *buf, size_t len)
 {
-	double asleep = (double)w->waited_ns / 1e9;
-	char pid[32];
-
-	if (w->pid)
-		snprintf(pid, sizeof(pid), "pid %u", w->pid);
-	else
-		snprintf(pid, sizeof(pid), "(not yours to see)");
-	if (w->what == KSYNC_WHO_HOLDS)
-		printf("  %-20s holds %u permit%s (UNDO)\n", pid, w->count,
-		       w->count == 1 ? "" : "s");
-	else if (w->what == KSYNC_WHO_ACQUIRES)
-		printf("  %-20s waits for %u permit%s, asleep %.1f s (thread %u)\n", pid, w->count,
-		       w->count == 1 ? "" : "s", asleep, w->tid);
-	else if (known_what(w->what))
-		printf("  %-20s %s, asleep %.1f s (thread %u)\n", pid, whats[w->what].asleep,
-		       asleep, w->tid);
-	else
-		printf("  %-20s does what this ksync does not know (%u), for %.1f s (thread %u)\n",
-		       pid, w->what, asleep, w->tid);
+	return group(gid, buf, len);
 }
 
-static void put_who_text(const struct ksync_task *who, int n)
+void object_json(const struct ksync_object *o, const struct type_view *v)
 {
-	if (n < 0) {
-		printf("who:      (you may not open it)\n");
-		return;
-	}
-	printf("who:      %s\n", n ? "" : "nobody holds or waits");
-	for (int i = 0; i < n && i < WHO_MAX; i++)
-		put_task(&who[i]);
-	if (n > WHO_MAX)
-		printf("  ... and %d more\n", n - WHO_MAX);
-}
-
-static void put_info_text(const struct ksync_object *o, const struct type_view *v,
-			  const struct counters *c)
-{
-	char u[16], g[16], st[96];
-
-	v->state(o, st, sizeof(st));
-	printf("name:     ");
-	put_name(o->name, stdout);
-	printf("\ntype:     %s\nowner:    %s:%s, mode %04o\nhandles:  %u open\nstate:    %s\n",
-	       v->name, user(o->uid, u, sizeof(u)), group(o->gid, g, sizeof(g)), o->mode,
-	       o->handles, st);
-	if (c->valid)
-		v->detail(&c->c);
-	else
-		printf("counters: (you may not open it)\n");
-}
-
-static int info(int argc, char **argv)
-{
-	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
-					      { NULL, 0, NULL, 0 } };
-	static struct ksync_task who[WHO_MAX] = { { .size = sizeof(who[0]) } };
-	struct ksync_object o = { .size = sizeof(o) };
-	const struct type_view *v;
 	struct counters c;
-	char buf[KSYNC_NAME_MAX + 2];
-	const char *name;
-	bool json = false;
-	int opt, ret, n;
 
-	while ((opt = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
-		if (opt != 'j')
-			return usage_error(&cmd_info, "bad option");
-		json = true;
-	}
-	if (optind != argc - 1)
-		return usage_error(&cmd_info, "which name?");
-	name = object_name(argv[optind], buf, sizeof(buf));
-	ret = ksync_lookup(name, &o);
-	if (ret)
-		return fail("info", name, ret);
-	v = view_of(o.type);
-	if (!v)
-		return unknown_type("info", &o);
-	counters_of(&o, &c);
-	n = ksync_who(&o, who, WHO_MAX);
-	if (json) {
-		put_json(&o, v, &c);
-		if (n >= 0)
-			put_who_json(who, n);
-		printf("}\n");
-		return 0;
-	}
-	put_info_text(&o, v, &c);
-	if (c.valid)
-		put_who_text(who, n);
-	return 0;
+	counters_of(o, &c);
+	put_json(o, v, &c);
 }
-
-const struct command cmd_info = {
-	.name = "info",
-	.run = info,
-	.summary = "show one object in detail",
-	.usage = "[--json] NAME\n\n"
-		 "Show one object: what ls shows, with every counter the module keeps.\n",
-};

@@ -21,15 +21,21 @@
 /* Only to tell a missing module from a missing name: the library opens it. */
 #define DEVICE "/dev/ksync"
 
+/* The Makefile's VERSION, the one place the project's version is written. */
+#ifndef KSYNC_VERSION
+#error "build with -DKSYNC_VERSION (the Makefile does)"
+#endif
+
 static const struct command *const commands[] = {
-	&cmd_ls,      &cmd_info, &cmd_create, &cmd_rm,	 &cmd_sem,
-	&cmd_barrier, &cmd_send, &cmd_recv,   &cmd_hold, &cmd_shutdown,
+	&cmd_ls,   &cmd_info, &cmd_create, &cmd_rm,	  &cmd_sem,    &cmd_barrier,
+	&cmd_send, &cmd_recv, &cmd_hold,   &cmd_shutdown, &cmd_limits,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static void overview(FILE *f)
 {
-	fprintf(f, "usage: ksync COMMAND [ARGS...]   (ksync COMMAND --help for one)\n\n");
+	fprintf(f, "usage: ksync COMMAND [ARGS...]   (ksync COMMAND --help for one)\n"
+		   "       ksync --version\n\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
 	fprintf(f, "\nExit status: 0 done; 1 other error; 2 usage; 10 module not loaded;\n"
@@ -54,11 +60,46 @@ int usage_error(const struct command *c, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+int bad_option(const struct command *c, int opt, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+
+	if (opt == ':')
+		return usage_error(c, "%s needs a value", arg);
+	if (optopt >= '0' && optopt <= '9')
+		return usage_error(
+			c, "%s: a negative number: counts, sizes and seconds are 0 or more", arg);
+	if (optopt == '-' && argv[optind]) /* a long option where none is taken */
+		return usage_error(c, "no option %s", argv[optind]);
+	if (optopt && strncmp(arg, "--", 2))
+		return usage_error(c, "no option -%c", optopt);
+	return usage_error(c, "no option %s", arg);
+}
+
+int mode_error(const struct command *c, const char *arg)
+{
+	return usage_error(c, "--mode %s: MODE is octal, 0 to 0777, as chmod's (0600, 0660, 0644)",
+			   arg);
+}
+
+int timeout_error(const struct command *c, const char *arg)
+{
+	return usage_error(c, "--timeout %s: S is seconds, as 2 or 0.5", arg);
+}
+
+bool module_missing(void)
+{
+	return access(DEVICE, F_OK) != 0;
+}
+
 int fail(const char *cmd, const char *what, int err)
 {
-	int code = 1;
+	int code = limit_error(cmd, what, err);
 
-	if (err == -ENOENT && access(DEVICE, F_OK) != 0) {
+	if (code)
+		return code;
+	code = 1;
+	if (err == -ENODEV || (err == -ENOENT && module_missing())) {
 		fprintf(stderr,
 			"ksync %s: %s is missing: the ksync module is not loaded\n"
 			"  load it with: sudo modprobe ksync   (or: sudo insmod ksync.ko)\n",
@@ -132,6 +173,15 @@ int parse_timeout(const char *s, struct timespec *deadline)
 	return 0;
 }
 
+int parse_max(const char *s, unsigned int *max)
+{
+	if (s && !strcmp(s, "none")) {
+		*max = 0;
+		return 0;
+	}
+	return parse_uint(s, KSYNC_SEM_VALUE_MAX, max) || !*max ? -EINVAL : 0;
+}
+
 int parse_mode(const char *s, unsigned int *mode)
 {
 	char *end;
@@ -170,18 +220,6 @@ const char *object_name(const char *arg, char *buf, size_t len)
 	return buf;
 }
 
-void put_name(const char *s, FILE *f)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c == 0x7f || c == '\\')
-			fprintf(f, "\\x%02x", c);
-		else
-			fputc(c, f);
-	}
-}
-
 int main(int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
@@ -195,6 +233,10 @@ int main(int argc, char **argv)
 		}
 		overview(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("ksync %s\n", KSYNC_VERSION);
+		return 0;
 	}
 	for (size_t i = 0; i < NCOMMANDS; i++) {
 		if (strcmp(argv[1], commands[i]->name))

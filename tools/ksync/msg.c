@@ -75,7 +75,7 @@ static int send_whole(ksync_queue_t *q, unsigned int max, const struct timespec 
 		len += fread(buf + len, 1, room - len, stdin);
 		if (ferror(stdin)) {
 			free(buf);
-			return fail("send", "stdin", -EIO);
+			return fail("send", "standard input", -(errno ? errno : EIO));
 		}
 	}
 	ret = send_one(q, buf, len, max, dl);
@@ -96,15 +96,18 @@ static int msg_send(int argc, char **argv)
 	unsigned int max;
 	ksync_queue_t *q;
 
-	while ((opt = getopt_name(&argc, argv, "+w0t:", opts, &name)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_name(&argc, argv, "+:w0t:", opts, &name)) != -1) {
 		if (opt == 'w')
 			whole = true;
 		else if (opt == '0')
 			delim = 0;
 		else if (opt == 't' && !parse_timeout(optarg, &deadline))
 			dl = &deadline;
+		else if (opt == 't')
+			return timeout_error(&cmd_send, optarg);
 		else
-			return usage_error(&cmd_send, "bad option");
+			return bad_option(&cmd_send, opt, argv);
 	}
 	if (!name && optind < argc)
 		name = argv[optind++];
@@ -125,11 +128,15 @@ static int msg_send(int argc, char **argv)
 		size_t cap = 0;
 		ssize_t len;
 
+		errno = 0;
 		while (!ret && (len = getdelim(&line, &cap, delim, stdin)) >= 0) {
 			if (len > 0 && line[len - 1] == delim)
 				len--;
 			ret = send_one(q, line, (size_t)len, max, dl);
 		}
+		/* a read error is not the end of the input: the list was cut short */
+		if (!ret && ferror(stdin))
+			ret = fail("send", "standard input", -(errno ? errno : EIO));
 		free(line);
 	}
 	ksync_queue_close(q);
@@ -171,34 +178,77 @@ static int follow_on(ksync_queue_t **q, const char *name)
 	return 0;
 }
 
-static int msg_recv(int argc, char **argv)
+/*
+ * Print one message taken off the queue.  It is ours alone now: if it
+ * cannot be written it is lost, so stop at once and say so rather than
+ * take the next one.
+ */
+static int deliver(const char *msg, size_t len, int delim)
+{
+	int err;
+
+	errno = 0;
+	/* a consumer reading line by line sees each message as it comes */
+	if (fwrite(msg, 1, len, stdout) == len && putchar(delim) != EOF && fflush(stdout) == 0)
+		return 0;
+	err = errno ? errno : EIO;
+	clearerr(stdout);
+	fprintf(stderr,
+		"ksync recv: standard output: %s: a message was taken off the queue but not "
+		"delivered, and is lost\n",
+		strerror(err));
+	return 1;
+}
+
+/* What recv's options asked for. */
+struct recv_opts {
+	unsigned int count; /* 0: until the input ends */
+	int delim;
+	bool follow;
+	struct timespec deadline, *dl;
+};
+
+static int recv_options(int argc, char **argv, struct recv_opts *o)
 {
 	static const struct option opts[] = { { "count", required_argument, NULL, 'n' },
 					      { "null", no_argument, NULL, '0' },
 					      { "timeout", required_argument, NULL, 't' },
 					      { "follow", no_argument, NULL, 'f' },
 					      { NULL, 0, NULL, 0 } };
-	struct timespec deadline, *dl = NULL;
-	unsigned int count = 0, max, got = 0;
-	int delim = '\n', opt, ret;
-	bool follow = false;
+	int opt;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":n:0t:f", opts, NULL)) != -1) {
+		if (opt == 'n' && (parse_uint(optarg, ~0U, &o->count) || !o->count))
+			return usage_error(&cmd_recv,
+					   "-n %s: COUNT is 1 to %u (leave -n out to receive until "
+					   "the input ends)",
+					   optarg, ~0U);
+		if (opt == 'f')
+			o->follow = true;
+		else if (opt == '0')
+			o->delim = 0;
+		else if (opt == 't' && !parse_timeout(optarg, &o->deadline))
+			o->dl = &o->deadline;
+		else if (opt == 't')
+			return timeout_error(&cmd_recv, optarg);
+		else if (opt != 'n')
+			return bad_option(&cmd_recv, opt, argv);
+	}
+	return optind != argc - 1 ? usage_error(&cmd_recv, "which queue?") : 0;
+}
+
+static int msg_recv(int argc, char **argv)
+{
+	struct recv_opts o = { .delim = '\n' };
+	unsigned int max, got = 0;
 	ksync_queue_t *q;
 	char *buf;
+	int ret;
 
-	while ((opt = getopt_long(argc, argv, "n:0t:f", opts, NULL)) != -1) {
-		if (opt == 'n' && !parse_uint(optarg, ~0U, &count) && count)
-			continue;
-		if (opt == 'f')
-			follow = true;
-		else if (opt == '0')
-			delim = 0;
-		else if (opt == 't' && !parse_timeout(optarg, &deadline))
-			dl = &deadline;
-		else
-			return usage_error(&cmd_recv, "bad option");
-	}
-	if (optind != argc - 1)
-		return usage_error(&cmd_recv, "which queue?");
+	ret = recv_options(argc, argv, &o);
+	if (ret)
+		return ret;
 	ret = open_queue("recv", argv[optind], KSYNC_QUEUE_RECV, &q, &max);
 	if (ret)
 		return ret;
@@ -207,12 +257,12 @@ static int msg_recv(int argc, char **argv)
 		ksync_queue_close(q);
 		return fail("recv", "memory", -ENOMEM);
 	}
-	while (!count || got < count) {
-		ssize_t n = ksync_queue_recv(q, buf, max, dl);
+	while (!o.count || got < o.count) {
+		ssize_t n = ksync_queue_recv(q, buf, max, o.dl);
 
 		if (n == -EINTR)
 			continue;
-		if (n == -EPIPE && follow && !shut_down(q)) {
+		if (n == -EPIPE && o.follow && !shut_down(q)) {
 			/* a new handle waits for the next sender, as tail -f */
 			ret = follow_on(&q, argv[optind]);
 			if (ret)
@@ -225,11 +275,10 @@ static int msg_recv(int argc, char **argv)
 			ret = fail("recv", argv[optind], (int)n);
 			break;
 		}
-		fwrite(buf, 1, (size_t)n, stdout);
-		putchar(delim);
-		/* a consumer reading line by line sees each message as it comes */
-		fflush(stdout);
 		got++;
+		ret = deliver(buf, (size_t)n, o.delim);
+		if (ret)
+			break;
 	}
 	free(buf);
 	ksync_queue_close(q);
@@ -255,10 +304,12 @@ static int msg_hold(int argc, char **argv)
 	const char *name = NULL;
 	unsigned int max;
 	ksync_queue_t *q;
-	int fd, ret;
+	int fd, opt, ret;
 
-	if (getopt_name(&argc, argv, "+", NULL, &name) != -1)
-		return usage_error(&cmd_hold, "bad option");
+	opterr = 0;
+	opt = getopt_name(&argc, argv, "+:", NULL, &name);
+	if (opt != -1)
+		return bad_option(&cmd_hold, opt, argv);
 	if (!name && optind < argc)
 		name = argv[optind++];
 	if (!name)
@@ -299,10 +350,12 @@ static int msg_shutdown(int argc, char **argv)
 	const char *name = NULL;
 	unsigned int max;
 	ksync_queue_t *q;
-	int ret;
+	int opt, ret;
 
-	if (getopt_name(&argc, argv, "+", NULL, &name) != -1)
-		return usage_error(&cmd_shutdown, "bad option");
+	opterr = 0;
+	opt = getopt_name(&argc, argv, "+:", NULL, &name);
+	if (opt != -1)
+		return bad_option(&cmd_shutdown, opt, argv);
 	if (!name && optind < argc)
 		name = argv[optind++];
 	if (!name || optind != argc)

@@ -74,45 +74,94 @@ static int run(char **cmd)
 	return WEXITSTATUS(status);
 }
 
-static int sem(int argc, char **argv)
+/* What the options asked for. */
+struct sem_opts {
+	unsigned int n, value, mode, max;
+	bool create, max_given;
+	struct timespec deadline, *dl;
+};
+
+static int sem_options(int *argc, char **argv, const char **arg, struct sem_opts *o)
 {
 	static const struct option opts[] = { { "count", required_argument, NULL, 'n' },
 					      { "timeout", required_argument, NULL, 't' },
 					      { "create", required_argument, NULL, 'c' },
+					      { "max", required_argument, NULL, 'M' },
 					      { "mode", required_argument, NULL, 'm' },
 					      { NULL, 0, NULL, 0 } };
-	unsigned int n = 1, value = 0, mode = 0600;
-	struct timespec deadline, *dl = NULL;
-	int flags = KSYNC_UNDO, opt, ret;
+	int opt;
+
+	opterr = 0;
+	while ((opt = getopt_name(argc, argv, "+:n:t:c:m:", opts, arg)) != -1) {
+		if (opt == 'n' && (parse_uint(optarg, KSYNC_SEM_VALUE_MAX, &o->n) || !o->n))
+			return usage_error(&cmd_sem, "-n %s: N is 1 to %d permits", optarg,
+					   KSYNC_SEM_VALUE_MAX);
+		else if (opt == 't' && parse_timeout(optarg, &o->deadline))
+			return timeout_error(&cmd_sem, optarg);
+		else if (opt == 'c' && parse_uint(optarg, KSYNC_SEM_VALUE_MAX, &o->value))
+			return usage_error(&cmd_sem, "--create %s: VALUE is 0 to %d permits",
+					   optarg, KSYNC_SEM_VALUE_MAX);
+		else if (opt == 'M' && parse_max(optarg, &o->max))
+			return usage_error(&cmd_sem, "--max %s: MAX is 1 to %d permits, or none",
+					   optarg, KSYNC_SEM_VALUE_MAX);
+		else if (opt == 'm' && parse_mode(optarg, &o->mode))
+			return mode_error(&cmd_sem, optarg);
+		else if (!strchr("ntcMm", opt))
+			return bad_option(&cmd_sem, opt, argv);
+		o->dl = opt == 't' ? &o->deadline : o->dl;
+		o->create |= opt == 'c';
+		o->max_given |= opt == 'M';
+	}
+	if (o->max_given && !o->create)
+		return usage_error(&cmd_sem, "--max goes with --create");
+	if (o->max_given && o->max && o->value > o->max)
+		return usage_error(&cmd_sem, "--create %u is more than --max %u", o->value, o->max);
+	return 0;
+}
+
+/*
+ * --create: make it, with VALUE permits and at most MAX (VALUE unless
+ * --max); or open the one there is, and say if it is not what --create
+ * asked for, since it is left as it is.
+ */
+static int sem_create(ksync_sem_t **s, const char *name, const struct sem_opts *o)
+{
+	unsigned int max = o->max_given ? o->max : o->value;
+	int ret = -ENOENT;
+
+	/* (bounded: a name removed between the two opens is made again) */
+	for (int i = 0; i < 3 && ret == -ENOENT; i++) {
+		ret = ksync_sem_open_max(s, name, KSYNC_UNDO | KSYNC_CREATE | KSYNC_EXCL, o->mode,
+					 o->value, max);
+		if (ret != -EEXIST)
+			return ret;
+		ret = ksync_sem_open(s, name, KSYNC_UNDO, 0, 0);
+	}
+	if (ret)
+		return ret;
+	max = max ? max : KSYNC_SEM_VALUE_MAX;
+	if ((unsigned int)ksync_sem_max(*s) == max)
+		return 0;
+	fprintf(stderr, "ksync sem: %s exists already, with ", name);
+	if (ksync_sem_max(*s) == KSYNC_SEM_VALUE_MAX)
+		fprintf(stderr, "no maximum");
+	else
+		fprintf(stderr, "a maximum of %d permits", ksync_sem_max(*s));
+	fprintf(stderr, ": --create %u left it as it is\n", o->value);
+	return 0;
+}
+
+static int sem(int argc, char **argv)
+{
+	struct sem_opts o = { .n = 1, .mode = 0600 };
 	char buf[KSYNC_NAME_MAX + 2];
 	const char *name, *arg = NULL;
 	ksync_sem_t *s;
+	int ret;
 
-	while ((opt = getopt_name(&argc, argv, "+n:t:c:m:", opts, &arg)) != -1) {
-		switch (opt) {
-		case 'n':
-			if (parse_uint(optarg, KSYNC_SEM_VALUE_MAX, &n) || !n)
-				return usage_error(&cmd_sem, "-n takes 1 to %d permits",
-						   KSYNC_SEM_VALUE_MAX);
-			break;
-		case 't':
-			if (parse_timeout(optarg, &deadline))
-				return usage_error(&cmd_sem, "--timeout takes seconds");
-			dl = &deadline;
-			break;
-		case 'c':
-			if (parse_uint(optarg, KSYNC_SEM_VALUE_MAX, &value))
-				return usage_error(&cmd_sem, "--create takes the initial value");
-			flags |= KSYNC_CREATE;
-			break;
-		case 'm':
-			if (parse_mode(optarg, &mode))
-				return usage_error(&cmd_sem, "--mode takes an octal mode");
-			break;
-		default:
-			return usage_error(&cmd_sem, "bad option");
-		}
-	}
+	ret = sem_options(&argc, argv, &arg, &o);
+	if (ret)
+		return ret;
 	if (!arg && optind < argc)
 		arg = argv[optind++];
 	if (!arg)
@@ -120,15 +169,21 @@ static int sem(int argc, char **argv)
 	name = object_name(arg, buf, sizeof(buf));
 	if (optind >= argc)
 		return usage_error(&cmd_sem, "which command to run?");
-	ret = ksync_sem_open(&s, name, flags, mode, value);
+	ret = o.create ? sem_create(&s, name, &o) : ksync_sem_open(&s, name, KSYNC_UNDO, 0, 0);
 	if (ret)
 		return fail("sem", name, ret);
-	do
-		ret = ksync_sem_acquire(s, n, dl);
-	while (ret == -EINTR);
+	/* more than it ever holds would wait for ever: the module says -ERANGE */
+	ret = o.n > (unsigned int)ksync_sem_max(s) ? -ERANGE : 0;
+	while (!ret && (ret = ksync_sem_acquire(s, o.n, o.dl)) == -EINTR)
+		ret = 0;
+	if (ret == -ERANGE)
+		fprintf(stderr,
+			"ksync sem: %s: -n %u is more than it ever holds (its maximum is %d "
+			"permits): waiting would be for ever\n",
+			name, o.n, ksync_sem_max(s));
 	if (ret) {
 		ksync_sem_close(s);
-		return fail("sem", name, ret);
+		return ret == -ERANGE ? 1 : fail("sem", name, ret);
 	}
 	/* the permits go back when we end: our exit closes the fd */
 	return run(argv + optind);
@@ -138,11 +193,14 @@ const struct command cmd_sem = {
 	.name = "sem",
 	.run = sem,
 	.summary = "run a command while holding permits",
-	.usage = "NAME [-n N] [--timeout S] [--create VALUE [--mode MODE]] -- CMD [ARGS...]\n\n"
+	.usage = "NAME [-n N] [--timeout S] [--create VALUE [--max MAX|none] [--mode MODE]]\n"
+		 "       -- CMD [ARGS...]\n\n"
 		 "Take N permits (1 unless -n) of the semaphore NAME, waiting up to S\n"
 		 "seconds (forever unless --timeout), run CMD, and give them back when\n"
-		 "it ends.  --create makes the semaphore with VALUE permits if it is\n"
-		 "missing.  The permits come back however CMD ends, and also if ksync\n"
+		 "it ends.  --create makes the semaphore with VALUE permits, and a maximum\n"
+		 "of MAX (VALUE unless --max), if it is missing; if it exists with another\n"
+		 "maximum, it says so and uses it as it is.  N above the maximum fails at\n"
+		 "once (exit 1).  The permits come back however CMD ends, and also if ksync\n"
 		 "itself is killed: CMD is then killed too, so it never runs without them\n"
 		 "(processes CMD leaves behind in the background are not).  INT, TERM,\n"
 		 "HUP, QUIT, USR1 and USR2 are passed on to CMD.\n\n"

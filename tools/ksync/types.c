@@ -24,15 +24,20 @@ static const char *json_bool(unsigned int v)
 	return v ? "true" : "false";
 }
 
-static int sem_create(const char *name, int flags, unsigned int mode, char **argv)
+/* VALUE permits, and at most VALUE unless --max says otherwise. */
+static int sem_create(const char *name, const struct create_how *how, char **argv)
 {
-	unsigned int value;
+	unsigned int value, max;
 	ksync_sem_t *s;
 	int ret;
 
 	if (parse_uint(argv[0], KSYNC_SEM_VALUE_MAX, &value))
-		return usage_error(&cmd_create, "the value must be 0 to %d", KSYNC_SEM_VALUE_MAX);
-	ret = ksync_sem_open(&s, name, flags, mode, value);
+		return usage_error(&cmd_create, "%s: a semaphore's VALUE (its permits) is 0 to %d",
+				   argv[0], KSYNC_SEM_VALUE_MAX);
+	max = how->max_given ? how->max : value;
+	if (max && value > max)
+		return usage_error(&cmd_create, "VALUE %u is more than --max %u", value, max);
+	ret = ksync_sem_open_max(&s, name, how->flags, how->mode, value, max);
 	if (!ret)
 		ksync_sem_close(s);
 	return ret;
@@ -78,11 +83,15 @@ static void sem_detail(const struct ksync_counters *c)
 	if (c->fast_valid)
 		printf("fast:     %llu acquires and %llu releases on the shared page alone\n",
 		       c->sem.fast_acquires, c->sem.fast_releases);
-	printf("kernel:   %llu acquires and %llu releases entered the kernel, %llu woken\n",
+	/* calls, which need not balance: an UNDO give-back makes none */
+	printf("kernel:   %llu acquire calls and %llu release calls entered the kernel, "
+	       "%llu sleepers woken\n"
+	       "          (calls, not permits: an UNDO handle's permits come back when it\n"
+	       "          is closed, with no release call; the value above is what is free)\n",
 	       c->sem.kernel.wait_calls, c->sem.kernel.wake_calls, c->sem.kernel.woken);
 }
 
-static int barrier_create(const char *name, int flags, unsigned int mode, char **argv)
+static int barrier_create(const char *name, const struct create_how *how, char **argv)
 {
 	ksync_barrier_t *b;
 	unsigned int parties;
@@ -91,7 +100,7 @@ static int barrier_create(const char *name, int flags, unsigned int mode, char *
 	if (parse_uint(argv[0], KSYNC_BARRIER_PARTIES_MAX, &parties) || !parties)
 		return usage_error(&cmd_create, "parties must be 1 to %d",
 				   KSYNC_BARRIER_PARTIES_MAX);
-	ret = ksync_barrier_open(&b, name, flags, mode, parties);
+	ret = ksync_barrier_open(&b, name, how->flags, how->mode, parties);
 	if (!ret)
 		ksync_barrier_close(b);
 	return ret;
@@ -147,7 +156,7 @@ static void barrier_detail(const struct ksync_counters *c)
 	       c->barrier.kernel.resets, c->barrier.kernel.sleepers);
 }
 
-static int queue_create(const char *name, int flags, unsigned int mode, char **argv)
+static int queue_create(const char *name, const struct create_how *how, char **argv)
 {
 	unsigned int capacity, msg_size;
 	ksync_queue_t *q;
@@ -159,7 +168,8 @@ static int queue_create(const char *name, int flags, unsigned int mode, char **a
 	if (parse_uint(argv[1], KSYNC_QUEUE_MSG_MAX, &msg_size))
 		return usage_error(&cmd_create, "the message size must be 0 to %d bytes",
 				   KSYNC_QUEUE_MSG_MAX);
-	ret = ksync_queue_open(&q, name, flags | KSYNC_QUEUE_KERNEL, mode, capacity, msg_size);
+	ret = ksync_queue_open(&q, name, how->flags | KSYNC_QUEUE_KERNEL, how->mode, capacity,
+			       msg_size);
 	if (!ret)
 		ksync_queue_close(q);
 	return ret;

@@ -38,7 +38,7 @@
 #define KSYNC_OPEN_RECV		0x80
 #define KSYNC_OPEN_FLAGS	0xff
 
-/* Largest semaphore value; a release beyond it fails with -EOVERFLOW. */
+/* Largest semaphore value and maximum; a release beyond it fails with -EOVERFLOW. */
 #define KSYNC_SEM_VALUE_MAX	0x7fffffff
 
 /* A barrier waits for 1 to KSYNC_BARRIER_PARTIES_MAX parties. */
@@ -67,7 +67,7 @@ struct ksync_open_args {
 	union {
 		struct {
 			__u32 value;	/* initial permits */
-			__u32 pad;
+			__u32 max;	/* the most it may hold; 0: KSYNC_SEM_VALUE_MAX */
 		} sem;
 		struct {
 			__u32 parties;	/* 1..KSYNC_BARRIER_PARTIES_MAX */
@@ -88,7 +88,13 @@ struct ksync_unlink_args {
 	__aligned_u64 name;	/* user pointer to "/name" */
 };
 
-/* KSYNC_IOC_INFO on any object fd. */
+/*
+ * KSYNC_IOC_INFO on any object fd.  ctime and cpid say when and by whom
+ * the object was made (ipcs -t, -p): the creator's process id as the
+ * caller's pid namespace numbers it, for as long as the object lives,
+ * even once that process is gone; 0 if the creator is not in the
+ * caller's pid namespace.
+ */
 struct ksync_info {
 	__u32 type;		/* KSYNC_TYPE_* */
 	__u32 flags;		/* KSYNC_OPEN_UNDO, _KERNEL, _SEND, _RECV: this fd's */
@@ -96,7 +102,9 @@ struct ksync_info {
 	__u32 gid;
 	__u32 mode;
 	__u32 pad;
-	__aligned_u64 reserved[2];
+	__aligned_u64 ctime;	/* creation: CLOCK_REALTIME, ns since the epoch */
+	__u32 cpid;		/* creator's process in the caller's pid namespace, or 0 */
+	__u32 reserved;
 };
 
 /*
@@ -129,6 +137,7 @@ struct ksync_list_entry {
 		struct {
 			__u32 value;	/* permits free now */
 			__u32 waiters;	/* tasks asleep in acquire */
+			__u32 max;	/* the most it may hold (0: module before 0.3) */
 		} sem;
 		struct {
 			__u32 parties;
@@ -147,6 +156,62 @@ struct ksync_list_entry {
 		__aligned_u64 reserved[4];
 	};
 	char name[KSYNC_LIST_NAME_LEN];	/* NUL-terminated */
+	/* from here on: not filled for an entry_size that ends before */
+	__aligned_u64 ctime;	/* as in struct ksync_info */
+	__u32 cpid;
+	__u32 pad2;
+};
+
+/* The entry as the first listing knew it: the least entry_size taken. */
+#define KSYNC_LIST_ENTRY_SIZE_V1	328
+
+/*
+ * KSYNC_IOC_LIMITS on /dev/ksync: the module's limits (its parameters, as
+ * /sys/module/ksync/parameters shows them) and what one user holds of the
+ * per-user ones now: the caller's effective uid, or with
+ * KSYNC_LIMITS_UID the given uid of the caller's user namespace, which
+ * needs CAP_SYS_ADMIN there unless it is the caller's own (-EPERM;
+ * -EINVAL for a uid not mapped there).  A user's bytes are counted in
+ * whole pages, as they are charged.
+ */
+#define KSYNC_LIMITS_UID	0x1
+
+struct ksync_limits_args {
+	__u32 size;		/* sizeof(struct ksync_limits_args) */
+	__u32 flags;		/* KSYNC_LIMITS_UID */
+	__u32 uid;		/* in with KSYNC_LIMITS_UID; out: whose usage */
+	__u32 pad;		/* must be zero */
+	__aligned_u64 max_objects;		/* alive at once, all users */
+	__aligned_u64 objects;			/* alive now, all users */
+	__aligned_u64 max_objects_per_user;
+	__aligned_u64 max_bytes_per_user;
+	__aligned_u64 max_queue_bytes;		/* one queue's ring */
+	__aligned_u64 user_objects;		/* the user's, now */
+	__aligned_u64 user_bytes;
+};
+
+/*
+ * KSYNC_IOC_USAGE on /dev/ksync: every user that holds objects now, as a
+ * listing does (cursor: 0, then what the last call left there), with
+ * users not mapped into the caller's user namespace left out.  Needs
+ * CAP_SYS_ADMIN in it (-EPERM).  A user's objects count once for it and
+ * once for the owner of each user namespace between it and the machine's
+ * (see max_objects_per_user).
+ */
+struct ksync_usage_args {
+	__u32 size;		/* sizeof(struct ksync_usage_args) */
+	__u32 flags;		/* none defined: must be zero */
+	__aligned_u64 cursor;	/* in: 0 or what the last call left; out: where to go on */
+	__aligned_u64 entries;	/* user pointer to count entries of entry_size */
+	__u32 count;
+	__u32 entry_size;	/* sizeof(struct ksync_usage_entry) */
+};
+
+struct ksync_usage_entry {
+	__u32 uid;		/* in the caller's user namespace */
+	__u32 pad;
+	__aligned_u64 objects;
+	__aligned_u64 bytes;
 };
 
 /*
@@ -205,6 +270,13 @@ struct ksync_sem_wait {
 	__aligned_u64 deadline;
 };
 
+/*
+ * A semaphore's maximum ('max' at creation, else KSYNC_SEM_VALUE_MAX) is
+ * the most permits it may hold: an acquire of more fails at once with
+ * -ERANGE, a release past it with -EOVERFLOW, and what an UNDO file gives
+ * back on its release is cut at it.
+ */
+
 /* KSYNC_IOC_SEM_RELEASE: give back count permits. */
 struct ksync_sem_post {
 	__u32 size;		/* sizeof(struct ksync_sem_post) */
@@ -221,7 +293,9 @@ struct ksync_sem_info {
 	__aligned_u64 wait_calls;	/* KSYNC_IOC_SEM_ACQUIRE calls */
 	__aligned_u64 wake_calls;	/* KSYNC_IOC_SEM_RELEASE calls */
 	__aligned_u64 woken;	/* tasks woken with their permits */
-	__aligned_u64 reserved[3];
+	__u32 max;		/* the most it may hold (0: module before 0.3) */
+	__u32 pad;
+	__aligned_u64 reserved[2];
 };
 
 /*
@@ -236,7 +310,9 @@ struct ksync_sem_info {
  * While the kernel's bits are clear, a process may take n permits with a
  * compare-and-swap of the whole word from s to s - n when the value is at
  * least n, and give n back with a compare-and-swap from s to s + n when the
- * result stays within KSYNC_SEM_VALUE_MAX.  Nothing else may be written to
+ * result stays within the semaphore's maximum (KSYNC_IOC_SEM_INFO's max,
+ * which never changes: the page holds no copy of it, since the module
+ * could not trust one).  Nothing else may be written to
  * the word; the counters are statistics only.
  * The module never trusts the word: garbage there harms only the processes
  * that share this semaphore.  docs/design.md describes the protocol.
@@ -555,6 +631,8 @@ static __inline__ __u32 ksync_queue_length(__u64 head, __u64 tail,
 #define KSYNC_IOC_INFO		_IOR(KSYNC_IOC_MAGIC, 0x02, struct ksync_info)
 #define KSYNC_IOC_LIST		_IOWR(KSYNC_IOC_MAGIC, 0x03, struct ksync_list_args)
 #define KSYNC_IOC_WHO		_IOW(KSYNC_IOC_MAGIC, 0x04, struct ksync_who_args)
+#define KSYNC_IOC_LIMITS	_IOWR(KSYNC_IOC_MAGIC, 0x05, struct ksync_limits_args)
+#define KSYNC_IOC_USAGE		_IOWR(KSYNC_IOC_MAGIC, 0x06, struct ksync_usage_args)
 #define KSYNC_IOC_SEM_INFO	_IOR(KSYNC_IOC_MAGIC, 0x12, struct ksync_sem_info)
 /* 0x10 and 0x11 were acquire and release before their structs had a size */
 #define KSYNC_IOC_SEM_ACQUIRE	_IOW(KSYNC_IOC_MAGIC, 0x13, struct ksync_sem_wait)
