@@ -10,7 +10,8 @@
 #   make storm           the kill storm for DURATION seconds (default 600), likewise
 #   make bench           ksync against sem_t, SysV, eventfd, pipes, pthread barriers, POSIX mq,
 #                        SysV msg, liburcu; name lookup; in a guest
-#   make install         the ksync command, library, header, ksync.pc, man pages (DESTDIR, PREFIX)
+#   make install         the ksync command, library, header, ksync.pc, man pages and a
+#                        link page per function (DESTDIR, PREFIX)
 #   make modules_install the module, for the running kernel (KDIR)
 
 SHELL       := /bin/bash
@@ -194,11 +195,17 @@ install: lib cli
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
 	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
+	scripts/man-links $(MAN3) | while read -r link page; do \
+		echo ".so man3/$$page" >$(DESTDIR)$(MANDIR)/man3/$$link || exit 1; \
+	done
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 		ulib/ksync.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/ksync.pc
 
 uninstall:
+	scripts/man-links $(MAN3) | while read -r link page; do \
+		rm -f $(DESTDIR)$(MANDIR)/man3/$$link; \
+	done
 	rm -f $(DESTDIR)$(BINDIR)/ksync $(DESTDIR)$(LIBDIR)/libksync.* $(DESTDIR)$(INCLUDEDIR)/ksync.h \
 		$(DESTDIR)$(PKGCONFIGDIR)/ksync.pc \
 		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
