@@ -17,6 +17,7 @@ import subprocess
 import sys
 import termios
 import fcntl
+import struct
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -46,6 +47,8 @@ class Console:
 
     def __init__(self, args):
         self.master, slave = pty.openpty()
+        # a size no default has, to see it in the guest
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
 
         def ctty():
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
@@ -99,7 +102,7 @@ def main():
     rc, out = piped(["sh", "-c", "cat; echo nothing-to-read"], None)
     ok("</dev/null is an empty input at once", rc == 0 and "nothing-to-read" in out, out)
 
-    c = Console(["sh", "-c", 'tty; echo READY; read -r x; echo "got <$x>"; '
+    c = Console(["sh", "-c", 'tty; stty size; echo READY; read -r x; echo "got <$x>"; '
                  'echo ASLEEP; sleep 600; echo slept'])
     ready = c.expect("READY")
     if ready:
@@ -111,6 +114,7 @@ def main():
     rc = c.wait()
     ok("on a terminal, the command reads it", ready and got, c.text())
     ok("... as its controlling terminal, the serial port", "/dev/ttyS0" in c.text(), c.text())
+    ok("... of the host terminal's size", "33 101" in c.text(), c.text())
     ok("^C interrupts the command in the guest, which ends cleanly, its status passed back",
        asleep and rc == 130 and "slept" not in c.text(), "status %r\n%s" % (rc, c.text()))
 
