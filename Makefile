@@ -5,12 +5,16 @@
 #   make check           everything, in QEMU guests (installs what it needs)
 #   make check-host      the selftests against the running kernel's /dev/ksync
 #   make exercise N=n    check your answer to exercise n of docs/teaching.md, in a guest
+#   make shell           a shell in a guest with the module loaded and the ksync command
 #   make demo            a worker pool survives two SIGKILLed workers, in a guest
 #   make fuzz            the fuzzer for DURATION seconds (default 600) on the debug and KCSAN kernels
 #   make storm           the kill storm for DURATION seconds (default 600), likewise
 #   make bench           ksync against sem_t, SysV, eventfd, pipes, pthread barriers, POSIX mq,
 #                        SysV msg, liburcu; name lookup; in a guest
-#   make install         the ksync command, library, header, ksync.pc, man pages (DESTDIR, PREFIX)
+#   (each of check, exercise, shell, demo, bench, fuzz and storm installs what it
+#   needs itself, and only that: scripts/setup-host)
+#   make install         the ksync command, library, header, ksync.pc, man pages and a
+#                        link page per function (DESTDIR, PREFIX)
 #   make modules_install the module, for the running kernel (KDIR)
 
 SHELL       := /bin/bash
@@ -47,7 +51,7 @@ CLI         := $(B)/tools/ksync
 CLI_SRCS    := $(wildcard tools/ksync/*.c)
 KMOD_SRCS   := Kbuild $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/ksync.h
 
-.PHONY: all lib cli tests examples exercises exercise tools bench fuzz storm module maybe-module maybe-tests check check-host check-native demo \
+.PHONY: all lib cli tests examples exercises exercise tools bench fuzz storm module maybe-module maybe-tests check check-host check-native demo shell \
 	install uninstall modules_install lint clean
 
 all: lib cli examples tools maybe-tests maybe-module
@@ -168,27 +172,33 @@ check-host: tests cli examples
 # In a guest on Debian's stock kernel, as make check runs; BENCH_SCALE=0.2 for a quick look,
 # BENCH_NAMES=10000 to stop the name-lookup table short of 100,000 names.
 bench:
-	scripts/setup-host
+	scripts/setup-host bench
 	$(MAKE) --no-print-directory tools
-	scripts/ksync-vm --mem 3072 -- sh -c '$(B)/tools/bench $(BENCH_SCALE) && $(B)/tools/bench_barrier $(BENCH_SCALE) && $(B)/tools/bench_queue $(BENCH_SCALE) && $(B)/tools/bench_names $(BENCH_SCALE) $(BENCH_NAMES)' 
+	scripts/ksync-vm --mem 3072 -- sh -c '$(B)/tools/bench $(BENCH_SCALE) && $(B)/tools/bench_barrier $(BENCH_SCALE) && $(B)/tools/bench_queue $(BENCH_SCALE) && $(B)/tools/bench_names $(BENCH_SCALE) $(BENCH_NAMES)' </dev/null
 
 # docs/teaching.md: make exercise N=3 checks your answer to exercise 3 in a guest
 exercise:
-	scripts/setup-host
+	scripts/setup-host exercise
 	scripts/exercise check $(N)
 
 # Long runs (docs/reliability.md): make fuzz DURATION=3600
 DURATION    ?= 600
 fuzz storm:
-	scripts/setup-host
+	scripts/setup-host kernels
 	$(MAKE) --no-print-directory tests
 	scripts/long-run $@ $(DURATION)
 
 # setup-host first: on a fresh machine even the compiler may be missing
 demo:
-	scripts/setup-host
+	scripts/setup-host guest
 	$(MAKE) --no-print-directory examples
-	scripts/ksync-vm --timeout 120 -- $(B)/examples/crash
+	scripts/ksync-vm --timeout 120 -- $(B)/examples/crash </dev/null
+
+# the terminal is the guest's console (scripts/ksync-vm --help); exit or ^D ends it
+shell:
+	scripts/setup-host guest
+	$(MAKE) --no-print-directory lib cli examples
+	scripts/ksync-vm -- env PATH="$(CURDIR)/$(B)/tools:$$PATH" bash
 
 MAN1        := docs/ksync.1
 MAN3        := docs/ksync.3 docs/ksync_barrier.3 docs/ksync_queue.3 docs/ksync_list.3
@@ -204,11 +214,17 @@ install: lib cli
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
 	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
+	scripts/man-links $(MAN3) | while read -r link page; do \
+		echo ".so man3/$$page" >$(DESTDIR)$(MANDIR)/man3/$$link || exit 1; \
+	done
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 		ulib/ksync.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/ksync.pc
 
 uninstall:
+	scripts/man-links $(MAN3) | while read -r link page; do \
+		rm -f $(DESTDIR)$(MANDIR)/man3/$$link; \
+	done
 	rm -f $(DESTDIR)$(BINDIR)/ksync $(DESTDIR)$(LIBDIR)/libksync.* $(DESTDIR)$(INCLUDEDIR)/ksync.h \
 		$(DESTDIR)$(PKGCONFIGDIR)/ksync.pc \
 		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
