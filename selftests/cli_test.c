@@ -125,6 +125,19 @@ TEST_F(cli, rm_force)
 	ASSERT_EQ(0, KSYNC(&r, "rm", "--force"));
 }
 
+/* A name in an error message reaches the terminal escaped, as in ls. */
+TEST_F(cli, errors_escape_names)
+{
+	char name[96];
+	struct run r;
+
+	snprintf(name, sizeof(name), "%s\x1b[2J\xc2\x9b", test_name("esc"));
+	ASSERT_EQ(12, KSYNC(&r, "info", name));
+	EXPECT_EQ(NULL, strchr(r.err, 0x1b));
+	EXPECT_EQ(NULL, strstr(r.err, "\xc2\x9b"));
+	EXPECT_NE(NULL, strstr(r.err, "\\x1b[2J\\xc2\\x9b")) TH_LOG("%s", r.err);
+}
+
 /* Each user's own objects, in a fresh IPC namespace of our own. */
 static int create_as(void *arg)
 {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "names.h"
 
 /* Only to tell a missing module from a missing name: the library opens it. */
 #define DEVICE "/dev/ksync"
@@ -94,8 +95,13 @@ bool module_missing(void)
 
 int fail(const char *cmd, const char *what, int err)
 {
-	int code = limit_error(cmd, what, err);
+	char name[NAME_ESCAPED_MAX];
+	int code;
 
+	/* what is often a name, maybe another user's: never raw to a terminal */
+	escape_name(what, name, sizeof(name), term_flags());
+	what = name;
+	code = limit_error(cmd, what, err);
 	if (code)
 		return code;
 	code = 1;
