@@ -548,13 +548,6 @@ static int q_get_msg(struct ksync_queue *q, int side,
 	if ((side == Q_SEND && fault_in_readable(m->base, m->len)) ||
 	    (side == Q_RECV && put_user(um.len, &umsg->len)))
 		return -EFAULT;
-	/*
-	 * A receive copies under q->lock with page faults disabled: a buffer
-	 * not yet faulted in would fail its first turn, which then passes
-	 * to the next sleeper.  Best effort: q_xfer() handles what is left.
-	 */
-	if (side == Q_RECV)
-		fault_in_safe_writeable(m->base, min_t(u64, m->len, q->msg_size));
 	return 0;
 }
 
@@ -638,6 +631,9 @@ static long q_xfer(struct ksync_file *kf, void __user *uarg, int side)
 		return ret;
 	umsg = u64_to_user_ptr(args.msgs);
 	for (done = args.done; done < args.count; ) {
+		/* a dying receiver takes no more: they would die with it */
+		if (side == Q_RECV && done > args.done && fatal_signal_pending(current))
+			break;
 		ret = q_get_msg(q, side, &umsg[done], &m);
 		if (ret)
 			break;

@@ -3,7 +3,7 @@
  * What a waker grants reaches a waiter that can use it.  A task killed
  * between its grant and its turn to run takes nothing with it: the
  * semaphore's permits and the queue's message go to the next sleeper.  A
- * receiver whose buffer is not yet faulted in keeps its place in line.
+ * receiver whose turn faults keeps its place in line.
  *
  * The kill tests need two CPUs: the victim shares CPU 0 with the parent,
  * which runs SCHED_FIFO from the grant to the kill, so the victim cannot
@@ -170,38 +170,50 @@ static int wait_finished(_Atomic int *finished, int n, int ms)
 	return 1;
 }
 
-TEST(receiver_with_a_fresh_buffer_keeps_its_place)
+/*
+ * A receiver whose turn faults (its buffer not faulted in: the module
+ * copies under its lock with page faults disabled) loses that message to
+ * the next in line, but not its place: it stays first for the next one.
+ */
+TEST(receiver_whose_turn_faults_stays_first)
 {
-	struct rx r[2] = { { 0 } };
+	static const char *const msgs[3] = { "first", "second", "third" };
+	struct rx r[3] = { { 0 } };
 	_Atomic int finished = 0;
-	pthread_t t[2];
+	pthread_t t[3];
 	ksync_queue_t *q;
+	int i;
 
 	ASSERT_EQ(0,
 		  ksync_queue_open(&q, NULL, KSYNC_QUEUE_KERNEL | KSYNC_QUEUE_NOEOF, 0600, 4, 16));
-	/* first in line, into pages never touched: the module's copy faults */
+	/* first in line, into pages never touched */
 	r[0].buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, r[0].buf);
-	r[1].buf = calloc(1, 16);
-	ASSERT_NE(NULL, r[1].buf);
-	for (int i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
+		if (i)
+			ASSERT_NE(NULL, r[i].buf = calloc(1, 16));
 		r[i].q = q;
 		r[i].finished = &finished;
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, rx_one, &r[i]));
 		ASSERT_TRUE(wait_queue_sleepers(q, 1, (unsigned int)i + 1, 5000));
 	}
-	/* one message, and let it land before the next: whose is it? */
-	EXPECT_EQ(0, ksync_queue_send(q, "first", 6, NULL));
-	EXPECT_TRUE(wait_finished(&finished, 1, 10000));
-	EXPECT_EQ(0, ksync_queue_send(q, "second", 7, NULL));
-	for (int i = 0; i < 2; i++)
+	/* one message at a time, each landing before the next is sent */
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(0, ksync_queue_send(q, msgs[i], strlen(msgs[i]) + 1, NULL));
+		EXPECT_TRUE(wait_finished(&finished, i + 1, 10000));
+		/* and the one that faulted is back in line */
+		EXPECT_TRUE(wait_queue_sleepers(q, 1, (unsigned int)(2 - i), 5000));
+	}
+	for (i = 0; i < 3; i++)
 		pthread_join(t[i], NULL);
-	EXPECT_EQ(6, r[0].got);
-	EXPECT_STREQ("first", r[0].buf);
-	EXPECT_EQ(7, r[1].got);
-	EXPECT_STREQ("second", r[1].buf);
+	/* r[0] faulted on "first", which went to r[1]; r[0] kept the head */
+	EXPECT_EQ(7, r[0].got);
+	EXPECT_STREQ("second", r[0].buf);
+	EXPECT_STREQ("first", r[1].buf);
+	EXPECT_STREQ("third", r[2].buf);
 	munmap(r[0].buf, 4096);
 	free(r[1].buf);
+	free(r[2].buf);
 	ksync_queue_close(q);
 }
 
