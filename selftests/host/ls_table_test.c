@@ -139,7 +139,8 @@ static bool safe(const char *s, bool ascii)
 
 	for (; *p; p += n) {
 		n = utf8_seq(p, &cp);
-		if (!n || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || (ascii && cp > 0x7f))
+		if (!n || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || (ascii && cp > 0x7f) ||
+		    invisible(cp))
 			return false;
 	}
 	return true;
@@ -201,10 +202,10 @@ static char *captured(void (*fn)(const char *, FILE *), const char *s)
 	return buf;
 }
 
-/* A JSON string's value, for what the command writes (\", \\, \u00XX and raw UTF-8). */
+/* A JSON string's value, for what the command writes (\", \\, \uXXXX, pairs, raw UTF-8). */
 static bool json_decode(const char *s, char *out)
 {
-	unsigned int u;
+	unsigned int u, lo;
 
 	if (*s++ != '"')
 		return false;
@@ -216,7 +217,13 @@ static bool json_decode(const char *s, char *out)
 			continue;
 		}
 		s++;
-		if (*s == 'u' && sscanf(s + 1, "%4x", &u) == 1 && u < 0xa0) {
+		if (*s == 'u' && sscanf(s + 1, "%4x", &u) == 1 && u >= 0xd800 && u < 0xdc00 &&
+		    sscanf(s + 5, "\\u%4x", &lo) == 1 && lo >= 0xdc00 && lo < 0xe000) {
+			out += encode(0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00),
+				      (unsigned char *)out);
+			s += 10;
+		} else if (*s == 'u' && sscanf(s + 1, "%4x", &u) == 1 &&
+			   encode(u, (unsigned char *)out)) {
 			out += encode(u, (unsigned char *)out);
 			s += 4;
 		} else if (*s == '"' || *s == '\\') {
@@ -258,6 +265,45 @@ TEST(json_every_pair)
 		for (unsigned int k = 0; k < b; k++)
 			ASSERT_EQ(name[k], back[k]);
 	}
+}
+
+/*
+ * Every code point in a name, for a terminal and in JSON: safe, and read
+ * back as itself; the characters that reorder or hide text are escaped
+ * (the list in names.c is checked here by its best-known members).
+ */
+TEST(every_code_point_escaped)
+{
+	static const unsigned int hidden[] = { 0x00ad, 0x061c, 0x200b,	0x200d,	 0x200e, 0x200f,
+					       0x2028, 0x2029, 0x202a,	0x202e,	 0x2060, 0x2066,
+					       0x2069, 0xfeff, 0xe0001, 0xe0041, 0xe007f };
+	char name[8] = "/", out[NAME_ESCAPED_MAX], back[300];
+
+	for (unsigned int cp = 1; cp <= 0x10ffff; cp++) {
+		int n = encode(cp, (unsigned char *)name + 1);
+		const char *json;
+
+		if (!n || cp == '/')
+			continue;
+		name[1 + n] = 'x';
+		name[2 + n] = 0;
+		escape_name(name, out, sizeof(out), 0);
+		ASSERT_TRUE(safe(out, false)) TH_LOG("U+%04X", cp);
+		unescape(out, back);
+		ASSERT_STREQ(name, back);
+		json = captured(put_json_name, name);
+		ASSERT_TRUE(safe(json, false)) TH_LOG("U+%04X", cp);
+		ASSERT_TRUE(json_decode(json, back)) TH_LOG("%s", json);
+		ASSERT_STREQ(name, back);
+	}
+	for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
+		ASSERT_TRUE(invisible(hidden[i])) TH_LOG("U+%04X", hidden[i]);
+	}
+	escape_name("/evil\xe2\x80\xaetxt.exe", out, sizeof(out), 0);
+	ASSERT_STREQ("/evil\\xe2\\x80\\xaetxt.exe", out);
+	ASSERT_STREQ("\"/evil\\u202etxt.exe\"",
+		     captured(put_json_name, "/evil\xe2\x80\xaetxt.exe"));
+	ASSERT_STREQ("\"/\\udb40\\udc41\"", captured(put_json_name, "/\xf3\xa0\x81\x81"));
 }
 
 static struct ksync_object object(unsigned int type, const char *name)

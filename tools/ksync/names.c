@@ -54,9 +54,31 @@ bool utf8_valid(const char *s)
 	return true;
 }
 
+/*
+ * Characters that show nothing or move what follows: bidirectional
+ * embeddings, overrides and isolates (U+202E shows "/evil\u202Etxt.exe"
+ * as "/evilexe.txt"), zero-width and other format characters, the line
+ * and paragraph separators, and the tags.  Another user's name must not
+ * hide from, or pose as, what a listing shows.
+ */
+bool invisible(unsigned int cp)
+{
+	static const unsigned int ranges[][2] = {
+		{ 0x00ad, 0x00ad }, { 0x034f, 0x034f }, { 0x061c, 0x061c },   { 0x115f, 0x1160 },
+		{ 0x17b4, 0x17b5 }, { 0x180b, 0x180f }, { 0x200b, 0x200f },   { 0x2028, 0x202e },
+		{ 0x2060, 0x206f }, { 0x3164, 0x3164 }, { 0xfe00, 0xfe0f },   { 0xfeff, 0xfeff },
+		{ 0xffa0, 0xffa0 }, { 0xfff0, 0xfffb }, { 0x1d173, 0x1d17a }, { 0xe0000, 0xe0fff },
+	};
+
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		if (cp >= ranges[i][0] && cp <= ranges[i][1])
+			return true;
+	return false;
+}
+
 static bool escaped(unsigned int cp, size_t n, unsigned int flags)
 {
-	if (!n || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == '\\')
+	if (!n || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == '\\' || invisible(cp))
 		return true;
 	return (cp == ' ' && flags & ESC_SPACE) || (n > 1 && flags & ESC_ASCII);
 }
@@ -113,7 +135,11 @@ void put_name(const char *s, FILE *f)
 	fputs(buf, f);
 }
 
-/* C1 controls as \u00XX too: the document may well be read on a terminal. */
+/*
+ * C1 controls and the invisible characters as \uXXXX too (a surrogate
+ * pair past U+FFFF): the document may well be read on a terminal, and
+ * the escape decodes to the same character.
+ */
 void put_json_string(const char *s, FILE *f)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -127,8 +153,11 @@ void put_json_string(const char *s, FILE *f)
 			fputs("\\ufffd", f); /* an owner's name, perhaps: not ours */
 		else if (cp == '"' || cp == '\\')
 			fprintf(f, "\\%c", cp);
-		else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+		else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || (invisible(cp) && cp < 0x10000))
 			fprintf(f, "\\u%04x", cp);
+		else if (invisible(cp))
+			fprintf(f, "\\u%04x\\u%04x", 0xd800 + ((cp - 0x10000) >> 10),
+				0xdc00 + ((cp - 0x10000) & 0x3ff));
 		else
 			fwrite(p, 1, n, f);
 	}

@@ -26,17 +26,23 @@
 size_t utf8_seq(const unsigned char *s, unsigned int *cp);
 bool utf8_valid(const char *s);
 
+/* A bidi control, a zero-width or other invisible format character. */
+bool invisible(unsigned int cp);
+
 /*
  * s for a terminal: each byte of a C0 or C1 control (U+0080-U+009F as
- * well as raw bytes 0x80-0x9f), DEL, a backslash and each byte that is not
- * part of valid UTF-8 as \xNN.  Returns what escape_name() wrote (it
+ * well as raw bytes 0x80-0x9f), DEL, an invisible character, a backslash
+ * and each byte that is not part of valid UTF-8 as \xNN.  Returns what escape_name() wrote (it
  * always NUL-terminates; out holds NAME_ESCAPED_MAX for a whole name).
  */
 size_t escape_name(const char *s, char *out, size_t len, unsigned int flags);
 /* The flags that suit the caller's locale: ESC_ASCII unless it is UTF-8. */
 unsigned int term_flags(void);
 
-/* A JSON string of s; a byte that is not valid UTF-8 becomes U+FFFD. */
+/*
+ * A JSON string of s, controls and invisible characters as \uXXXX; a
+ * byte that is not valid UTF-8 becomes U+FFFD.
+ */
 void put_json_string(const char *s, FILE *f);
 /*
  * A name as a JSON value: the name itself if it is valid UTF-8, else null
