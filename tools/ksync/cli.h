@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include <ksync.h>
 #include <linux/ksync.h>
 
 /*
@@ -89,9 +90,6 @@ const char *object_name(const char *arg, char *buf, size_t len);
 /* A name for a terminal: control bytes and backslashes as \xNN. */
 void put_name(const char *s, FILE *f);
 
-struct ksync_object;
-struct ksync_counters;
-
 /* How ksync create makes an object (its options). */
 struct create_how {
 	int flags; /* KSYNC_CREATE | KSYNC_EXCL, and the type's */
@@ -120,8 +118,16 @@ struct type_view {
 };
 
 /* From ls.c, for info: an object shown as ls shows it. */
+/* The names of an object's owner and group, or their numbers. */
 const char *owner_name(unsigned int uid, char *buf, size_t len);
 const char *group_name(unsigned int gid, char *buf, size_t len);
+/* The counters of one object, if the caller may open it. */
+struct counters {
+	bool valid;
+	struct ksync_counters c;
+};
+
+void counters_of(const struct ksync_object *o, struct counters *c);
 /* its JSON object, without the closing brace */
 void object_json(const struct ksync_object *o, const struct type_view *v);
 

@@ -13,19 +13,6 @@
 
 #include "cli.h"
 
-/* The counters of one object, if the caller may open it. */
-struct counters {
-	bool valid;
-	struct ksync_counters c;
-};
-
-static void counters_of(const struct ksync_object *o, struct counters *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->c.size = sizeof(c->c);
-	c->valid = ksync_counters(o, &c->c) == 0;
-}
-
 #define WHO_MAX 64
 
 /* What a task does: its JSON verb, and what info says of a sleeper. */

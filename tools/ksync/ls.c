@@ -20,20 +20,15 @@
 #include "lstable.h"
 #include "names.h"
 
-/* The counters of one object, if the caller may open it. */
-struct counters {
-	bool valid;
-	struct ksync_counters c;
-};
-
-static void counters_of(const struct ksync_object *o, struct counters *c)
+void counters_of(const struct ksync_object *o, struct counters *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->c.size = sizeof(c->c);
 	c->valid = ksync_counters(o, &c->c) == 0;
 }
 
-static const char *user(unsigned int uid, char *buf, size_t len)
+/* The names of an object's owner and group, or their numbers. */
+const char *owner_name(unsigned int uid, char *buf, size_t len)
 {
 	struct passwd *pw = getpwuid(uid);
 
@@ -43,7 +38,7 @@ static const char *user(unsigned int uid, char *buf, size_t len)
 	return buf;
 }
 
-static const char *group(unsigned int gid, char *buf, size_t len)
+const char *group_name(unsigned int gid, char *buf, size_t len)
 {
 	struct group *gr = getgrgid(gid);
 
@@ -64,9 +59,9 @@ static void put_json(const struct ksync_object *o, const struct type_view *v,
 	printf(",\"type\":\"%s\",\"name_hex\":", v->name);
 	put_json_hex(o->name, stdout);
 	printf(",\"owner\":");
-	put_json_string(user(o->uid, u, sizeof(u)), stdout);
+	put_json_string(owner_name(o->uid, u, sizeof(u)), stdout);
 	printf(",\"uid\":%u,\"group\":", o->uid);
-	put_json_string(group(o->gid, g, sizeof(g)), stdout);
+	put_json_string(group_name(o->gid, g, sizeof(g)), stdout);
 	printf(",\"gid\":%u,\"mode\":\"%04o\",\"handles\":%u,", o->gid, o->mode, o->handles);
 	v->state_json(o);
 	if (o->type == KSYNC_TYPE_SEM && o->sem.max && o->sem.max < KSYNC_SEM_VALUE_MAX)
@@ -352,20 +347,7 @@ const struct command cmd_ls = {
 		 "  CALLS    calls that entered the kernel ('-': you may not open it)\n",
 };
 
-/*
- * What info shows as ls does: the names of an object's owner and group,
- * and its JSON object, but for the closing brace (info adds members).
- */
-const char *owner_name(unsigned int uid, char *buf, size_t len)
-{
-	return user(uid, buf, len);
-}
-
-const char *group_name(unsigned int gid, char *buf, size_t len)
-{
-	return group(gid, buf, len);
-}
-
+/* What info shows as ls does: the JSON object, but for the closing brace. */
 void object_json(const struct ksync_object *o, const struct type_view *v)
 {
 	struct counters c;

@@ -7,8 +7,6 @@
  * anything.
  */
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -66,12 +64,9 @@ static void c_id(const struct ls_row *r, char *buf, size_t len)
 
 static void c_owner(const struct ls_row *r, char *buf, size_t len)
 {
-	struct passwd *pw = getpwuid(r->o->uid);
+	char n[16];
 
-	if (pw)
-		snprintf(buf, len, "%s", pw->pw_name);
-	else
-		snprintf(buf, len, "%u", r->o->uid);
+	snprintf(buf, len, "%s", owner_name(r->o->uid, n, sizeof(n)));
 }
 
 static void c_uid(const struct ls_row *r, char *buf, size_t len)
@@ -81,12 +76,9 @@ static void c_uid(const struct ls_row *r, char *buf, size_t len)
 
 static void c_group(const struct ls_row *r, char *buf, size_t len)
 {
-	struct group *gr = getgrgid(r->o->gid);
+	char n[16];
 
-	if (gr)
-		snprintf(buf, len, "%s", gr->gr_name);
-	else
-		snprintf(buf, len, "%u", r->o->gid);
+	snprintf(buf, len, "%s", group_name(r->o->gid, n, sizeof(n)));
 }
 
 static void c_gid(const struct ls_row *r, char *buf, size_t len)
