@@ -226,6 +226,9 @@ long ksync_limits(void __user *uarg)
 		return ret;
 	if (args.flags & ~KSYNC_LIMITS_UID || args.pad)
 		return -EINVAL;
+	/* a uid that would mean nothing now, but something in a later version */
+	if (!(args.flags & KSYNC_LIMITS_UID) && args.uid)
+		return -EINVAL;
 	ret = ksync_limits_whom(&args, &kuid);
 	if (ret)
 		return ret;
@@ -245,34 +248,46 @@ long ksync_limits(void __user *uarg)
 }
 
 /*
- * KSYNC_IOC_USAGE: a batch of users from the cursor on, gathered under
- * the lock into a buffer on the stack (nothing to allocate, so nothing
- * to fail) and copied out after it.
+ * KSYNC_IOC_USAGE: a batch of users from the cursor on, gathered into a
+ * buffer on the stack (nothing to allocate, so nothing to fail) and
+ * copied out after it.  Any user may call it in a user namespace of its
+ * own, so the walk holds no lock of ksync's while it passes the users the
+ * caller cannot see (the xarray's RCU walk suffices): at most
+ * max_objects entries of the caller's own time, and creates and frees
+ * elsewhere never wait on it.  Only a user it reports is read under
+ * ksync_users_lock, so that its two counts are of one moment.  The cursor
+ * moves only past users it reports, or to the end: it tells nothing of
+ * the others.
  */
 #define KSYNC_USAGE_BATCH	16
+#define KSYNC_USAGE_END		((u64)U32_MAX + 1)	/* past every kuid */
 
-static u32 ksync_usage_gather(struct ksync_usage_entry *buf, u32 max,
-			      unsigned long *cursor)
+static u32 ksync_usage_gather(struct ksync_usage_entry *buf, u32 max, u64 *cursor)
 {
 	struct user_namespace *uns = current_user_ns();
-	unsigned long idx = *cursor;
+	unsigned long idx;
 	void *entry;
-	u32 n = 0;
+	u32 n = 0, seen = 0;
 
-	mutex_lock(&ksync_users_lock);
-	xa_for_each_start(&ksync_users, idx, entry, *cursor) {
+	xa_for_each_start(&ksync_users, idx, entry, (unsigned long)*cursor) {
 		uid_t uid = from_kuid(uns, KUIDT_INIT(idx));
 
-		*cursor = idx + 1;
+		if (!(++seen % 256))
+			cond_resched();
 		if (uid == (uid_t)-1)
 			continue;
+		mutex_lock(&ksync_users_lock);
 		buf[n].uid = uid;
-		buf[n].objects = xa_to_value(entry);
+		buf[n].objects = ksync_get(&ksync_users, idx);
 		buf[n].bytes = (u64)ksync_get(&ksync_user_pages, idx) << PAGE_SHIFT;
+		mutex_unlock(&ksync_users_lock);
+		if (!buf[n].objects)	/* its last object went meanwhile */
+			continue;
+		*cursor = (u64)idx + 1;
 		if (++n == max)
-			break;
+			return n;
 	}
-	mutex_unlock(&ksync_users_lock);
+	*cursor = KSYNC_USAGE_END;
 	return n;
 }
 
@@ -281,7 +296,7 @@ long ksync_usage(void __user *uarg)
 	struct ksync_usage_args __user *uargs = uarg;
 	struct ksync_usage_entry buf[KSYNC_USAGE_BATCH];
 	struct ksync_usage_args args;
-	unsigned long cursor;
+	u64 cursor;
 	u32 n;
 	int ret;
 
@@ -293,14 +308,14 @@ long ksync_usage(void __user *uarg)
 		return -EINVAL;
 	if (!ns_capable(current_user_ns(), CAP_SYS_ADMIN))
 		return -EPERM;
-	if (args.cursor > U32_MAX)	/* past every kuid */
+	if (args.cursor >= KSYNC_USAGE_END)
 		return 0;
 	memset(buf, 0, sizeof(buf));
 	cursor = args.cursor;
 	n = ksync_usage_gather(buf, min_t(u32, args.count, KSYNC_USAGE_BATCH), &cursor);
 	if (ksync_copy_entries(u64_to_user_ptr(args.entries), buf, n, sizeof(buf[0]),
 			       args.entry_size) ||
-	    put_user((u64)cursor, &uargs->cursor))
+	    put_user(cursor, &uargs->cursor))
 		return -EFAULT;
 	return n;
 }

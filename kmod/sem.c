@@ -617,14 +617,14 @@ static void sem_fdinfo(struct seq_file *m, const struct ksync_snap *s)
 {
 	const struct sem_snap *ss = (const void *)s->data;
 
-	seq_printf(m, "ksync-type:\tsem\nksync-value:\t%u\nksync-max:\t%u\n",
-		   ss->info.value, ss->info.max);
+	seq_printf(m, "ksync-type:\tsem\nksync-value:\t%u\n", ss->info.value);
 	seq_printf(m, "ksync-waiters:\t%u\n", ss->info.waiters);
 	seq_printf(m, "ksync-held:\t%llu\nksync-wait-calls:\t%llu\n",
 		   ss->info.held, ss->info.wait_calls);
 	seq_printf(m, "ksync-wake-calls:\t%llu\nksync-woken:\t%llu\n",
 		   ss->info.wake_calls, ss->info.woken);
-	seq_printf(m, "ksync-fences:\t%llu\n", ss->fences);
+	/* after the lines of KSYNC_0.2, for readers that go by position */
+	seq_printf(m, "ksync-fences:\t%llu\nksync-max:\t%u\n", ss->fences, ss->info.max);
 }
 
 const struct ksync_type ksync_sem_type = {

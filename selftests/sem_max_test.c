@@ -129,6 +129,8 @@ TEST_F(sem_max, the_kernel_does_not_trust_the_page)
 	__atomic_store_n(&shared->state, (__u64)KSYNC_SEM_VALUE_MAX, __ATOMIC_SEQ_CST);
 	ASSERT_EQ(3u, sem_info(self->s).value);
 	ASSERT_EQ(3u, sem_info(self->s).max);
+	/* and the library reads the word as the kernel does */
+	ASSERT_EQ(3, ksync_sem_value(self->s));
 	ASSERT_EQ(-EOVERFLOW, kernel_release(self->s, 1));
 	/* a scribbled value lets the kernel give no more than the maximum */
 	__atomic_store_n(&shared->state, 0ULL, __ATOMIC_SEQ_CST);

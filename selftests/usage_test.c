@@ -5,6 +5,9 @@
  * parameters, a user's usage follows what it creates and frees, another
  * user's usage is root's to see.
  */
+#include <sched.h>
+#include <sys/prctl.h>
+
 #include "common.h"
 #include "kselftest_harness.h"
 
@@ -150,6 +153,65 @@ TEST_F(as_root, root_sees_every_user)
 	ASSERT_EQ(b_before.user_objects, limits_of(USER_B).user_objects);
 }
 
+/* KSYNC_IOC_USAGE itself: entries filled, and the cursor it leaves. */
+static int usage_ioctl(struct ksync_usage_entry *e, unsigned int count, __u64 *cursor)
+{
+	struct ksync_usage_args a = { .size = sizeof(a),
+				      .entries = (uintptr_t)e,
+				      .count = count,
+				      .entry_size = sizeof(*e),
+				      .cursor = *cursor };
+	int dev = open("/dev/ksync", O_RDWR | O_CLOEXEC), ret;
+
+	if (dev < 0)
+		return -errno;
+	ret = ioctl(dev, KSYNC_IOC_USAGE, &a);
+	ret = ret < 0 ? -errno : ret;
+	*cursor = a.cursor;
+	close(dev);
+	return ret;
+}
+
+/*
+ * USER_A in a user namespace of its own, root there: USAGE shows USER_A
+ * alone (as uid 0), and the cursor at the end says nothing of the users
+ * it cannot see (the old cursor was the last kernel uid walked, plus one).
+ */
+static int ask_in_own_userns(void *arg)
+{
+	struct ksync_usage_entry e[4];
+	__u64 cursor = 0;
+	ksync_sem_t *s;
+	char map[32];
+
+	(void)arg;
+	if (ksync_sem_open(&s, NULL, 0, 0600, 0)) /* held until the child exits */
+		return 9;
+	prctl(PR_SET_DUMPABLE, 1);
+	if (unshare(CLONE_NEWUSER))
+		return 10;
+	snprintf(map, sizeof(map), "0 %d 1", USER_A);
+	if (write_text("/proc/self/setgroups", "deny") || write_text("/proc/self/uid_map", map))
+		return 11;
+	if (usage_ioctl(e, 4, &cursor) != 1 || e[0].uid != 0 || e[0].objects != 1)
+		return 12;
+	if (cursor != (__u64)UINT32_MAX + 1)
+		return 13;
+	return usage_ioctl(e, 4, &cursor) == 0 ? 0 : 14;
+}
+
+TEST_F(as_root, a_user_namespace_sees_only_its_own)
+{
+	ksync_sem_t *s;
+
+	/* users the namespace cannot see, on either side of USER_A */
+	ASSERT_EQ(0, ksync_sem_open(&s, NULL, 0, 0600, 0));
+	ASSERT_EQ(0, as_user(USER_B, USER_B, leave_one, self->name));
+	ASSERT_EQ(0, as_user(USER_A, USER_A, ask_in_own_userns, NULL));
+	ASSERT_EQ(0, ksync_unlink(self->name));
+	ASSERT_EQ(0, ksync_sem_close(s));
+}
+
 TEST(bad_arguments)
 {
 	struct ksync_limits l = { .size = sizeof(l) - 8 };
@@ -167,6 +229,11 @@ TEST(bad_arguments)
 	ASSERT_EQ(EINVAL, errno);
 	args.flags = 0;
 	args.pad = 1;
+	ASSERT_EQ(-1, ioctl(dev, KSYNC_IOC_LIMITS, &args));
+	ASSERT_EQ(EINVAL, errno);
+	/* a uid without KSYNC_LIMITS_UID would mean nothing */
+	args.pad = 0;
+	args.uid = 1;
 	ASSERT_EQ(-1, ioctl(dev, KSYNC_IOC_LIMITS, &args));
 	ASSERT_EQ(EINVAL, errno);
 	close(dev);

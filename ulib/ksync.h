@@ -55,6 +55,9 @@ int ksync_sem_open(ksync_sem_t **out, const char *name, int flags, mode_t mode, 
  * ksync_sem_max().  A release fails so even when sleepers would take the
  * permits at once: there are never more than max, and a sleeper holds
  * none.  Version KSYNC_0.3; a module before it refuses a max (-EINVAL).
+ * The maximum holds while every process that uses the semaphore has a
+ * libksync of KSYNC_0.3 or later (an older fast path may release past it:
+ * docs/abi.md).
  */
 int ksync_sem_open_max(ksync_sem_t **out, const char *name, int flags, mode_t mode,
 		       unsigned int value, unsigned int max);
@@ -495,7 +498,8 @@ struct ksync_usage {
 };
 
 /*
- * Every user who holds objects now, in the order of their uids: fills up
+ * Every user who holds objects now, in the order of their uids on the
+ * machine (a user namespace that maps them out of order shows them so): fills up
  * to count entries of users, users[0].size bytes apart, and returns how
  * many there are in all (more than count: the rest were left out).
  * Needs CAP_SYS_ADMIN (-EPERM).  A user's objects count for it and for

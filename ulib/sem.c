@@ -228,7 +228,7 @@ int ksync_sem_release(ksync_sem_t *s, unsigned int n)
 
 int ksync_sem_value(ksync_sem_t *s)
 {
-	return s ? ksync_fast_value(word_of(s)) : -EINVAL;
+	return s ? ksync_fast_value(word_of(s), s->max) : -EINVAL;
 }
 
 int ksync_sem_stats(ksync_sem_t *s, struct ksync_sem_stats *st)

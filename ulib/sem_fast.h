@@ -60,12 +60,16 @@ static inline int ksync_fast_give(ksync_word_t *word, uint32_t n, uint32_t max)
 	return 0;
 }
 
-/* The value as the word shows it, clamped as the kernel clamps it. */
-static inline int ksync_fast_value(ksync_word_t *word)
+/*
+ * The value as the word shows it, clamped as the kernel clamps it: to the
+ * semaphore's maximum (KSYNC_SEM_VALUE_MAX if it declared none), so that a
+ * word scribbled or over-released past it reads as the kernel reports it.
+ */
+static inline int ksync_fast_value(ksync_word_t *word, uint32_t max)
 {
 	uint32_t v = (uint32_t)atomic_load_explicit(word, memory_order_relaxed);
 
-	return v > KSYNC_SEM_VALUE_MAX ? KSYNC_SEM_VALUE_MAX : (int)v;
+	return v > max ? (int)max : (int)v;
 }
 
 #endif

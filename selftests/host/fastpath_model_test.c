@@ -246,7 +246,7 @@ TEST(fast_path_edges)
 	ASSERT_EQ(0, ksync_fast_take(&w, 1));
 	ASSERT_EQ(1, ksync_fast_give(&w, KSYNC_SEM_VALUE_MAX, KSYNC_SEM_VALUE_MAX));
 	ASSERT_EQ(-EOVERFLOW, ksync_fast_give(&w, 1, KSYNC_SEM_VALUE_MAX));
-	ASSERT_EQ(KSYNC_SEM_VALUE_MAX, ksync_fast_value(&w));
+	ASSERT_EQ(KSYNC_SEM_VALUE_MAX, ksync_fast_value(&w, KSYNC_SEM_VALUE_MAX));
 	/* kernel bits set: hands off, whatever the value */
 	atomic_store(&w, SLEEPER | 9);
 	ASSERT_EQ(0, ksync_fast_take(&w, 1));
@@ -254,7 +254,7 @@ TEST(fast_path_edges)
 	ASSERT_EQ(SLEEPER | 9, atomic_load(&w));
 	/* a scribbled value above the limit reads as the limit */
 	atomic_store(&w, 0xffffffffULL);
-	ASSERT_EQ(KSYNC_SEM_VALUE_MAX, ksync_fast_value(&w));
+	ASSERT_EQ(KSYNC_SEM_VALUE_MAX, ksync_fast_value(&w, KSYNC_SEM_VALUE_MAX));
 	ASSERT_EQ(-EOVERFLOW, ksync_fast_give(&w, 1, KSYNC_SEM_VALUE_MAX));
 }
 
@@ -265,7 +265,11 @@ TEST(fast_give_max)
 
 	atomic_init(&w, 1);
 	ASSERT_EQ(1, ksync_fast_give(&w, 2, 3));
-	ASSERT_EQ(3, ksync_fast_value(&w));
+	ASSERT_EQ(3, ksync_fast_value(&w, 3));
+	/* a word past the maximum (a scribble) reads as the maximum, as the kernel reads it */
+	atomic_store(&w, 100);
+	ASSERT_EQ(3, ksync_fast_value(&w, 3));
+	atomic_store(&w, 3);
 	ASSERT_EQ(-EOVERFLOW, ksync_fast_give(&w, 1, 3));
 	ASSERT_EQ(1, ksync_fast_take(&w, 2));
 	ASSERT_EQ(-EOVERFLOW, ksync_fast_give(&w, 3, 3));
