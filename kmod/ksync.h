@@ -270,10 +270,14 @@ struct ksync_wait_ops {
 	/*
 	 * No lock held: a waker claimed e, with w->result.  Take what it
 	 * granted (the result ends the wait), or queue e again
-	 * (KSYNC_WAIT_QUEUED); a task with a fatal signal pending passes
-	 * the grant on and returns -EINTR instead, or it dies with it.
+	 * (KSYNC_WAIT_QUEUED).
 	 */
 	int (*consume)(struct ksync_wait_entry *e);
+	/*
+	 * No lock held: instead of consume, for a task with a fatal signal
+	 * pending: pass the grant on.  NULL: nothing to pass on.
+	 */
+	void (*give_back)(struct ksync_wait_entry *e);
 	/* Under the lock: the wait ends with ret and no grant: unlink e. */
 	int (*leave)(struct ksync_wait_entry *e, int ret);
 };

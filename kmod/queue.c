@@ -321,8 +321,7 @@ static int q_wait_try(struct ksync_wait_entry *e)
 
 /*
  * Our turn: the message (slot) may be gone already; then we stay first.
- * A task killed between the grant and now takes nothing: the turn goes to
- * the next sleeper, or the message would die with it.
+ * (A task killed between the grant and now takes nothing: q_wait_give_back.)
  */
 static int q_wait_consume(struct ksync_wait_entry *e)
 {
@@ -333,14 +332,20 @@ static int q_wait_consume(struct ksync_wait_entry *e)
 	mutex_lock(&q->lock);
 	q->granted[qw->side]--;
 	qw->front = true;
-	if (fatal_signal_pending(current)) {
-		q_settle(q);
-		ret = -EINTR;
-	} else {
-		ret = q_attempt(q, qw, true);
-	}
+	ret = q_attempt(q, qw, true);
 	mutex_unlock(&q->lock);
 	return ret;
+}
+
+/* A task killed before it ran: the turn goes to the next sleeper. */
+static void q_wait_give_back(struct ksync_wait_entry *e)
+{
+	struct ksync_queue *q = to_q(e->obj);
+
+	mutex_lock(&q->lock);
+	q->granted[to_q_waiter(e)->side]--;
+	q_settle(q);
+	mutex_unlock(&q->lock);
 }
 
 static int q_wait_leave(struct ksync_wait_entry *e, int ret)
@@ -369,6 +374,7 @@ static const struct ksync_wait_ops q_wait_ops = {
 	.unlock		= q_wait_unlock,
 	.try		= q_wait_try,
 	.consume	= q_wait_consume,
+	.give_back	= q_wait_give_back,
 	.leave		= q_wait_leave,
 };
 

@@ -415,27 +415,32 @@ static int sem_wait_try(struct ksync_wait_entry *e)
 }
 
 /*
- * Granted: sem_settle() took our permits out of the value for us.  A task
- * killed between the grant and now gives them back at once: it would
- * never use them, and without UNDO nothing else would return them.
+ * Granted: sem_settle() took our permits out of the value for us.  (A
+ * task killed between the grant and now gives them back at once: it would
+ * never use them, and without UNDO nothing else would return them:
+ * sem_wait_give_back.)
  */
 static int sem_wait_consume(struct ksync_wait_entry *e)
 {
 	struct ksync_sem_waiter *sw = to_sem_waiter(e);
 	struct ksync_sem *sem = to_sem(e->obj);
 
-	if (fatal_signal_pending(current)) {
-		sem_wait_lock(e);
-		sw->wake_poll = sem_settle(sem, sw->count, true) > 0;
-		sem_wait_unlock(e);
-		return -EINTR;
-	}
 	if (sw->kf->flags & KSYNC_OPEN_UNDO) {
 		spin_lock(&e->obj->lock);
 		sem_took(sem, sw);
 		spin_unlock(&e->obj->lock);
 	}
 	return 0;
+}
+
+/* A task killed before it ran: its permits go to the next in line. */
+static void sem_wait_give_back(struct ksync_wait_entry *e)
+{
+	struct ksync_sem_waiter *sw = to_sem_waiter(e);
+
+	sem_wait_lock(e);
+	sw->wake_poll = sem_settle(to_sem(e->obj), sw->count, true) > 0;
+	sem_wait_unlock(e);
 }
 
 static int sem_wait_leave(struct ksync_wait_entry *e, int ret)
@@ -455,6 +460,7 @@ static const struct ksync_wait_ops sem_wait_ops = {
 	.unlock		= sem_wait_unlock,
 	.try		= sem_wait_try,
 	.consume	= sem_wait_consume,
+	.give_back	= sem_wait_give_back,
 	.leave		= sem_wait_leave,
 };
 

@@ -86,14 +86,25 @@ bool ksync_deadline_passed(const ktime_t *expires)
 	return expires && ktime_compare(*expires, ktime_get()) <= 0;
 }
 
+/*
+ * Make the waiter nobody's again, for a new round of links ('result'
+ * stays: the consume that follows reads it).  Only while no entry of it
+ * is on any list, so that no waker sees it meanwhile: in a wait on
+ * several objects, linking one entry must not undo a claim of another.
+ */
+static void ksync_waiter_arm(struct ksync_waiter *w)
+{
+	atomic_set(&w->signaled, KSYNC_WAIT_PENDING);
+	w->done = 0;
+}
+
 void ksync_waiter_init(struct ksync_waiter *w, ktime_t *expires)
 {
 	w->task = current;
 	w->expires = expires;
 	w->since = 0;
-	atomic_set(&w->signaled, KSYNC_WAIT_PENDING);
 	w->result = 0;
-	w->done = 0;
+	ksync_waiter_arm(w);
 }
 
 void ksync_wait_entry_init(struct ksync_wait_entry *e, struct ksync_waiter *w,
@@ -107,16 +118,15 @@ void ksync_wait_entry_init(struct ksync_wait_entry *e, struct ksync_waiter *w,
 
 /*
  * Queue e on an object's list of waiters (at its head: a waiter that lost
- * what it was granted keeps its turn), under the object's lock.  A waiter
- * queued again after a grant is nobody's until a waker claims it anew.
+ * what it was granted keeps its turn), under the object's lock.  The
+ * waiter is armed (nobody's) already: by ksync_waiter_init(), or by the
+ * wait loop before a consume that may queue it again.
  */
 void ksync_wait_link(struct ksync_wait_entry *e, struct list_head *list,
 		     bool front)
 {
 	struct ksync_waiter *w = e->w;
 
-	atomic_set(&w->signaled, KSYNC_WAIT_PENDING);
-	w->done = 0;
 	if (!w->since)
 		w->since = ktime_get_ns();
 	if (front)
@@ -256,6 +266,24 @@ static bool ksync_wait_cancel(struct ksync_wait_entry *e,
 }
 
 /*
+ * A waker claimed e and is done with the record.  A task killed before it
+ * ran passes what it was granted on (the semaphore's permits, the queue's
+ * turn), or it would die with it; nobody sees its -EINTR.  Else the type
+ * takes the grant, with the waiter armed again, since its consume may
+ * queue it anew (a queue's turn whose message a process on the ring took).
+ */
+static int ksync_wait_granted(struct ksync_wait_entry *e,
+			      const struct ksync_wait_ops *ops)
+{
+	if (ops->give_back && fatal_signal_pending(current)) {
+		ops->give_back(e);
+		return -EINTR;
+	}
+	ksync_waiter_arm(e->w);
+	return ops->consume(e);
+}
+
+/*
  * Wait on one object, the type's way: its try, consume or leave says how
  * the wait ended.  Called with the object's lock taken (the queue's,
  * killably, by the caller); returns without it.
@@ -269,7 +297,7 @@ int ksync_wait_locked(struct ksync_wait_entry *e, const struct ksync_wait_ops *o
 		ret = ksync_wait_sleep(e->w);
 		if (ret && ksync_wait_cancel(e, ops, &ret))
 			break;
-		ret = ops->consume(e);
+		ret = ksync_wait_granted(e, ops);
 	}
 	return ret;
 }
