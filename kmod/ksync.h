@@ -89,6 +89,9 @@ struct ksync_snap {
 };
 
 /* What each object type supplies; one instance per type, e.g. in sem.c. */
+struct ksync_waiter;
+struct ksync_wait_one;
+
 struct ksync_type {
 	u32 type;			/* KSYNC_TYPE_* */
 	const char *name;		/* anon inode name, e.g. "[ksync-sem]" */
@@ -136,6 +139,18 @@ struct ksync_type {
 	/* from a snapshot: fdinfo's lines, and a listing entry's type part */
 	void (*fdinfo)(struct seq_file *m, const struct ksync_snap *s);
 	void (*summary)(const struct ksync_snap *s, struct ksync_list_entry *e);
+	/*
+	 * An operation of a wait on several objects (select.c; optional: a
+	 * type without it takes no part): op_size bytes at mem for its
+	 * waiter; op_init checks op against kf (an error fails the call
+	 * before anything waits) and fills one->e and one->ops, the entry
+	 * index of waiter w; op_end, after the wait, with no lock held.
+	 */
+	size_t op_size;
+	int (*op_init)(struct ksync_file *kf, struct ksync_wait_op *op,
+		       struct ksync_wait_op __user *uop, void *mem,
+		       struct ksync_waiter *w, u32 index, struct ksync_wait_one *one);
+	void (*op_end)(void *mem);
 };
 
 /* The part every object type embeds. */
@@ -221,6 +236,7 @@ struct ksync_file {
 
 /* object.c */
 struct file *ksync_obj_file(struct ksync_obj *obj, u32 flags);
+struct ksync_file *ksync_file_of(struct file *file);
 void ksync_obj_opened(struct file *file);
 long ksync_info_ioctl(struct ksync_file *kf, void __user *uarg);
 
@@ -240,6 +256,9 @@ static inline void ksync_snapshot(struct ksync_obj *obj, struct ksync_file *kf,
 #define KSYNC_WAIT_PENDING	(-1)	/* signaled: nobody's yet */
 #define KSYNC_WAIT_CANCELLED	(-2)	/* signaled: the waiter gave up first */
 #define KSYNC_WAIT_QUEUED	INT_MAX	/* a try's result: go to sleep */
+/* In a wait on several objects, a try's result, e not linked: */
+#define KSYNC_WAIT_LOST		(INT_MAX - 1)	/* another entry was claimed first */
+#define KSYNC_WAIT_RETRY	(INT_MAX - 2)	/* e claimed the waiter, then could not complete */
 
 struct ksync_waiter {
 	struct task_struct *task;
@@ -248,6 +267,7 @@ struct ksync_waiter {
 	atomic_t signaled;		/* PENDING, CANCELLED, or the claimed entry's index */
 	int result;			/* the claimer's word, before 'done' */
 	int done;			/* the claimer is done with the record */
+	bool many;			/* it waits on several objects */
 };
 
 /* Links a waiter to one object it waits on: on the type's list, its lock. */
@@ -280,6 +300,19 @@ struct ksync_wait_ops {
 	void (*give_back)(struct ksync_wait_entry *e);
 	/* Under the lock: the wait ends with ret and no grant: unlink e. */
 	int (*leave)(struct ksync_wait_entry *e, int ret);
+	/*
+	 * No lock held, optional: try or consume returned -EFAULT, a copy
+	 * from or to user memory faulted under the lock; fault it in (0), or
+	 * the fault is real (-EFAULT).
+	 */
+	int (*fault_in)(struct ksync_wait_entry *e);
+};
+
+/* One operation of a wait on several objects, as its type set it up. */
+struct ksync_wait_one {
+	struct ksync_wait_entry *e;
+	const struct ksync_wait_ops *ops;
+	bool linked;			/* e is on its object's list */
 };
 
 ktime_t *ksync_wait_deadline(u32 flags, u64 ns, ktime_t *t);
@@ -293,8 +326,22 @@ bool ksync_wait_pending(const struct ksync_wait_entry *e);
 bool ksync_wait_claim(struct ksync_wait_entry *e, int result,
 		      struct list_head *wake);
 void ksync_wait_wake_list(struct list_head *wake);
+bool ksync_wait_grant(struct ksync_wait_entry *e, int result);
+bool ksync_wait_claim_self(struct ksync_wait_entry *e);
+int ksync_wait_unclaim_self(struct ksync_wait_entry *e);
 int ksync_wait_locked(struct ksync_wait_entry *e, const struct ksync_wait_ops *ops);
 int ksync_wait(struct ksync_wait_entry *e, const struct ksync_wait_ops *ops);
+int ksync_wait_many(struct ksync_wait_one *one, u32 n, struct ksync_waiter *w,
+		    u32 *index);
+
+/* select.c */
+long ksync_wait_any(void __user *uarg);
+
+/* fdop.c: KSYNC_OP_FD, an operation on any file */
+extern const size_t ksync_fd_op_size;
+int ksync_fd_op_init(struct file *file, const struct ksync_wait_op *kop,
+		     void *mem, struct ksync_waiter *w, u32 index,
+		     struct ksync_wait_one *one);
 
 /* lifetime.c */
 struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,

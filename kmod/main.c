@@ -101,6 +101,8 @@ static long ksync_dev_ioctl(struct file *file, unsigned int cmd,
 		return ksync_limits(uarg);
 	case KSYNC_CMD_NOSIZE(KSYNC_IOC_USAGE):
 		return ksync_usage(uarg);
+	case KSYNC_CMD_NOSIZE(KSYNC_IOC_WAIT_ANY):
+		return ksync_wait_any(uarg);
 	default:
 		return -ENOTTY;
 	}

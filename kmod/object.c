@@ -170,6 +170,12 @@ static const struct file_operations ksync_obj_fops = {
 	.llseek		= noop_llseek,
 };
 
+/* The ksync object file behind file, or NULL if it is another kind. */
+struct ksync_file *ksync_file_of(struct file *file)
+{
+	return file->f_op == &ksync_obj_fops ? file->private_data : NULL;
+}
+
 /* A new file on obj; on success it owns one reference the caller gave it. */
 struct file *ksync_obj_file(struct ksync_obj *obj, u32 flags)
 {

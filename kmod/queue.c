@@ -171,11 +171,11 @@ static __poll_t q_events(struct ksync_queue *q, struct ksync_file *kf)
 }
 
 /* A turn for the sleeper: q_settle() wakes it, under q->lock. */
-static void q_grant(struct ksync_queue *q, int side, struct ksync_wait_entry *e,
-		    struct list_head *wake)
+static void q_grant(struct ksync_queue *q, int side, struct ksync_wait_entry *e)
 {
 	lockdep_assert_held(&q->lock);
-	if (!ksync_wait_claim(e, 0, wake))
+	/* woken at once: see ksync_wait_grant() */
+	if (!ksync_wait_grant(e, 0))
 		return;
 	q->sleeping[side]--;
 	q->granted[side]++;
@@ -205,7 +205,6 @@ static void q_settle(struct ksync_queue *q)
 	};
 	struct ksync_wait_entry *e, *n;
 	__poll_t ev, wake = 0;
-	LIST_HEAD(woken);
 	int side;
 
 	lockdep_assert_held(&q->lock);
@@ -220,7 +219,7 @@ static void q_settle(struct ksync_queue *q)
 				continue;
 			if (q_must_go(q, side, e) ||
 			    q_ready(q, side, q->granted[side]))
-				q_grant(q, side, e, &woken);
+				q_grant(q, side, e);
 			else if (side == Q_SEND || q->writers || q->noeof ||
 				 !q_drained(q))
 				break;
@@ -241,8 +240,6 @@ static void q_settle(struct ksync_queue *q)
 		}
 	}
 	q_publish_state(q);
-	/* under q->lock: a woken sleeper takes it anyway, to use its turn */
-	ksync_wait_wake_list(&woken);
 	if (wake)
 		wake_up_interruptible_poll(&q->obj.poll_wq, wake);
 }
@@ -257,20 +254,31 @@ static int q_now(struct ksync_queue *q, struct q_waiter *qw, bool granted)
 	int side = qw->side, ret;
 
 	lockdep_assert_held(&q->lock);
-	if (q->broken)
-		return -ENOTRECOVERABLE;
-	if (side == Q_SEND && q->shutdown)
-		return -EPIPE;
+	/*
+	 * Each way of completing claims the waiter first: in a wait on
+	 * several objects only one operation completes (wait.c).
+	 */
+	if (q->broken || (side == Q_SEND && q->shutdown))
+		goto end;
 	if (granted || (!q->sleeping[side] && q_ready(q, side, q->granted[side]))) {
+		if (!ksync_wait_claim_self(&qw->e))
+			return KSYNC_WAIT_LOST;
 		ret = side == Q_SEND ? q_send_one(q, qw->m) : q_recv_one(q, qw->m);
 		if (ret)
 			return ret;
 		/* the ring's users were faster: let them run */
 		cond_resched();
+		ret = ksync_wait_unclaim_self(&qw->e);
+		if (ret)
+			return ret;
 	}
 	if (side == Q_RECV && q_ended(q, qw->gen) && q_drained(q))
-		return -EPIPE;
+		goto end;
 	return 0;
+end:
+	if (!ksync_wait_claim_self(&qw->e))
+		return KSYNC_WAIT_LOST;
+	return q->broken ? -ENOTRECOVERABLE : -EPIPE;
 }
 
 /*
@@ -283,6 +291,11 @@ static int q_attempt(struct ksync_queue *q, struct q_waiter *qw, bool granted)
 	int side = qw->side;
 	int ret = q_now(q, qw, granted);
 
+	if (ret == KSYNC_WAIT_LOST || ret == KSYNC_WAIT_RETRY) {
+		q_settle(q);	/* pass on what we were granted */
+		return ret;
+	}
+
 	/*
 	 * A turn whose message was gone: a pending signal ends the wait here,
 	 * as it would have in the sleep, else turns lost one after another
@@ -290,7 +303,7 @@ static int q_attempt(struct ksync_queue *q, struct q_waiter *qw, bool granted)
 	 */
 	if (!ret && granted && signal_pending(current))
 		ret = -ERESTARTNOHAND;
-	if (!ret && (!qw->block || ksync_deadline_passed(qw->w.expires)))
+	if (!ret && (!qw->block || ksync_deadline_passed(qw->e.w->expires)))
 		ret = -ETIMEDOUT;
 	if (!ret) {
 		ksync_wait_link(&qw->e, &q->waiters[side], qw->front);
@@ -369,6 +382,15 @@ static void q_wait_unlock(struct ksync_wait_entry *e)
 	mutex_unlock(&to_q(e->obj)->lock);
 }
 
+static bool q_fault_in(struct ksync_queue *q, int side, const struct q_msg *m);
+
+static int q_wait_fault_in(struct ksync_wait_entry *e)
+{
+	struct q_waiter *qw = to_q_waiter(e);
+
+	return q_fault_in(to_q(e->obj), qw->side, qw->m) ? 0 : -EFAULT;
+}
+
 static const struct ksync_wait_ops q_wait_ops = {
 	.lock		= q_wait_lock,
 	.unlock		= q_wait_unlock,
@@ -376,6 +398,7 @@ static const struct ksync_wait_ops q_wait_ops = {
 	.consume	= q_wait_consume,
 	.give_back	= q_wait_give_back,
 	.leave		= q_wait_leave,
+	.fault_in	= q_wait_fault_in,
 };
 
 /* The file holds the input open from now on, until its release. */
@@ -608,6 +631,47 @@ static int q_xfer_one(struct ksync_file *kf, int side, struct q_msg *m,
 		return -EINTR;
 	qw.gen = kf->q.gen;
 	return ksync_wait_locked(&qw.e, &q_wait_ops);
+}
+
+/* KSYNC_OP_SEND and _RECV in a wait on several objects (select.c). */
+struct q_op {
+	struct q_waiter qw;
+	struct q_msg m;
+};
+
+static int q_op_init(struct ksync_file *kf, struct ksync_wait_op *op,
+		     struct ksync_wait_op __user *uop, void *mem,
+		     struct ksync_waiter *w, u32 index, struct ksync_wait_one *one)
+{
+	struct ksync_queue *q = to_q(kf->obj);
+	struct q_op *qo = mem;
+	int side, ret;
+
+	if ((op->kind != KSYNC_OP_SEND && op->kind != KSYNC_OP_RECV) || op->count)
+		return -EINVAL;
+	side = op->kind == KSYNC_OP_SEND ? Q_SEND : Q_RECV;
+	qo->m.base = u64_to_user_ptr(op->buf);
+	qo->m.len = op->len;
+	qo->m.ulen = &uop->len;
+	if (side == Q_SEND && op->len > q->msg_size)
+		return -EMSGSIZE;
+	if ((side == Q_SEND && fault_in_readable(qo->m.base, op->len)) ||
+	    (side == Q_RECV && put_user(op->len, &uop->len)))
+		return -EFAULT;
+	/* the role, and a send's joining, as a plain call's */
+	ret = q_xfer_start(kf, side);
+	if (ret)
+		return ret;
+	qo->qw.m = &qo->m;
+	qo->qw.side = side;
+	qo->qw.block = true;
+	ksync_wait_entry_init(&qo->qw.e, w, &q->obj, index);
+	mutex_lock(&q->lock);
+	qo->qw.gen = kf->q.gen;
+	mutex_unlock(&q->lock);
+	one->e = &qo->qw.e;
+	one->ops = &q_wait_ops;
+	return 0;
 }
 
 static long q_xfer(struct ksync_file *kf, void __user *uarg, int side)
@@ -996,4 +1060,6 @@ const struct ksync_type ksync_queue_type = {
 	.info_size	= sizeof(struct ksync_queue_info),
 	.fdinfo		= q_fdinfo,
 	.summary	= q_summary,
+	.op_size	= sizeof(struct q_op),
+	.op_init	= q_op_init,
 };

@@ -298,6 +298,21 @@ static bool sem_arm_poll(struct ksync_sem *sem, bool always)
 }
 
 /*
+ * Does nobody wait ahead of a newcomer?  Entries of a wait on several
+ * objects that another object claimed are on their way out, and hold
+ * nobody's place.
+ */
+static bool sem_nobody_ahead(struct ksync_sem *sem)
+{
+	struct ksync_wait_entry *e;
+
+	list_for_each_entry(e, &sem->waiters, node)
+		if (ksync_wait_pending(e))
+			return false;
+	return true;
+}
+
+/*
  * Take the permits now if nobody queues and the value covers them, else
  * (unless the deadline has passed) count ourselves in the kernel's bits,
  * so that no fast path can take or give permits behind our back.
@@ -305,17 +320,30 @@ static bool sem_arm_poll(struct ksync_sem *sem, bool always)
  */
 static int sem_take_or_queue(struct ksync_sem *sem, struct ksync_sem_waiter *sw)
 {
-	bool taken, nobody_waits = list_empty(&sem->waiters);
+	bool taken, claimed = false, nobody_waits = sem_nobody_ahead(sem);
 	unsigned int tries = 0;
 	s64 old, new;
 	u32 value;
+	int ret;
 
 	lockdep_assert_held(&sem->obj.lock);
 	old = sem_read(sem);
 	do {
 		value = sem_value_of(sem, old);
 		taken = nobody_waits && value >= sw->count;
-		if (!taken && ksync_deadline_passed(sw->w.expires))
+		/* only one operation of a wait on several completes */
+		if (taken && !claimed) {
+			if (!ksync_wait_claim_self(&sw->e))
+				return KSYNC_WAIT_LOST;
+			claimed = true;
+		} else if (!taken && claimed) {
+			/* a fast path took them as we looked */
+			ret = ksync_wait_unclaim_self(&sw->e);
+			if (ret)
+				return ret;
+			claimed = false;
+		}
+		if (!taken && ksync_deadline_passed(sw->e.w->expires))
 			return -ETIMEDOUT;
 		if (taken)
 			new = (value - sw->count) |
@@ -463,6 +491,34 @@ static const struct ksync_wait_ops sem_wait_ops = {
 	.give_back	= sem_wait_give_back,
 	.leave		= sem_wait_leave,
 };
+
+/* KSYNC_OP_ACQUIRE in a wait on several objects (select.c). */
+static int sem_op_init(struct ksync_file *kf, struct ksync_wait_op *op,
+		       struct ksync_wait_op __user *uop, void *mem,
+		       struct ksync_waiter *w, u32 index, struct ksync_wait_one *one)
+{
+	struct ksync_sem *sem = to_sem(kf->obj);
+	struct ksync_sem_waiter *sw = mem;
+
+	if (op->kind != KSYNC_OP_ACQUIRE || !op->count || op->buf || op->len ||
+	    op->count > KSYNC_SEM_VALUE_MAX)
+		return -EINVAL;
+	if (op->count > sem->max)
+		return -ERANGE;
+	sw->kf = kf;
+	sw->count = op->count;
+	ksync_wait_entry_init(&sw->e, w, &sem->obj, index);
+	one->e = &sw->e;
+	one->ops = &sem_wait_ops;
+	return 0;
+}
+
+static void sem_op_end(void *mem)
+{
+	struct ksync_sem_waiter *sw = mem;
+
+	put_pid(sw->old_by);
+}
 
 static long sem_acquire(struct ksync_file *kf, void __user *uarg)
 {
@@ -650,4 +706,7 @@ const struct ksync_type ksync_sem_type = {
 	.info_size	= sizeof(struct ksync_sem_info),
 	.fdinfo		= sem_fdinfo,
 	.summary	= sem_summary,
+	.op_size	= sizeof(struct ksync_sem_waiter),
+	.op_init	= sem_op_init,
+	.op_end		= sem_op_end,
 };

@@ -187,6 +187,54 @@ void ksync_wait_wake_list(struct list_head *wake)
 }
 
 /*
+ * Claim and wake at once, with preemption off between the two: for a
+ * waker that holds a sleeping lock (the queue's mutex), so that a waiter
+ * of several objects that lost the claim to it never waits in D state for
+ * a waker that was preempted in between (ksync_wait_done()).
+ */
+bool ksync_wait_grant(struct ksync_wait_entry *e, int result)
+{
+	LIST_HEAD(wake);
+	bool claimed;
+
+	preempt_disable();
+	claimed = ksync_wait_claim(e, result, &wake);
+	ksync_wait_wake_list(&wake);
+	preempt_enable();
+	return claimed;
+}
+
+/*
+ * A try (or a consume) that can complete e's operation now claims the
+ * waiter for e first, under e's object lock, and completes it only if
+ * that succeeds: in a wait on several objects a waker of another may have
+ * claimed it (KSYNC_WAIT_LOST), and exactly one operation completes.
+ * With one object nobody else can claim the waiter: this always succeeds.
+ */
+bool ksync_wait_claim_self(struct ksync_wait_entry *e)
+{
+	int pending = KSYNC_WAIT_PENDING;
+
+	/* fully ordered: pairs with the compare-and-swap in ksync_wait_claim() */
+	return atomic_try_cmpxchg(&e->w->signaled, &pending, e->index);
+}
+
+/*
+ * The claim was made and the operation could not complete after all (a
+ * process on the shared page was first).  With one object, make the
+ * waiter nobody's again: it is on no list.  With several, wakers may have
+ * passed over its other entries meanwhile, so it must not go back to
+ * sleep on them: KSYNC_WAIT_RETRY, and ksync_wait_many() starts again.
+ */
+int ksync_wait_unclaim_self(struct ksync_wait_entry *e)
+{
+	if (e->w->many)
+		return KSYNC_WAIT_RETRY;
+	atomic_set(&e->w->signaled, KSYNC_WAIT_PENDING);
+	return 0;
+}
+
+/*
  * The one sleep: until a waker is done with us (0), a signal, or the
  * deadline.  A grant wins: 'done' is looked at first.  A signal gives
  * -ERESTARTNOHAND, so that the kernel decides: the call ends with -EINTR
@@ -307,4 +355,134 @@ int ksync_wait(struct ksync_wait_entry *e, const struct ksync_wait_ops *ops)
 {
 	ops->lock(e);
 	return ksync_wait_locked(e, ops);
+}
+
+/*
+ * Waiting on several objects (KSYNC_IOC_WAIT_ANY: select.c).  A round
+ * tries each operation not queued yet, in order, under its object's lock:
+ * it completes (having claimed the waiter: ksync_wait_claim_self()), or
+ * its entry is queued on the object's list.  Then one sleep, until a
+ * waker of any of them claims the waiter, or a signal or the deadline.
+ * Whichever way it ends, every other entry leaves its list under its own
+ * lock, one at a time (never two locks at once), passing on what its
+ * departure frees.  A claimed queue entry whose turn was lost (the
+ * consume queued it again) or a retry starts another round.
+ */
+
+/* Every entry still queued leaves, with ret. */
+static void ksync_wait_leave_all(struct ksync_wait_one *one, u32 n, int ret)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		if (!one[i].linked)
+			continue;
+		one[i].ops->lock(one[i].e);
+		one[i].ops->leave(one[i].e, ret);
+		one[i].ops->unlock(one[i].e);
+		one[i].linked = false;
+	}
+}
+
+/*
+ * One round: try each entry not queued.  Returns KSYNC_WAIT_QUEUED with
+ * *index n (nothing completed; *linked: how many are queued), or the
+ * result of entry *index, which claimed the waiter: a completion, or
+ * KSYNC_WAIT_LOST, KSYNC_WAIT_RETRY, -EFAULT.
+ */
+static int ksync_wait_round(struct ksync_wait_one *one, u32 n, u32 *index,
+			    u32 *linked)
+{
+	int ret;
+	u32 i;
+
+	*linked = 0;
+	for (i = 0; i < n; i++) {
+		if (one[i].linked) {
+			(*linked)++;
+			continue;
+		}
+		one[i].ops->lock(one[i].e);
+		ret = one[i].ops->try(one[i].e);
+		one[i].ops->unlock(one[i].e);
+		if (ret == KSYNC_WAIT_QUEUED) {
+			one[i].linked = true;
+			(*linked)++;
+		} else if (ret != -ETIMEDOUT) {
+			/* (-ETIMEDOUT: the deadline has passed; tried once) */
+			*index = i;
+			return ret;
+		}
+	}
+	*index = n;
+	return KSYNC_WAIT_QUEUED;
+}
+
+/*
+ * Wait until one of n operations completes.  Returns its result with its
+ * index in *index, or, with *index n, why none did: -ETIMEDOUT,
+ * -ERESTARTNOHAND, -EINTR (a fatal signal), -EFAULT.
+ */
+int ksync_wait_many(struct ksync_wait_one *one, u32 n, struct ksync_waiter *w,
+		    u32 *index)
+{
+	unsigned int faults = 0;
+	u32 linked, k;
+	int ret;
+
+	w->many = true;
+	for (;;) {
+		ret = ksync_wait_round(one, n, &k, &linked);
+		if (ret == KSYNC_WAIT_QUEUED) {
+			if (!linked) {
+				*index = n;
+				return -ETIMEDOUT;
+			}
+			ret = ksync_wait_sleep(w);
+			if (ret) {
+				int pending = KSYNC_WAIT_PENDING;
+
+				/* fully ordered: pairs with ksync_wait_claim() */
+				if (atomic_try_cmpxchg(&w->signaled, &pending,
+						       KSYNC_WAIT_CANCELLED)) {
+					ksync_wait_leave_all(one, n, ret);
+					*index = n;
+					return ret;
+				}
+				ksync_wait_done(w);
+			}
+			ret = KSYNC_WAIT_LOST;
+		}
+		if (ret == KSYNC_WAIT_LOST) {
+			/* a waker claimed entry k, and took it off its list */
+			ksync_wait_done(w);
+			k = atomic_read(&w->signaled);
+			one[k].linked = false;
+			ksync_wait_leave_all(one, n, 0);
+			ret = ksync_wait_granted(one[k].e, one[k].ops);
+			if (ret == KSYNC_WAIT_QUEUED) {
+				one[k].linked = true;
+				continue;
+			}
+		} else {
+			/* entry k completed now, or claimed and could not */
+			ksync_wait_leave_all(one, n, 0);
+		}
+		if (ret == -EFAULT && one[k].ops->fault_in && ++faults < 4 &&
+		    !one[k].ops->fault_in(one[k].e))
+			ret = KSYNC_WAIT_RETRY;
+		if (ret != KSYNC_WAIT_RETRY) {
+			/* these complete nothing; any other result is entry k's */
+			*index = ret == -EINTR || ret == -EFAULT ||
+				 ret == -ERESTARTNOHAND ? n : k;
+			return ret;
+		}
+		/* nothing is queued: a new round, nobody's again */
+		if (signal_pending(current)) {
+			*index = n;
+			return -ERESTARTNOHAND;
+		}
+		ksync_waiter_arm(w);
+		cond_resched();
+	}
 }

@@ -207,6 +207,31 @@ ssize_t ksync_queue_try_recv(ksync_queue_t *q, void *buf, size_t buf_len)
 	return queue_recv(q, buf, buf_len, NULL, 1);
 }
 
+/*
+ * A SEND or RECV of a wait on several objects (select.c), on the ring
+ * alone: 1 done (*result: 0, or a RECV's length), -1 only the kernel can
+ * tell (full, empty, shut down, an error to report).
+ */
+int ksync_queue_op_fast(ksync_queue_t *q, int send, void *buf, size_t len, ssize_t *result)
+{
+	ssize_t ret;
+
+	if (!q || q->kernel_only || (!buf && len) ||
+	    !(q->roles & (send ? KSYNC_QUEUE_SEND : KSYNC_QUEUE_RECV)))
+		return -1;
+	if (send) {
+		if (len > q->msg_size || ksync_ring_send(q, buf, len) <= 0)
+			return -1;
+		*result = 0;
+		return 1;
+	}
+	ret = ksync_ring_recv(q, buf, len);
+	if (ret < 0)
+		return -1;
+	*result = ret;
+	return 1;
+}
+
 /* Batches: as many as there is room for on the ring, the rest in the kernel. */
 
 int ksync_queue_send_batch(ksync_queue_t *q, const struct iovec *msgs, unsigned int count,

@@ -226,6 +226,23 @@ int ksync_sem_release(ksync_sem_t *s, unsigned int n)
 	return sem_post_slow(s, n);
 }
 
+/*
+ * An ACQUIRE of a wait on several objects (select.c), on the word alone:
+ * 1 taken, 0 not now (the word says so: nobody sleeps, too few permits),
+ * -1 only the kernel can tell.
+ */
+int ksync_sem_op_fast(ksync_sem_t *s, unsigned int n)
+{
+	if (!n || !sem_fast_ok(s, n))
+		return -1;
+	if (ksync_fast_take(word_of(s), n)) {
+		ksync_count_fast(&page_of(s)->fast_acquires, 1);
+		return 1;
+	}
+	return atomic_load_explicit(word_of(s), memory_order_relaxed) & KSYNC_SEM_STATE_KERNEL ? -1
+											       : 0;
+}
+
 int ksync_sem_value(ksync_sem_t *s)
 {
 	return s ? ksync_fast_value(word_of(s), s->max) : -EINVAL;

@@ -624,6 +624,59 @@ static __inline__ __u32 ksync_queue_length(__u64 head, __u64 tail,
 	return tail - head > capacity ? capacity : (__u32)(tail - head);
 }
 
+/*
+ * KSYNC_IOC_WAIT_ANY on /dev/ksync: wait until one of count operations
+ * can complete, complete exactly that one and leave every other as it was
+ * (Go's select).  Returns the index of the one that completed; when
+ * several can complete at once, the lowest index.  Each operation names
+ * an object by its fd and keeps its place in that object's order (FIFO)
+ * while it waits.
+ *
+ *   ACQUIRE  fd: a semaphore; count permits (1 or more).
+ *   SEND     fd: a queue, opened to send; the message at buf, len bytes.
+ *   RECV     fd: a queue, opened to receive; room at buf, len bytes; on
+ *            completion len is the message's length.
+ *   FD       fd: any file that can be polled; completes when it is
+ *            readable (EPOLLIN, or EPOLLHUP or EPOLLERR), taking nothing.
+ *
+ * result, out for the operation that completed: 0, or the error it
+ * completed with: -EPIPE for a SEND on a queue that was shut down or a
+ * RECV on one whose input ended and that is drained, -ENOTRECOVERABLE for
+ * a broken queue.  The call fails (and nothing completed) with -EINVAL for
+ * count 0 or above KSYNC_WAIT_MAX, an unknown kind or flag, non-zero pads,
+ * an object named twice, a barrier, or an ACQUIRE of 0; -EBADF for an fd
+ * that is not open or, for SEND and RECV, not opened for it; -ERANGE for
+ * an ACQUIRE of more than the semaphore's maximum; -EMSGSIZE for a SEND
+ * longer than the queue's messages; -ETIMEDOUT at the deadline (absolute
+ * CLOCK_MONOTONIC; a past one tries each once); -EINTR when a handler ran.
+ */
+#define KSYNC_OP_ACQUIRE	0
+#define KSYNC_OP_SEND		1
+#define KSYNC_OP_RECV		2
+#define KSYNC_OP_EVENT		3
+#define KSYNC_OP_FD		4
+
+#define KSYNC_WAIT_MAX		64
+
+struct ksync_wait_op {
+	__u32 kind;		/* KSYNC_OP_* */
+	__s32 fd;
+	__u32 count;		/* ACQUIRE: permits; else zero */
+	__u32 flags;		/* none defined: must be zero */
+	__aligned_u64 buf;	/* SEND, RECV: user pointer; else zero */
+	__aligned_u64 len;	/* SEND, RECV; RECV: out, the message's length */
+	__s64 result;		/* out */
+};
+
+struct ksync_wait_any_args {
+	__u32 size;		/* sizeof(struct ksync_wait_any_args) */
+	__u32 flags;		/* KSYNC_WAIT_DEADLINE */
+	__aligned_u64 deadline;
+	__aligned_u64 ops;	/* user pointer to count ops of op_size bytes */
+	__u32 count;
+	__u32 op_size;		/* sizeof(struct ksync_wait_op) */
+};
+
 #define KSYNC_IOC_MAGIC		0xB9
 
 #define KSYNC_IOC_OPEN		_IOW(KSYNC_IOC_MAGIC, 0x00, struct ksync_open_args)
@@ -633,6 +686,7 @@ static __inline__ __u32 ksync_queue_length(__u64 head, __u64 tail,
 #define KSYNC_IOC_WHO		_IOW(KSYNC_IOC_MAGIC, 0x04, struct ksync_who_args)
 #define KSYNC_IOC_LIMITS	_IOWR(KSYNC_IOC_MAGIC, 0x05, struct ksync_limits_args)
 #define KSYNC_IOC_USAGE		_IOWR(KSYNC_IOC_MAGIC, 0x06, struct ksync_usage_args)
+#define KSYNC_IOC_WAIT_ANY	_IOW(KSYNC_IOC_MAGIC, 0x07, struct ksync_wait_any_args)
 #define KSYNC_IOC_SEM_INFO	_IOR(KSYNC_IOC_MAGIC, 0x12, struct ksync_sem_info)
 /* 0x10 and 0x11 were acquire and release before their structs had a size */
 #define KSYNC_IOC_SEM_ACQUIRE	_IOW(KSYNC_IOC_MAGIC, 0x13, struct ksync_sem_wait)

@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ksync_wait_any(): exactly one operation completes, the lowest index
+ * that can, and every other is left as it was; a blocked select is handed
+ * a permit, a message or a readable fd; deadlines; bad calls change
+ * nothing.
+ */
+#include <stdatomic.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+
+#include "common.h"
+#include "kselftest_harness.h"
+
+#define DEADLINE_MS 10000
+
+static struct ksync_op acquire(ksync_sem_t *s, unsigned int n)
+{
+	return (struct ksync_op){ .kind = KSYNC_OP_ACQUIRE, .sem = s, .n = n };
+}
+
+static struct ksync_op recv_op(ksync_queue_t *q, void *buf, size_t len)
+{
+	return (struct ksync_op){ .kind = KSYNC_OP_RECV, .queue = q, .buf = buf, .len = len };
+}
+
+static struct ksync_op send_op(ksync_queue_t *q, const void *msg, size_t len)
+{
+	return (struct ksync_op){
+		.kind = KSYNC_OP_SEND, .queue = q, .buf = (void *)msg, .len = len
+	};
+}
+
+static struct ksync_op fd_op(int fd)
+{
+	return (struct ksync_op){ .kind = KSYNC_OP_FD, .fd = fd };
+}
+
+FIXTURE(any)
+{
+	ksync_sem_t *a, *b;
+	ksync_queue_t *q;
+};
+
+FIXTURE_SETUP(any)
+{
+	ASSERT_EQ(0, ksync_sem_open(&self->a, NULL, 0, 0600, 0));
+	ASSERT_EQ(0, ksync_sem_open(&self->b, NULL, 0, 0600, 0));
+	ASSERT_EQ(0, ksync_queue_open(&self->q, NULL, 0, 0600, 4, 64));
+}
+
+FIXTURE_TEARDOWN(any)
+{
+	ksync_sem_close(self->a);
+	ksync_sem_close(self->b);
+	ksync_queue_close(self->q);
+}
+
+/* Both could complete: index 0 does, and b keeps its permit. */
+TEST_F(any, lowest_ready_index_wins_and_the_other_is_untouched)
+{
+	struct ksync_op ops[2] = { acquire(self->a, 1), acquire(self->b, 1) };
+	struct timespec dl = ksync_deadline_ms(DEADLINE_MS);
+
+	ASSERT_EQ(0, ksync_sem_release(self->a, 1));
+	ASSERT_EQ(0, ksync_sem_release(self->b, 1));
+	ASSERT_EQ(0, ksync_wait_any(ops, 2, &dl));
+	ASSERT_EQ(0, ops[0].result);
+	ASSERT_EQ(0, ksync_sem_value(self->a));
+	ASSERT_EQ(1, ksync_sem_value(self->b));
+	/* a is empty now: b's permit */
+	ASSERT_EQ(1, ksync_wait_any(ops, 2, &dl));
+	ASSERT_EQ(0, ksync_sem_value(self->b));
+}
+
+/* The same, decided in the module: an FD first makes the library ask it. */
+TEST_F(any, lowest_ready_index_wins_in_the_module)
+{
+	int efd = eventfd(0, EFD_CLOEXEC);
+	struct ksync_op ops[3] = { fd_op(efd), acquire(self->a, 1), acquire(self->b, 1) };
+	struct timespec dl = ksync_deadline_ms(DEADLINE_MS);
+
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, ksync_sem_release(self->a, 1));
+	ASSERT_EQ(0, ksync_sem_release(self->b, 1));
+	ASSERT_EQ(1, ksync_wait_any(ops, 3, &dl));
+	ASSERT_EQ(0, ksync_sem_value(self->a));
+	ASSERT_EQ(1, ksync_sem_value(self->b));
+	ASSERT_EQ(2, ksync_wait_any(ops, 3, &dl));
+	ASSERT_EQ(0, ksync_sem_value(self->b));
+	close(efd);
+}
+
+struct later {
+	ksync_sem_t *s;
+	ksync_queue_t *q;
+	int efd;
+	int sleepers_on; /* wait for this many on s first (sem_waiters) */
+};
+
+/* A child that gives one thing once the parent sleeps in the select. */
+static int give_later(void *arg, pid_t parent)
+{
+	struct later *l = arg;
+	uint64_t one = 1;
+
+	if (!wait_sleeping(parent, DEADLINE_MS))
+		return 10;
+	if (l->s && !wait_waiters(l->s, l->sleepers_on, DEADLINE_MS))
+		return 11;
+	if (l->s)
+		return ksync_sem_release(l->s, 1) ? 12 : 0;
+	if (l->q)
+		return ksync_queue_send(l->q, "hello", 5, NULL) ? 13 : 0;
+	return write(l->efd, &one, sizeof(one)) == sizeof(one) ? 0 : 14;
+}
+
+static pid_t spawn_giver(struct later *l)
+{
+	pid_t parent = getpid(), pid = fork();
+
+	if (pid == 0)
+		_exit(give_later(l, parent));
+	return pid;
+}
+
+/* Asleep on two semaphores: b's release goes to it, and a is left alone. */
+TEST_F(any, blocked_select_is_handed_a_permit)
+{
+	struct ksync_op ops[2] = { acquire(self->a, 1), acquire(self->b, 1) };
+	struct timespec dl = ksync_deadline_ms(DEADLINE_MS);
+	struct later l = { .s = self->b, .sleepers_on = 1 };
+	pid_t pid = spawn_giver(&l);
+
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(1, ksync_wait_any(ops, 2, &dl));
+	ASSERT_EQ(0, wait_child(pid, DEADLINE_MS));
+	ASSERT_EQ(0, ksync_sem_value(self->b));
+	/* it left a's line as well */
+	ASSERT_EQ(0, sem_waiters(self->a));
+	ASSERT_EQ(0, sem_waiters(self->b));
+	ASSERT_EQ(0, ksync_sem_release(self->a, 1));
+	ASSERT_EQ(1, ksync_sem_value(self->a));
+}
+
+/* A message for a select over a semaphore and the queue. */
+TEST_F(any, blocked_select_is_handed_a_message)
+{
+	char buf[64] = "";
+	struct ksync_op ops[2] = { acquire(self->a, 1), recv_op(self->q, buf, sizeof(buf)) };
+	struct timespec dl = ksync_deadline_ms(DEADLINE_MS);
+	struct later l = { .q = self->q };
+	pid_t pid = spawn_giver(&l);
+
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(1, ksync_wait_any(ops, 2, &dl));
+	ASSERT_EQ(5, ops[1].result);
+	ASSERT_EQ(0, memcmp(buf, "hello", 5));
+	ASSERT_EQ(0, wait_child(pid, DEADLINE_MS));
+	ASSERT_EQ(0, (int)ksync_queue_len(self->q));
+	ASSERT_EQ(0, sem_waiters(self->a));
+}
+
+/* A readable fd ends the wait and is left readable: nothing is taken. */
+TEST_F(any, readable_fd_ends_the_wait_and_keeps_its_data)
+{
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	struct ksync_op ops[2] = { acquire(self->a, 1), fd_op(efd) };
+	struct timespec dl = ksync_deadline_ms(DEADLINE_MS);
+	struct later l = { .efd = efd };
+	uint64_t v = 0;
+	pid_t pid;
+
+	ASSERT_LE(0, efd);
+	pid = spawn_giver(&l);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(1, ksync_wait_any(ops, 2, &dl));
+	ASSERT_EQ(0, ops[1].result);
+	ASSERT_EQ(0, wait_child(pid, DEADLINE_MS));
+	ASSERT_EQ((ssize_t)sizeof(v), read(efd, &v, sizeof(v)));
+	ASSERT_EQ(1u, v);
+	ASSERT_EQ(0, sem_waiters(self->a));
+	close(efd);
+}
+
+/* Nothing comes: -ETIMEDOUT no earlier than the deadline, nothing taken. */
+TEST_F(any, deadline)
+{
+	char buf[64];
+	struct ksync_op ops[2] = { acquire(self->a, 1), recv_op(self->q, buf, sizeof(buf)) };
+	struct timespec dl = ksync_deadline_ms(100);
+	int64_t want = (int64_t)dl.tv_sec * 1000000000 + dl.tv_nsec;
+
+	ASSERT_EQ(-ETIMEDOUT, ksync_wait_any(ops, 2, &dl));
+	ASSERT_LE(want, now_ns());
+	ASSERT_EQ(0, sem_waiters(self->a));
+	/* a past deadline tries once */
+	ASSERT_EQ(0, ksync_sem_release(self->a, 1));
+	dl = ksync_deadline_ms(0);
+	ASSERT_EQ(0, ksync_wait_any(ops, 2, &dl));
+	ASSERT_EQ(-ETIMEDOUT, ksync_wait_any(ops, 2, &dl));
+}
+
+/* A SEND on a queue that was shut down completes at once with -EPIPE. */
+TEST_F(any, send_on_a_shut_down_queue_completes_with_epipe)
+{
+	struct ksync_op ops[2] = { acquire(self->a, 1), send_op(self->q, "x", 1) };
+	struct timespec dl = ksync_deadline_ms(DEADLINE_MS);
+
+	ASSERT_EQ(0, ksync_queue_shutdown(self->q));
+	ASSERT_EQ(1, ksync_wait_any(ops, 2, &dl));
+	ASSERT_EQ(-EPIPE, ops[1].result);
+}
+
+TEST_F(any, bad_calls_change_nothing)
+{
+	struct ksync_op ops[KSYNC_WAIT_MAX + 1];
+	struct timespec dl = ksync_deadline_ms(DEADLINE_MS);
+	ksync_barrier_t *bar;
+	ksync_sem_t *small;
+
+	for (int i = 0; i <= KSYNC_WAIT_MAX; i++)
+		ops[i] = acquire(self->a, 1);
+	ASSERT_EQ(0, ksync_sem_release(self->b, 1));
+	ASSERT_EQ(-EINVAL, ksync_wait_any(ops, 0, &dl));
+	ASSERT_EQ(-EINVAL, ksync_wait_any(NULL, 1, &dl));
+	ASSERT_EQ(-EINVAL, ksync_wait_any(ops, KSYNC_WAIT_MAX + 1, &dl));
+	/* a named twice, b ready after it: refused, b keeps its permit */
+	ops[2] = acquire(self->b, 1);
+	ASSERT_EQ(-EINVAL, ksync_wait_any(ops, 3, &dl));
+	ASSERT_EQ(1, ksync_sem_value(self->b));
+	ops[0] = acquire(self->a, 0);
+	ops[1] = acquire(self->b, 2);
+	ASSERT_EQ(-EINVAL, ksync_wait_any(ops, 2, &dl));
+	ASSERT_EQ(0, ksync_sem_open_max(&small, NULL, 0, 0600, 1, 1));
+	ops[0] = acquire(small, 2);
+	ASSERT_EQ(-ERANGE, ksync_wait_any(ops, 2, &dl));
+	ASSERT_EQ(1, ksync_sem_value(small));
+	ASSERT_EQ(0, ksync_barrier_open(&bar, NULL, 0, 0600, 2));
+	ops[0] = (struct ksync_op){ .kind = KSYNC_OP_ACQUIRE, .sem = (ksync_sem_t *)bar, .n = 1 };
+	ASSERT_EQ(-EINVAL, ksync_wait_any(ops, 2, &dl));
+	ops[0] = fd_op(-1);
+	ASSERT_EQ(-EBADF, ksync_wait_any(ops, 2, &dl));
+	ops[0] = send_op(self->q, "x", 65);
+	ASSERT_EQ(-EMSGSIZE, ksync_wait_any(ops, 2, &dl));
+	ops[0] = (struct ksync_op){ .kind = 99 };
+	ASSERT_EQ(-EINVAL, ksync_wait_any(ops, 2, &dl));
+	ASSERT_EQ(1, ksync_sem_value(self->b));
+	ASSERT_EQ(0, sem_waiters(self->b));
+	ksync_barrier_close(bar);
+	ksync_sem_close(small);
+}
+
+/*
+ * Exactly once under races: selectors take from two queues and a
+ * semaphore while producers fill them; every message is received once and
+ * every permit is taken once, counted at the end.
+ */
+#define SELECTORS 4
+#define PER_QUEUE 400
+#define PERMITS 400
+
+struct tally {
+	_Atomic int got[2][PER_QUEUE];
+	_Atomic int permits;
+};
+
+static int selector(ksync_queue_t *q0, ksync_queue_t *q1, ksync_sem_t *s, ksync_sem_t *stop,
+		    struct tally *t)
+{
+	uint32_t m0 = 0, m1 = 0;
+	struct ksync_op ops[4] = {
+		recv_op(q0, &m0, sizeof(m0)),
+		recv_op(q1, &m1, sizeof(m1)),
+		acquire(s, 1),
+		acquire(stop, 1),
+	};
+
+	for (;;) {
+		struct timespec dl = ksync_deadline_ms(60000);
+		int i = ksync_wait_any(ops, 4, &dl);
+
+		if (i < 0)
+			return 20;
+		if (i == 3)
+			return 0;
+		if (i == 2) {
+			atomic_fetch_add(&t->permits, 1);
+			continue;
+		}
+		if (ops[i].result != sizeof(uint32_t))
+			return 21;
+		atomic_fetch_add(&t->got[i][i ? m1 : m0], 1);
+	}
+}
+
+TEST(exactly_once_under_races)
+{
+	struct tally *t =
+		mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ksync_queue_t *q[2];
+	ksync_sem_t *s, *stop;
+	pid_t pids[SELECTORS + 3];
+	int n = 0;
+
+	ASSERT_NE(MAP_FAILED, t);
+	ASSERT_EQ(0, ksync_queue_open(&q[0], NULL, 0, 0600, 8, 4));
+	ASSERT_EQ(0, ksync_queue_open(&q[1], NULL, 0, 0600, 8, 4));
+	ASSERT_EQ(0, ksync_sem_open(&s, NULL, 0, 0600, 0));
+	ASSERT_EQ(0, ksync_sem_open(&stop, NULL, 0, 0600, 0));
+	for (int i = 0; i < SELECTORS; i++) {
+		pids[n] = fork();
+		if (pids[n] == 0)
+			_exit(selector(q[0], q[1], s, stop, t));
+		ASSERT_LT(0, pids[n++]);
+	}
+	for (int k = 0; k < 2; k++) {
+		pids[n] = fork();
+		if (pids[n] == 0) {
+			for (uint32_t m = 0; m < PER_QUEUE; m++)
+				if (ksync_queue_send(q[k], &m, sizeof(m), NULL))
+					_exit(30);
+			_exit(0);
+		}
+		ASSERT_LT(0, pids[n++]);
+	}
+	pids[n] = fork();
+	if (pids[n] == 0) {
+		for (int m = 0; m < PERMITS; m++)
+			if (ksync_sem_release(s, 1))
+				_exit(31);
+		_exit(0);
+	}
+	ASSERT_LT(0, pids[n++]);
+	/* the producers end, then everything is taken, then the selectors stop */
+	for (int i = SELECTORS; i < n; i++)
+		ASSERT_EQ(0, wait_child(pids[i], 120000));
+	for (int64_t end = now_ns() + 120000000000LL;
+	     ksync_queue_len(q[0]) || ksync_queue_len(q[1]) || ksync_sem_value(s);) {
+		ASSERT_GT(end, now_ns());
+		pause_us(1000);
+	}
+	ASSERT_EQ(0, ksync_sem_release(stop, SELECTORS));
+	for (int i = 0; i < SELECTORS; i++)
+		ASSERT_EQ(0, wait_child(pids[i], 120000));
+	for (int k = 0; k < 2; k++) {
+		for (int m = 0; m < PER_QUEUE; m++) {
+			ASSERT_EQ(1, atomic_load(&t->got[k][m]))
+			TH_LOG("queue %d message %d", k, m);
+		}
+	}
+	ASSERT_EQ(PERMITS, atomic_load(&t->permits));
+	ASSERT_EQ(0, ksync_sem_value(stop));
+	ksync_queue_close(q[0]);
+	ksync_queue_close(q[1]);
+	ksync_sem_close(s);
+	ksync_sem_close(stop);
+	munmap(t, sizeof(*t));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * ksync_wait_any(): Go's select over ksync operations.  First each
+ * operation in order on its shared page alone, as the single calls do;
+ * the first that completes there wins.  An operation only the module can
+ * decide (an FD, a semaphore somebody sleeps on, a full or empty ring)
+ * ends that: from there the module decides for all of them, in the same
+ * order, and so keeps "the lowest index wins".
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "ring.h"
+
+/* 1 done (op->result set), 0 not now, -1 ask the module. */
+static int op_fast(struct ksync_op *op)
+{
+	switch (op->kind) {
+	case KSYNC_OP_ACQUIRE: {
+		int ret = ksync_sem_op_fast(op->sem, op->n);
+
+		if (ret == 1)
+			op->result = 0;
+		return ret;
+	}
+	case KSYNC_OP_SEND:
+	case KSYNC_OP_RECV:
+		return ksync_queue_op_fast(op->queue, op->kind == KSYNC_OP_SEND, op->buf, op->len,
+					   &op->result);
+	default:
+		return -1;
+	}
+}
+
+/* The op's handle, NULL for an FD; its type must be the op's. */
+static const struct ksync_handle *op_handle(const struct ksync_op *op)
+{
+	switch (op->kind) {
+	case KSYNC_OP_ACQUIRE:
+		return (const struct ksync_handle *)op->sem;
+	case KSYNC_OP_SEND:
+	case KSYNC_OP_RECV:
+		return (const struct ksync_handle *)op->queue;
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * What the library can see of a bad call, before anything is tried: an
+ * error must leave every object as it was, so no op may complete first.
+ * (An object named twice through two handles is the module's to see.)
+ */
+static int check(const struct ksync_op *ops, unsigned int count)
+{
+	for (unsigned int i = 0; i < count; i++) {
+		const struct ksync_handle *h = op_handle(&ops[i]);
+
+		if (ops[i].kind == KSYNC_OP_FD)
+			continue;
+		if (!h || (ops[i].kind == KSYNC_OP_ACQUIRE && !ops[i].n))
+			return -EINVAL;
+		if (h->type->id !=
+		    (ops[i].kind == KSYNC_OP_ACQUIRE ? KSYNC_TYPE_SEM : KSYNC_TYPE_QUEUE))
+			return -EINVAL;
+		for (unsigned int j = 0; j < i; j++)
+			if (op_handle(&ops[j]) == h)
+				return -EINVAL;
+	}
+	return 0;
+}
+
+int ksync_wait_any(struct ksync_op *ops, unsigned int count, const struct timespec *deadline)
+{
+	struct ksync_wait_op kops[KSYNC_WAIT_MAX];
+	struct ksync_wait_any_args args = {
+		.size = sizeof(args),
+		.count = count,
+		.op_size = sizeof(kops[0]),
+	};
+	unsigned int i;
+	int dev, ret;
+
+	if (!ops || !count || count > KSYNC_WAIT_MAX || ksync_bad_deadline(deadline))
+		return -EINVAL;
+	ret = check(ops, count);
+	if (ret)
+		return ret;
+	for (i = 0; i < count; i++) {
+		ret = op_fast(&ops[i]);
+		if (ret == 1)
+			return (int)i;
+		if (ret < 0)
+			break;
+	}
+	memset(kops, 0, sizeof(kops[0]) * count);
+	for (i = 0; i < count; i++) {
+		kops[i].kind = (uint32_t)ops[i].kind;
+		kops[i].fd = ops[i].kind == KSYNC_OP_FD ? ops[i].fd : op_handle(&ops[i])->fd;
+		if (ops[i].kind == KSYNC_OP_ACQUIRE)
+			kops[i].count = ops[i].n;
+		if (ops[i].kind == KSYNC_OP_SEND || ops[i].kind == KSYNC_OP_RECV) {
+			kops[i].buf = (uintptr_t)ops[i].buf;
+			kops[i].len = ops[i].len;
+		}
+	}
+	args.ops = (uintptr_t)kops;
+	if (deadline) {
+		args.flags = KSYNC_WAIT_DEADLINE;
+		args.deadline = ksync_timespec_ns(deadline);
+	}
+	dev = ksync_device();
+	if (dev < 0)
+		return dev;
+	ret = ksync_ioctl(dev, KSYNC_IOC_WAIT_ANY, &args);
+	close(dev);
+	if (ret < 0)
+		return ret;
+	i = (unsigned int)ret;
+	ops[i].result = (ssize_t)kops[i].result;
+	if (ops[i].kind == KSYNC_OP_RECV && !kops[i].result)
+		ops[i].result = (ssize_t)kops[i].len;
+	return (int)i;
+}
