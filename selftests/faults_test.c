@@ -10,6 +10,7 @@
  * existed before still work, every one of them, with their state intact.
  * The sweep ends when an operation runs with fewer than n allocations.
  */
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 
 #include "common.h"
@@ -377,6 +378,38 @@ static int healthy(struct world *w)
 	return 0;
 }
 
+/*
+ * A select the module decides (an fd first): an ACQUIRE completes, given
+ * back; then one that finds nothing before its past deadline.
+ */
+static int op_wait_any(struct world *w)
+{
+	struct timespec dl = ksync_deadline_ms(DEADLINE_MS), past = ksync_deadline_ms(0);
+	int efd = eventfd(0, EFD_CLOEXEC);
+	char buf[8];
+	struct ksync_op ops[3] = {
+		{ .kind = KSYNC_OP_FD, .fd = efd },
+		{ .kind = KSYNC_OP_ACQUIRE, .sem = w->sem, .n = 1 },
+		{ .kind = KSYNC_OP_RECV, .queue = w->qk, .buf = buf, .len = sizeof(buf) },
+	};
+	int ret;
+
+	if (efd < 0)
+		return -errno;
+	ret = ksync_wait_any(ops, 3, &dl);
+	if (ret == 1)
+		ret = ksync_sem_release(w->sem, 1);
+	else if (ret >= 0)
+		ret = -EBADMSG;
+	if (ret == 0) {
+		ops[1] = ops[2];
+		ret = ksync_wait_any(ops, 2, &past);
+		ret = ret == -ETIMEDOUT ? 0 : ret < 0 ? ret : -EBADMSG;
+	}
+	close(efd);
+	return ret;
+}
+
 /* This thread's fail-nth, open all along: opening it allocates. */
 static int failfd = -1;
 
@@ -405,6 +438,7 @@ static const struct {
 	{ "list", op_list },
 	{ "who", op_who },
 	{ "poll, fdinfo, dup and close", op_poll_fdinfo_dup },
+	{ "wait on several: an fd, a semaphore, a queue", op_wait_any },
 };
 
 FIXTURE(faults)

@@ -89,6 +89,7 @@ enum op {
 	OP_POLL,
 	OP_FDINFO,
 	OP_FORK,
+	OP_WAIT_ANY,
 	OP_NR,
 };
 
@@ -115,6 +116,7 @@ static const char *const op_names[OP_NR] = {
 	"poll",
 	"fdinfo",
 	"fork",
+	"wait on several",
 };
 
 /* How often each op is picked, out of the sum. */
@@ -124,7 +126,7 @@ static const unsigned int op_weight[OP_NR] = {
 	[OP_BAR_CTL] = 4, [OP_Q_XFER] = 12,	[OP_Q_SIMPLE] = 2,    [OP_Q_JOIN] = 3,
 	[OP_RAW] = 4,	  [OP_MMAP] = 5,	[OP_MAP_OP] = 2,      [OP_SCRIBBLE] = 6,
 	[OP_CLOSE] = 6,	  [OP_DUP] = 1,		[OP_OTHER_FD] = 1,    [OP_POLL] = 2,
-	[OP_FDINFO] = 1,  [OP_FORK] = 1,
+	[OP_FDINFO] = 1,  [OP_FORK] = 1,	[OP_WAIT_ANY] = 8,
 };
 
 struct mapping {
@@ -592,6 +594,50 @@ static int do_q_xfer(struct caller *c)
 		     pick_ptr(c, &x, sizeof(x)));
 }
 
+/*
+ * A wait on several: sem acquires, queue sends and receives, fds of any
+ * kind (an object's too), mostly sound, sometimes not at all.
+ */
+static int do_wait_any(struct caller *c)
+{
+	static const uint32_t types[] = { KSYNC_TYPE_SEM, KSYNC_TYPE_QUEUE, KSYNC_TYPE_QUEUE, 0 };
+	struct ksync_wait_any_args a = { .size = sizeof(a) };
+	struct ksync_wait_op ops[6];
+	uint32_t n = 1 + rnd_below(&c->x, 6);
+	char *data = c->scratch + SCRATCH_DATA;
+
+	memset(ops, 0, sizeof(ops));
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t k = rnd_below(&c->x, 4);
+
+		ops[i].kind = k == 3   ? KSYNC_OP_FD
+			      : k == 0 ? KSYNC_OP_ACQUIRE
+			      : k == 1 ? KSYNC_OP_SEND
+				       : KSYNC_OP_RECV;
+		ops[i].fd = pick_fd(c, rnd_one_in(&c->x, 8) ? rnd_below(&c->x, 4) : types[k]);
+		if (k == 0)
+			ops[i].count = 1 + rnd_below(&c->x, 2);
+		if (k == 1 || k == 2) {
+			ops[i].buf = (uintptr_t)(data + 512 * (i % 4));
+			ops[i].len = rnd_below(&c->x, 256);
+			if (rnd_one_in(&c->x, 8))
+				ops[i].buf = (uintptr_t)pick_ptr(c, "", 0);
+		}
+		if (rnd_one_in(&c->x, 16))
+			mutate(c, &ops[i], sizeof(ops[i]));
+	}
+	a.count = rnd_one_in(&c->x, 16) ? (uint32_t)rnd_nasty(&c->x) : n;
+	a.op_size = rnd_one_in(&c->x, 16) ? pick_size(c, sizeof(ops[0])) : sizeof(ops[0]);
+	a.flags = pick_wait_flags(c);
+	a.deadline = pick_deadline(c);
+	a.ops = (uintptr_t)pick_ptr(c, ops, sizeof(ops));
+	if (a.ops >= (uintptr_t)c->scratch && a.ops < (uintptr_t)c->scratch + 8)
+		a.ops = (uintptr_t)memcpy(c->scratch + SCRATCH_MSGS, ops, sizeof(ops));
+	a.size = pick_size(c, sizeof(a));
+	mutate(c, &a, sizeof(a));
+	return ioctl(c->f->dev, KSYNC_IOC_WAIT_ANY, pick_ptr(c, &a, sizeof(a)));
+}
+
 static int do_q_simple(struct caller *c)
 {
 	int fd = pick_fd(c, KSYNC_TYPE_QUEUE);
@@ -874,6 +920,7 @@ static int (*const ops[OP_NR])(struct caller *) = {
 	[OP_POLL] = do_poll,
 	[OP_FDINFO] = do_fdinfo,
 	[OP_FORK] = do_fork,
+	[OP_WAIT_ANY] = do_wait_any,
 };
 
 /*
@@ -914,6 +961,7 @@ static int allocates(enum op op)
 	case OP_BAR_CTL:
 	case OP_Q_XFER:
 	case OP_Q_JOIN:
+	case OP_WAIT_ANY:
 		return 1;
 	default:
 		return 0;

@@ -29,11 +29,15 @@
  * ksync-vm then checks that the kernel logged nothing, rmmod succeeds and
  * kmemleak finds no leak.
  *
+ * Half the acquires and the odd consumers' receives are waits on several
+ * objects that the module decides (select_acquire(), select_recv()).
+ *
  * A consumer receives into a buffer in shared memory, so that a message
  * the kernel delivered to a consumer that died before logging it is still
  * counted.
  */
 #include <stdatomic.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 
 #include "queue.h"
@@ -103,6 +107,35 @@ struct world {
  * what it is doing in the board before each step (an UNDO user, to
  * itself: its permits come back whatever it was doing).
  */
+/*
+ * Half the waits go through a wait on several objects, behind an eventfd
+ * that never becomes readable, so that the module decides them
+ * (ksync_wait_any() in the kernel, killed as often as the rest).
+ */
+static int never_fd = -1;
+
+static int select_acquire(ksync_sem_t *s, unsigned int n, const struct timespec *dl)
+{
+	struct ksync_op ops[2] = {
+		{ .kind = KSYNC_OP_FD, .fd = never_fd },
+		{ .kind = KSYNC_OP_ACQUIRE, .sem = s, .n = n },
+	};
+	int ret = ksync_wait_any(ops, 2, dl);
+
+	return ret == 1 ? 0 : ret < 0 ? ret : -EBADMSG;
+}
+
+static ssize_t select_recv(ksync_queue_t *q, void *buf, size_t len, const struct timespec *dl)
+{
+	struct ksync_op ops[2] = {
+		{ .kind = KSYNC_OP_FD, .fd = never_fd },
+		{ .kind = KSYNC_OP_RECV, .queue = q, .buf = buf, .len = len },
+	};
+	int ret = ksync_wait_any(ops, 2, dl);
+
+	return ret == 1 ? ops[1].result : ret < 0 ? ret : -EBADMSG;
+}
+
 static int sem_user(struct world *w, int undo, int slot, uint64_t x)
 {
 	atomic_int own, *state = undo ? &own : &w->b->plain[slot];
@@ -117,7 +150,7 @@ static int sem_user(struct world *w, int undo, int slot, uint64_t x)
 		int ret;
 
 		atomic_store(state, SEM_STATE(ACQUIRING, n));
-		ret = ksync_sem_acquire(s, n, &dl);
+		ret = rnd_one_in(&x, 2) ? select_acquire(s, n, &dl) : ksync_sem_acquire(s, n, &dl);
 		if (ret == -ETIMEDOUT)
 			continue;
 		if (ret)
@@ -208,7 +241,10 @@ static int consumer(struct qbook *s, ksync_queue_t *q, int slot, uint32_t cid)
 		ssize_t n;
 
 		s->buf[slot].sender = NONE;
-		n = ksync_queue_recv(q, &s->buf[slot], sizeof(s->buf[slot]), &dl);
+		if (cid % 2)
+			n = select_recv(q, &s->buf[slot], sizeof(s->buf[slot]), &dl);
+		else
+			n = ksync_queue_recv(q, &s->buf[slot], sizeof(s->buf[slot]), &dl);
 		if (n == -EPIPE)
 			return 0;
 		if (n != sizeof(struct qmsg))
@@ -375,6 +411,8 @@ TEST_F_TIMEOUT(storm, every_type_at_once, 86400)
 
 	w->seed = rnd_seed("KSYNC_STORM_SEED");
 	x = w->seed;
+	never_fd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, never_fd);
 	TH_LOG("seed %llu (KSYNC_STORM_SEED replays the killer's choices), %ld s",
 	       (unsigned long long)w->seed, seconds);
 	/* the harness's own timeout is a day (long runs): a hang ends here */
