@@ -25,19 +25,15 @@
  * operation for the waiter (and queue it if it cannot be done now), what
  * to make of a grant, and how to leave its list without one.
  *
- * Several objects: the record and the claim assume no number of them,
- * though ksync_wait() drives one entry today.  A waiter never holds two
- * object locks at once; each waker holds one, of whatever kind (the
- * semaphore's and the barrier's spinlock, the queue's mutex), and the
- * compare-and-swap, not any lock, decides between them; a waker that
- * counts before it claims gives back what a failed claim would have taken
- * (sem_grant()).  So a queue's sender or receiver can wait together with
- * a semaphore's acquire, its mutex as it is: its wake path, q_settle(),
- * claims under q->lock like the others, and a waiter, being a task, may
- * take that mutex to leave.  What a queue grants is a turn, not a message
- * (a process on the ring may take it first), so its consume may queue the
- * entry again; a wait on several objects then re-arms the others too
- * (issue 21; docs/design.md, "Waiting on several objects").
+ * Several objects (ksync_wait_many(), at the end): the record and the
+ * claim assume no number of them.  A waiter never holds two object locks
+ * at once; each waker holds one, of whatever kind (the semaphore's and
+ * the barrier's spinlock, the queue's mutex, a file's wait queue lock),
+ * and the compare-and-swap, not any lock, decides between them; a waker
+ * that counts before it claims gives back what a failed claim would have
+ * taken (sem_grant()).  Whoever completes an operation claims the waiter
+ * first, the waiter's own try included (ksync_wait_claim_self()), so
+ * exactly one completes (docs/design.md, "Waiting on several objects").
  */
 #include <linux/hrtimer.h>
 #include <linux/ktime.h>
@@ -275,8 +271,9 @@ static int ksync_wait_sleep(struct ksync_waiter *w)
  * spin: it may need our CPU) until it has; not interruptibly: the record
  * is on our stack, and the waker will write it.  With one object, for a
  * running walk at most (see the top of this file).  In a wait on several
- * objects, a waker of another object may hold its own lock between the
- * claim and 'done', for as long as it holds it (a queue's mutex: issue 21).
+ * objects, for the waker of another object, which has preemption off from
+ * its claim to 'done' whatever lock it holds (ksync_wait_grant() for the
+ * queue's mutex).
  */
 static void ksync_wait_done(struct ksync_waiter *w)
 {
