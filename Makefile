@@ -174,7 +174,7 @@ check-host: tests cli examples
 bench:
 	scripts/setup-host bench
 	$(MAKE) --no-print-directory tools
-	scripts/ksync-vm --mem 3072 -- sh -c '$(B)/tools/bench $(BENCH_SCALE) && $(B)/tools/bench_barrier $(BENCH_SCALE) && $(B)/tools/bench_queue $(BENCH_SCALE) && $(B)/tools/bench_names $(BENCH_SCALE) $(BENCH_NAMES)' </dev/null
+	scripts/ksync-vm --mem 3072 -- sh -c '$(B)/tools/bench $(BENCH_SCALE) && $(B)/tools/bench_barrier $(BENCH_SCALE) && $(B)/tools/bench_queue $(BENCH_SCALE) && $(B)/tools/bench_select $(BENCH_SCALE) && $(B)/tools/bench_names $(BENCH_SCALE) $(BENCH_NAMES)' </dev/null
 
 # docs/teaching.md: make exercise N=3 checks your answer to exercise 3 in a guest
 exercise:
