@@ -86,6 +86,26 @@ TEST(pipeline)
 	ASSERT_STREQ("EOF", end);
 }
 
+/* fan-in with a select: every item of every source once, in order; every end seen */
+TEST(merge)
+{
+	int sources, each, failed;
+	unsigned int got, bad;
+	char end[8];
+	struct run r;
+
+	ASSERT_EQ(0, example(&r, "merge", (const char *const[]){ "merge", "5", "400", NULL }));
+	ASSERT_EQ(6, sscanf(r.out,
+			    "%d sources sent %d each; merged %u, %u out of order or twice, "
+			    "%d processes failed, end: %7s",
+			    &sources, &each, &got, &bad, &failed, end));
+	ASSERT_EQ(5, sources);
+	ASSERT_EQ(2000u, got);
+	ASSERT_EQ(0u, bad);
+	ASSERT_EQ(0, failed);
+	ASSERT_STREQ("EOF", end);
+}
+
 TEST(fanout)
 {
 	int a, b, c, got, bad;
