@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 
 #include "common.h"
@@ -180,6 +181,25 @@ TEST_F(order, signals)
 	ASSERT_TRUE(wait_waiters(self->s, 1, DEADLINE_MS));
 	ASSERT_EQ(0, ksync_sem_release(self->s, 1));
 	ASSERT_EQ(0, wait_child(pid, DEADLINE_MS));
+}
+
+/* A debugger attaching and detaching does not end a select either. */
+TEST_F(order, ptrace_attach_keeps_selecting)
+{
+	pid_t pid = waiter(self->s, self->other, self->log, 1);
+	int status;
+
+	ASSERT_LT(0, pid);
+	ASSERT_TRUE(wait_waiters(self->s, 1, DEADLINE_MS));
+	ASSERT_EQ(0, ptrace(PTRACE_ATTACH, pid, NULL, NULL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFSTOPPED(status));
+	ASSERT_EQ(0, ptrace(PTRACE_DETACH, pid, NULL, NULL));
+	ASSERT_TRUE(wait_waiters(self->s, 1, DEADLINE_MS));
+	ASSERT_TRUE(wait_waiters(self->other, 1, DEADLINE_MS));
+	ASSERT_EQ(0, ksync_sem_release(self->s, 1));
+	ASSERT_EQ(0, wait_child(pid, DEADLINE_MS));
+	ASSERT_EQ(0, sem_waiters(self->other));
 }
 
 /* Cancellation by a pidfd: the select ends when the process it watches dies. */

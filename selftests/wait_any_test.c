@@ -212,6 +212,50 @@ TEST_F(any, send_on_a_shut_down_queue_completes_with_epipe)
 	ASSERT_EQ(-EPIPE, ops[1].result);
 }
 
+/* Too small a buffer: the RECV completes with -EMSGSIZE, and the message stays. */
+TEST_F(any, recv_into_too_small_a_buffer)
+{
+	int efd = eventfd(0, EFD_CLOEXEC);
+	char small[2], buf[64];
+	struct ksync_op ops[2] = { fd_op(efd), recv_op(self->q, small, sizeof(small)) };
+	struct timespec dl = ksync_deadline_ms(DEADLINE_MS);
+
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, ksync_queue_send(self->q, "hello", 5, NULL));
+	ASSERT_EQ(1, ksync_wait_any(ops, 2, &dl));
+	ASSERT_EQ(-EMSGSIZE, ops[1].result);
+	ASSERT_EQ(5, ksync_queue_try_recv(self->q, buf, sizeof(buf)));
+	close(efd);
+}
+
+/*
+ * A SEND joins its handle to the senders as a plain send does: when the
+ * handle closes, the input ends for the receiver (without the join it
+ * would wait on, for a sender that never came).  And a handle that may
+ * not send is refused.
+ */
+TEST_F(any, a_send_joins_the_senders)
+{
+	int efd = eventfd(0, EFD_CLOEXEC);
+	struct ksync_op ops[2] = { fd_op(efd), send_op(self->q, "x", 1) };
+	struct timespec dl = ksync_deadline_ms(DEADLINE_MS);
+	ksync_queue_t *rd;
+	char buf[64];
+
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, ksync_queue_reopen(&rd, self->q, KSYNC_QUEUE_RECV));
+	ASSERT_EQ(1, ksync_wait_any(ops, 2, &dl));
+	ASSERT_EQ(0, ops[1].result);
+	ops[1] = send_op(rd, "y", 1);
+	ASSERT_EQ(-EBADF, ksync_wait_any(ops, 2, &dl));
+	ASSERT_EQ(0, ksync_queue_close(self->q));
+	self->q = NULL;
+	ASSERT_EQ(1, ksync_queue_recv(rd, buf, sizeof(buf), &dl));
+	ASSERT_EQ(-EPIPE, ksync_queue_recv(rd, buf, sizeof(buf), &dl));
+	ksync_queue_close(rd);
+	close(efd);
+}
+
 TEST_F(any, bad_calls_change_nothing)
 {
 	struct ksync_op ops[KSYNC_WAIT_MAX + 1];
