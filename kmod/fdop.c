@@ -7,13 +7,14 @@
  * wake function of its own that claims the waiter (wait.c) for this
  * entry when the file says it is readable.
  *
- * The wait is synchronous, as poll(2)'s is: the file is pinned for the
- * call, and the task that polls is the one that waits, so a wait queue
- * that goes away with a task or a signal hand (POLLFREE) cannot go away
- * under it.
+ * The file is pinned for the call.  A wait queue that goes away before
+ * the file (POLLFREE: a signalfd's, a binder thread's) is let go of as
+ * epoll does: the wake function unhooks the entry and forgets the queue,
+ * whose memory RCU keeps until fd_remove() has looked.
  */
 #include <linux/file.h>
 #include <linux/poll.h>
+#include <linux/rcupdate.h>
 #include <linux/wait.h>
 
 #include "ksync.h"
@@ -24,7 +25,7 @@
 
 struct fd_wq {
 	wait_queue_entry_t wq;
-	wait_queue_head_t *head;
+	wait_queue_head_t *head;	/* NULL once it went away (POLLFREE) */
 	struct fd_op *op;
 };
 
@@ -47,11 +48,20 @@ static int fd_wake(wait_queue_entry_t *wq, unsigned int mode, int sync, void *ke
 {
 	struct fd_wq *q = container_of(wq, struct fd_wq, wq);
 	__poll_t mask = key_to_poll(key);
+	struct fd_op *op = q->op;
 
-	/* no key: the file does not say what changed; look at it as ready */
-	if (mask && !(mask & FD_READY))
-		return 0;
-	ksync_wait_grant(&q->op->e, 0);
+	/*
+	 * No key: the file does not say what changed, and fd_consume()
+	 * looks again.  POLLFREE: the queue is going away; wake the waiter
+	 * to look again too, then let go of the queue (as epoll does).
+	 */
+	if (!mask || mask & (FD_READY | POLLFREE))
+		ksync_wait_grant(&op->e, 0);
+	if (mask & POLLFREE) {
+		list_del_init(&wq->entry);
+		/* release: pairs with the acquire in fd_remove() */
+		smp_store_release(&q->head, NULL);
+	}
 	return 0;
 }
 
@@ -76,8 +86,15 @@ static void fd_remove(struct fd_op *op)
 {
 	while (op->nr) {
 		struct fd_wq *q = &op->wq[--op->nr];
+		wait_queue_head_t *head;
 
-		remove_wait_queue(q->head, &q->wq);
+		/* a POLLFREE'd queue is freed only after an RCU grace period */
+		rcu_read_lock();
+		/* acquire: pairs with the release in fd_wake() */
+		head = smp_load_acquire(&q->head);
+		if (head)
+			remove_wait_queue(head, &q->wq);
+		rcu_read_unlock();
 	}
 }
 
@@ -121,11 +138,28 @@ static int fd_try(struct ksync_wait_entry *e)
 	return op->overflow ? -EINVAL : 0;
 }
 
-/* fd_wake() claimed it: readable. */
-static int fd_consume(struct ksync_wait_entry *e)
+/* fd_wake() claimed it: off the wait queues, before the waiter is armed again. */
+static void fd_detach(struct ksync_wait_entry *e)
 {
 	fd_remove(to_fd_op(e));
-	return 0;
+}
+
+/*
+ * fd_wake() claimed it, for a wake-up that said readable, or said nothing
+ * (or that the queue went away): look again, and wait on if it is not.
+ * No other entry of the waiter is queued now, so the claim is ours
+ * whoever makes it.
+ */
+static int fd_consume(struct ksync_wait_entry *e)
+{
+	struct fd_op *op = to_fd_op(e);
+	__poll_t mask = fd_poll(op);
+
+	if (!(mask & FD_READY) && !op->overflow)
+		return KSYNC_WAIT_QUEUED;
+	fd_remove(op);
+	ksync_wait_claim_self(e);
+	return op->overflow ? -EINVAL : 0;
 }
 
 static int fd_leave(struct ksync_wait_entry *e, int ret)
@@ -140,6 +174,7 @@ static const struct ksync_wait_ops fd_wait_ops = {
 	.try		= fd_try,
 	.consume	= fd_consume,
 	.leave		= fd_leave,
+	.detach		= fd_detach,
 };
 
 const size_t ksync_fd_op_size = sizeof(struct fd_op);

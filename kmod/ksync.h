@@ -143,13 +143,19 @@ struct ksync_type {
 	 * An operation of a wait on several objects (select.c; optional: a
 	 * type without it takes no part): op_size bytes at mem for its
 	 * waiter; op_init checks op against kf (an error fails the call
-	 * before anything waits) and fills one->e and one->ops, the entry
-	 * index of waiter w; op_end, after the wait, with no lock held.
+	 * before anything waits), changing nothing, and fills one->e and
+	 * one->ops, the entry index of waiter w; op_end, after the wait,
+	 * with no lock held.
 	 */
 	size_t op_size;
 	int (*op_init)(struct ksync_file *kf, struct ksync_wait_op *op,
 		       struct ksync_wait_op __user *uop, void *mem,
 		       struct ksync_waiter *w, u32 index, struct ksync_wait_one *one);
+	/*
+	 * Optional: once every op was set up, what a plain call does at its
+	 * start that changes the object (a queue's send joins the senders).
+	 */
+	int (*op_start)(struct ksync_file *kf, void *mem);
 	void (*op_end)(void *mem);
 };
 
@@ -300,6 +306,12 @@ struct ksync_wait_ops {
 	void (*give_back)(struct ksync_wait_entry *e);
 	/* Under the lock: the wait ends with ret and no grant: unlink e. */
 	int (*leave)(struct ksync_wait_entry *e, int ret);
+	/*
+	 * No lock held, optional: a claimed entry that is still registered
+	 * somewhere (a file's wait queues) leaves it, before the waiter is
+	 * armed again and could be claimed through it a second time.
+	 */
+	void (*detach)(struct ksync_wait_entry *e);
 	/*
 	 * No lock held, optional: try or consume returned -EFAULT, a copy
 	 * from or to user memory faulted under the lock; fault it in (0), or

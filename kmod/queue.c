@@ -645,7 +645,7 @@ static int q_op_init(struct ksync_file *kf, struct ksync_wait_op *op,
 {
 	struct ksync_queue *q = to_q(kf->obj);
 	struct q_op *qo = mem;
-	int side, ret;
+	int side;
 
 	if ((op->kind != KSYNC_OP_SEND && op->kind != KSYNC_OP_RECV) || op->count)
 		return -EINVAL;
@@ -658,10 +658,8 @@ static int q_op_init(struct ksync_file *kf, struct ksync_wait_op *op,
 	if ((side == Q_SEND && fault_in_readable(qo->m.base, op->len)) ||
 	    (side == Q_RECV && put_user(op->len, &uop->len)))
 		return -EFAULT;
-	/* the role, and a send's joining, as a plain call's */
-	ret = q_xfer_start(kf, side);
-	if (ret)
-		return ret;
+	if (!(kf->flags & (side == Q_SEND ? KSYNC_OPEN_SEND : KSYNC_OPEN_RECV)))
+		return -EBADF;
 	qo->qw.m = &qo->m;
 	qo->qw.side = side;
 	qo->qw.block = true;
@@ -672,6 +670,12 @@ static int q_op_init(struct ksync_file *kf, struct ksync_wait_op *op,
 	one->e = &qo->qw.e;
 	one->ops = &q_wait_ops;
 	return 0;
+}
+
+/* Once every op of the call checked out: a send joins, as a plain one. */
+static int q_op_start(struct ksync_file *kf, void *mem)
+{
+	return q_xfer_start(kf, ((struct q_op *)mem)->qw.side);
 }
 
 static long q_xfer(struct ksync_file *kf, void __user *uarg, int side)
@@ -1062,4 +1066,5 @@ const struct ksync_type ksync_queue_type = {
 	.summary	= q_summary,
 	.op_size	= sizeof(struct q_op),
 	.op_init	= q_op_init,
+	.op_start	= q_op_start,
 };

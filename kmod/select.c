@@ -9,7 +9,8 @@
  * own operations (its op_init hook, its waiter at the memory given), and
  * wait.c's ksync_wait_many() does the waiting on the one waiter core.
  * Everything that can fail is checked, and every allocation made, before
- * anything waits: a call that fails has changed nothing.
+ * any object changes: a call that fails has changed no object (but for
+ * -ENOMEM from a send's joining, which a plain send may leave too).
  */
 #include <linux/file.h>
 #include <linux/slab.h>
@@ -142,6 +143,9 @@ long ksync_wait_any(void __user *uarg)
 	deadline = ksync_wait_deadline(args.flags, args.deadline, &expires);
 	ksync_waiter_init(&w, deadline);
 	ret = any_init(a, args.count, uops, args.op_size, mem, &w, one);
+	for (i = 0; !ret && i < args.count; i++)
+		if (a[i].kf && a[i].kf->obj->ops->op_start)
+			ret = a[i].kf->obj->ops->op_start(a[i].kf, a[i].mem);
 	if (ret)
 		goto out;
 	ret = ksync_wait_many(one, args.count, &w, &index);
@@ -149,11 +153,14 @@ long ksync_wait_any(void __user *uarg)
 		struct ksync_wait_op __user *uop =
 			(void __user *)(uops + (size_t)index * args.op_size);
 
-		/* a RECV's length is in len already (the queue wrote it) */
+		/*
+		 * A RECV's length is in len already (the queue wrote it).  The
+		 * op completed: its index is the answer even if another thread
+		 * made the array unwritable since any_get() wrote to it.
+		 */
 		if (put_user((s64)(ret > 0 ? 0 : ret), &uop->result))
-			ret = -EFAULT;
-		else
-			ret = index;
+			pr_debug("ksync: wait_any result of op %u not written\n", index);
+		ret = index;
 	}
 out:
 	if (a)

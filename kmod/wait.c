@@ -320,6 +320,8 @@ static bool ksync_wait_cancel(struct ksync_wait_entry *e,
 static int ksync_wait_granted(struct ksync_wait_entry *e,
 			      const struct ksync_wait_ops *ops)
 {
+	if (ops->detach)
+		ops->detach(e);
 	if (ops->give_back && fatal_signal_pending(current)) {
 		ops->give_back(e);
 		return -EINTR;
@@ -423,7 +425,7 @@ static int ksync_wait_round(struct ksync_wait_one *one, u32 n, u32 *index,
 int ksync_wait_many(struct ksync_wait_one *one, u32 n, struct ksync_waiter *w,
 		    u32 *index)
 {
-	unsigned int faults = 0;
+	unsigned int faults = 0, retries = 0;
 	u32 linked, k;
 	int ret;
 
@@ -474,12 +476,22 @@ int ksync_wait_many(struct ksync_wait_one *one, u32 n, struct ksync_waiter *w,
 				 ret == -ERESTARTNOHAND ? n : k;
 			return ret;
 		}
-		/* nothing is queued: a new round, nobody's again */
-		if (signal_pending(current)) {
-			*index = n;
+		/*
+		 * Nothing is queued: a new round, nobody's again.  Each retry
+		 * is a race lost to a process on a shared page; one that
+		 * rewrites it for ever (a scribbler) must not keep us here
+		 * past a signal or the deadline, nor spinning: after a few,
+		 * a tick between rounds.
+		 */
+		*index = n;
+		if (signal_pending(current))
 			return -ERESTARTNOHAND;
-		}
+		if (ksync_deadline_passed(w->expires))
+			return -ETIMEDOUT;
 		ksync_waiter_arm(w);
-		cond_resched();
+		if (++retries > 16)
+			schedule_timeout_interruptible(1);
+		else
+			cond_resched();
 	}
 }

@@ -152,7 +152,9 @@ unsigned int ksync_process_epoch(void);
 uint64_t ksync_timespec_ns(const struct timespec *ts);
 
 /* select.c's fast path, in each type's file: 1 done, 0 not now, -1 ask the kernel */
+int ksync_sem_op_check(ksync_sem_t *s, unsigned int n);
 int ksync_sem_op_fast(ksync_sem_t *s, unsigned int n);
+int ksync_queue_op_check(ksync_queue_t *q, int send, const void *buf, size_t len);
 int ksync_queue_op_fast(ksync_queue_t *q, int send, void *buf, size_t len, ssize_t *result);
 
 #endif

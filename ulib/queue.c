@@ -207,6 +207,16 @@ ssize_t ksync_queue_try_recv(ksync_queue_t *q, void *buf, size_t buf_len)
 	return queue_recv(q, buf, buf_len, NULL, 1);
 }
 
+/* A SEND's or RECV's errors that the module would give, seen here first. */
+int ksync_queue_op_check(ksync_queue_t *q, int send, const void *buf, size_t len)
+{
+	if (!buf && len)
+		return -EFAULT;
+	if (!(q->roles & (send ? KSYNC_QUEUE_SEND : KSYNC_QUEUE_RECV)))
+		return -EBADF;
+	return send && len > q->msg_size ? -EMSGSIZE : 0;
+}
+
 /*
  * A SEND or RECV of a wait on several objects (select.c), on the ring
  * alone: 1 done (*result: 0, or a RECV's length), -1 only the kernel can

@@ -48,18 +48,27 @@ static const struct ksync_handle *op_handle(const struct ksync_op *op)
 }
 
 /*
- * What the library can see of a bad call, before anything is tried: an
- * error must leave every object as it was, so no op may complete first.
- * (An object named twice through two handles is the module's to see.)
+ * A bad call must leave every object as it was, so no op may complete in
+ * the library before every op has been checked: here, what the handles
+ * tell (type, permits and maximum, roles, message size, one handle named
+ * twice).  1: the call may try its ops on the shared pages; 0: the module
+ * must see it first (an fd, which only it can check; a handle that is
+ * not of its op's type is the module's to refuse too); else the error.
+ * Two handles of one object are seen by the module alone: see the man
+ * page.
  */
 static int check(const struct ksync_op *ops, unsigned int count)
 {
+	int fast = 1, ret;
+
 	for (unsigned int i = 0; i < count; i++) {
 		const struct ksync_handle *h = op_handle(&ops[i]);
 
-		if (ops[i].kind == KSYNC_OP_FD)
+		if (ops[i].kind == KSYNC_OP_FD) {
+			fast = 0;
 			continue;
-		if (!h || (ops[i].kind == KSYNC_OP_ACQUIRE && !ops[i].n))
+		}
+		if (!h)
 			return -EINVAL;
 		if (h->type->id !=
 		    (ops[i].kind == KSYNC_OP_ACQUIRE ? KSYNC_TYPE_SEM : KSYNC_TYPE_QUEUE))
@@ -67,8 +76,15 @@ static int check(const struct ksync_op *ops, unsigned int count)
 		for (unsigned int j = 0; j < i; j++)
 			if (op_handle(&ops[j]) == h)
 				return -EINVAL;
+		if (ops[i].kind == KSYNC_OP_ACQUIRE)
+			ret = ksync_sem_op_check(ops[i].sem, ops[i].n);
+		else
+			ret = ksync_queue_op_check(ops[i].queue, ops[i].kind == KSYNC_OP_SEND,
+						   ops[i].buf, ops[i].len);
+		if (ret)
+			return ret;
 	}
-	return 0;
+	return fast;
 }
 
 int ksync_wait_any(struct ksync_op *ops, unsigned int count, const struct timespec *deadline)
@@ -85,13 +101,14 @@ int ksync_wait_any(struct ksync_op *ops, unsigned int count, const struct timesp
 	if (!ops || !count || count > KSYNC_WAIT_MAX || ksync_bad_deadline(deadline))
 		return -EINVAL;
 	ret = check(ops, count);
-	if (ret)
+	if (ret < 0)
 		return ret;
-	for (i = 0; i < count; i++) {
-		ret = op_fast(&ops[i]);
-		if (ret == 1)
+	for (i = 0; ret && i < count; i++) {
+		int done = op_fast(&ops[i]);
+
+		if (done == 1)
 			return (int)i;
-		if (ret < 0)
+		if (done < 0)
 			break;
 	}
 	memset(kops, 0, sizeof(kops[0]) * count);

@@ -226,6 +226,14 @@ int ksync_sem_release(ksync_sem_t *s, unsigned int n)
 	return sem_post_slow(s, n);
 }
 
+/* An ACQUIRE's errors that the module would give, seen here first. */
+int ksync_sem_op_check(ksync_sem_t *s, unsigned int n)
+{
+	if (!n || n > KSYNC_SEM_VALUE_MAX)
+		return -EINVAL;
+	return n > s->max ? -ERANGE : 0;
+}
+
 /*
  * An ACQUIRE of a wait on several objects (select.c), on the word alone:
  * 1 taken, 0 not now (the word says so: nobody sleeps, too few permits),
