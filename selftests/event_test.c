@@ -185,7 +185,9 @@ TEST(reset_does_not_wake_sleepers)
 
 /*
  * Exactly once, under a race: waiter processes wait with short random
- * deadlines (so that some time out as a set reaches them), setter
+ * deadlines (so that some time out as a set reaches them), or try with
+ * a deadline already past, again and again (so that, while nobody
+ * sleeps, sets and takes go on the page alone), setter
  * processes take a credit (a semaphore of one permit) before each set,
  * and whoever passes gives the credit back.  So every set finds the event
  * clear and must let exactly one wait pass: a set taken twice gives back
@@ -202,14 +204,18 @@ struct race {
 	atomic_int stop;
 };
 
-static int race_waiter(ksync_event_t *e, ksync_sem_t *credit, struct race *r, uint64_t seed)
+static int race_waiter(ksync_event_t *e, ksync_sem_t *credit, struct race *r, uint64_t seed,
+		       int spin)
 {
 	while (!atomic_load(&r->stop)) {
-		struct timespec dl = ksync_deadline_ms((long)(rnd(&seed) % 3));
+		struct timespec dl = ksync_deadline_ms(spin ? -1 : (long)(rnd(&seed) % 3));
 		int ret = ksync_event_wait(e, &dl);
 
-		if (ret == -ETIMEDOUT)
+		if (ret == -ETIMEDOUT) {
+			if (spin)
+				pause_us(20);
 			continue;
+		}
 		if (ret)
 			return 1;
 		atomic_fetch_add(&r->passes, 1);
@@ -249,7 +255,7 @@ TEST_F_TIMEOUT(slow, auto_exactly_once_under_a_race, 300)
 		w[i] = fork();
 		ASSERT_LE(0, w[i]);
 		if (w[i] == 0)
-			_exit(race_waiter(e, credit, r, 0x9e3779b97f4a7c15ULL * (i + 1)));
+			_exit(race_waiter(e, credit, r, 0x9e3779b97f4a7c15ULL * (i + 1), i & 1));
 	}
 	for (int i = 0; i < RACE_SETTERS; i++) {
 		s[i] = fork();
@@ -270,8 +276,15 @@ TEST_F_TIMEOUT(slow, auto_exactly_once_under_a_race, 300)
 	ASSERT_EQ(1, ksync_sem_value(credit));
 	ASSERT_EQ(0, ksync_event_is_set(e));
 	ASSERT_EQ(0u, ev_stats(e).waiters);
-	TH_LOG("%d sets, %llu through the kernel, %llu sleepers woken", RACE_SETS,
-	       ev_stats(e).set_calls, ev_stats(e).woken);
+	struct ksync_event_shared *page = mmap(NULL, 4096, PROT_READ, MAP_SHARED,
+					       ksync_event_fd(e), 0);
+
+	ASSERT_NE(MAP_FAILED, page);
+	TH_LOG("%d sets: %llu through the kernel, %llu sleepers woken, %llu on the page, "
+	       "%llu taken there",
+	       RACE_SETS, ev_stats(e).set_calls, ev_stats(e).woken, page->fast_sets,
+	       page->fast_waits);
+	munmap(page, 4096);
 	ksync_sem_close(credit);
 	ksync_event_close(e);
 	munmap(r, sizeof(*r));
