@@ -241,8 +241,8 @@ static int race_setter(ksync_event_t *e, ksync_sem_t *credit, struct race *r)
 
 TEST_F_TIMEOUT(slow, auto_exactly_once_under_a_race, 300)
 {
-	struct race *r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-			      -1, 0);
+	struct race *r =
+		mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	pid_t w[RACE_WAITERS], s[RACE_SETTERS];
 	ksync_sem_t *credit;
 	ksync_event_t *e;
@@ -276,8 +276,8 @@ TEST_F_TIMEOUT(slow, auto_exactly_once_under_a_race, 300)
 	ASSERT_EQ(1, ksync_sem_value(credit));
 	ASSERT_EQ(0, ksync_event_is_set(e));
 	ASSERT_EQ(0u, ev_stats(e).waiters);
-	struct ksync_event_shared *page = mmap(NULL, 4096, PROT_READ, MAP_SHARED,
-					       ksync_event_fd(e), 0);
+	struct ksync_event_shared *page =
+		mmap(NULL, 4096, PROT_READ, MAP_SHARED, ksync_event_fd(e), 0);
 
 	ASSERT_NE(MAP_FAILED, page);
 	TH_LOG("%d sets: %llu through the kernel, %llu sleepers woken, %llu on the page, "
@@ -445,7 +445,15 @@ TEST(set_with_a_sleeper_enters_the_kernel)
 static uint64_t nasty(uint64_t *x)
 {
 	static const uint64_t words[] = {
-		0, 1, 2, 3, ~0ULL, 0xffffffff00000000ULL, 1ULL << 32, 1ULL << 63, (1ULL << 63) | 1,
+		0,
+		1,
+		2,
+		3,
+		~0ULL,
+		0xffffffff00000000ULL,
+		1ULL << 32,
+		1ULL << 63,
+		(1ULL << 63) | 1,
 		0xfffffffeULL,
 	};
 	uint64_t r = rnd(x);
