@@ -81,14 +81,14 @@ static s64 ev_read(struct ksync_event *ev)
 	return atomic64_read_acquire(ev->state);
 }
 
-/*
- * The poll bit follows the poll wait queue: set while anybody polls.
- * Without a barrier: a poller adds itself to poll_wq and then takes
- * obj->lock in ev_poll(), which we hold; one we miss here arms there.
- */
+/* The poll bit follows the poll wait queue: set while anybody polls. */
 static bool ev_pollers(struct ksync_event *ev)
 {
 	lockdep_assert_held(&ev->obj.lock);
+	/*
+	 * Without a barrier: a poller adds itself to poll_wq and then takes
+	 * obj->lock in ev_poll(), which we hold; one we miss here arms there.
+	 */
 	return waitqueue_active(&ev->obj.poll_wq);
 }
 
