@@ -109,6 +109,7 @@ TEST(poll_wakes_on_a_set)
 	int go[2];
 	pid_t pid;
 	struct pollfd p;
+	int64_t start;
 
 	ASSERT_EQ(0, ksync_event_open(&e, NULL, 0, 0600, 0));
 	ASSERT_EQ(0, pipe(go));
@@ -116,8 +117,11 @@ TEST(poll_wakes_on_a_set)
 	ASSERT_LE(0, pid);
 	ASSERT_EQ(1, write(go[1], "g", 1));
 	p = (struct pollfd){ .fd = ksync_event_fd(e), .events = POLLIN };
-	ASSERT_EQ(1, poll(&p, 1, 10000));
+	start = now_ns();
+	ASSERT_EQ(1, poll(&p, 1, 20000));
 	ASSERT_TRUE(!!(p.revents & POLLIN));
+	/* woken, not found set when its time ran out (poll looks once more) */
+	ASSERT_GT(start + 15000000000LL, now_ns());
 	ASSERT_EQ(0, wait_child(pid, 10000));
 	/* poll is over: the next set is on the page again */
 	ASSERT_EQ(0, ksync_event_reset(e));

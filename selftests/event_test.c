@@ -7,6 +7,7 @@
  * only its own event; names, types, fdinfo, the listing and who.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
 
@@ -288,6 +289,56 @@ TEST_F_TIMEOUT(slow, auto_exactly_once_under_a_race, 300)
 	ksync_sem_close(credit);
 	ksync_event_close(e);
 	munmap(r, sizeof(*r));
+}
+
+/*
+ * A waiter killed between an auto set's claim and its return passes the
+ * set on.  To hold it there: it shares one CPU with us, and we run there
+ * as a real-time task from the set to the kill, so that it cannot run in
+ * between; the next sleeper must then get the set.
+ */
+TEST(a_killed_waiter_passes_the_set_on)
+{
+	struct sched_param rt = { .sched_priority = 1 }, normal = { 0 };
+	int cpu = sched_getcpu();
+	ksync_event_t *e;
+	cpu_set_t one;
+	pid_t a, b;
+
+	ASSERT_LE(0, cpu);
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	ASSERT_EQ(0, ksync_event_open(&e, NULL, KSYNC_EVENT_AUTO, 0600, 0));
+	a = fork();
+	ASSERT_LE(0, a);
+	if (a == 0) {
+		struct timespec dl = ksync_deadline_ms(20000);
+
+		if (sched_setaffinity(0, sizeof(one), &one))
+			_exit(5);
+		_exit(ksync_event_wait(e, &dl) ? 1 : 0);
+	}
+	ASSERT_TRUE(wait_ev_waiters(e, 1, 10000));
+	ASSERT_LT(0, b = waiting_child(e, 20000));
+	ASSERT_TRUE(wait_ev_waiters(e, 2, 10000));
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	if (sched_setscheduler(0, SCHED_FIFO, &rt)) {
+		kill(a, SIGKILL);
+		kill(b, SIGKILL);
+		wait_child(a, 10000);
+		wait_child(b, 10000);
+		SKIP(return, "no real-time scheduling here: %s", strerror(errno));
+	}
+	/* from here to the kill, a cannot run: it is claimed, not yet back */
+	ASSERT_EQ(0, ksync_event_set(e));
+	ASSERT_EQ(0, kill(a, SIGKILL));
+	ASSERT_EQ(0, sched_setscheduler(0, SCHED_OTHER, &normal));
+	ASSERT_EQ(128 + SIGKILL, wait_child(a, 10000));
+	/* the set went on to b, not into the grave with a */
+	ASSERT_EQ(0, wait_child(b, 10000));
+	ASSERT_EQ(0, ksync_event_is_set(e));
+	ASSERT_EQ(2ULL, ev_stats(e).woken);
+	ASSERT_EQ(0, ksync_event_close(e));
 }
 
 /* A deadline ends a wait no earlier than it says, nor much later. */
