@@ -201,8 +201,8 @@ shell:
 	scripts/ksync-vm -- env PATH="$(CURDIR)/$(B)/tools:$$PATH" bash
 
 MAN1        := docs/ksync.1
-MAN3        := docs/ksync.3 docs/ksync_barrier.3 docs/ksync_queue.3 docs/ksync_list.3 \
-               docs/ksync_wait_any.3
+MAN3        := docs/ksync.3 docs/ksync_barrier.3 docs/ksync_queue.3 docs/ksync_event.3 \
+               docs/ksync_list.3 docs/ksync_wait_any.3
 
 install: lib cli
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)

@@ -16,9 +16,9 @@
  *                     kf->q, the ring's indices)
  *     -> the poll wait queue's lock (waking pollers)
  *     -> the scheduler's (waking a sleeper)
- *   ksync_obj.lock (spinlock: the semaphore's and the barrier's state,
- *                   their files' kf->sem and kf->bar, and party.c's lists
- *                   for every type)
+ *   ksync_obj.lock (spinlock: the semaphore's, the barrier's and the
+ *                   event's state, their files' kf->sem and kf->bar, and
+ *                   party.c's lists for every type)
  *     -> the scheduler's (the semaphore wakes its sleepers under it)
  *   rcu_read_lock -> task_lock(t) -> files->file_lock (party.c: is the
  *                    file in a thread's fd table?  The order of
@@ -35,8 +35,8 @@
  * held across user copies only with page faults disabled, so no fault
  * takes mmap_lock under it.  A party's flush and join look at the fd
  * tables with no ksync lock held; the barrier and the semaphore wake
- * their pollers after dropping the object lock, and the barrier its
- * sleepers just after, with preemption off (wait.c says why).
+ * their pollers after dropping the object lock, and the barrier and the
+ * event their sleepers just after, with preemption off (wait.c says why).
  */
 #ifndef KSYNC_KMOD_H
 #define KSYNC_KMOD_H
@@ -412,9 +412,10 @@ long ksync_list(void __user *uarg);
 int ksync_registry_init(void);
 void ksync_registry_exit(void);
 
-/* sem.c, barrier.c, queue.c: registry.c's table lists them */
+/* sem.c, barrier.c, queue.c, event.c: registry.c's table lists them */
 extern const struct ksync_type ksync_sem_type;
 extern const struct ksync_type ksync_barrier_type;
 extern const struct ksync_type ksync_queue_type;
+extern const struct ksync_type ksync_event_type;
 
 #endif /* KSYNC_KMOD_H */

@@ -145,6 +145,6 @@ static void __exit ksync_exit(void)
 module_init(ksync_init);
 module_exit(ksync_exit);
 
-MODULE_DESCRIPTION("Cross-process semaphores, barriers and queues");
+MODULE_DESCRIPTION("Cross-process semaphores, barriers, queues and events");
 MODULE_AUTHOR("The ksync developers");
 MODULE_LICENSE("GPL");

@@ -91,6 +91,7 @@ static const struct ksync_type *const ksync_types[] = {
 	&ksync_sem_type,
 	&ksync_barrier_type,
 	&ksync_queue_type,
+	&ksync_event_type,
 };
 
 static const struct ksync_type *ksync_type_of(u32 type)

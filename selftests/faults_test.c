@@ -28,6 +28,7 @@ struct world {
 	ksync_barrier_t *bar; /* 1 party: every wait is a round */
 	ksync_queue_t *q; /* on the ring, empty */
 	ksync_queue_t *qk; /* the same queue, kernel-only */
+	ksync_event_t *ev; /* manual, set */
 	char keepname[64]; /* the queue's name */
 };
 
@@ -208,6 +209,48 @@ static int op_barrier_join_info(struct world *w)
 	return ret ? ret : ksync_barrier_stats(w->bar, &st);
 }
 
+/* An auto event made by name, set and taken, on the page and through the kernel. */
+static int op_event_create(struct world *w)
+{
+	struct ksync_event_ctl ctl = { .size = sizeof(ctl) };
+	ksync_event_t *e;
+	int ret = ksync_event_open(&e, w->name, KSYNC_CREATE | KSYNC_EVENT_AUTO, 0600, 1);
+
+	if (ret)
+		return ret;
+	ret = ksync_event_auto(e) == 1 ? ksync_event_wait(e, NULL) : -EBADMSG;
+	if (!ret)
+		ret = ioctl(ksync_event_fd(e), KSYNC_IOC_EVENT_SET, &ctl) ? -errno : 0;
+	if (!ret)
+		ret = ksync_event_wait(e, NULL);
+	if (!ret)
+		ret = ksync_event_is_set(e) ? -EBADMSG : 0;
+	ksync_event_close(e);
+	return ret;
+}
+
+/* The world's event: reset and set through the kernel, its info and a wait. */
+static int op_event_ops(struct world *w)
+{
+	struct ksync_event_ctl ctl = { .size = sizeof(ctl) };
+	struct timespec dl = ksync_deadline_ms(5);
+	struct ksync_event_stats st;
+	int fd = ksync_event_fd(w->ev), ret;
+
+	if (ioctl(fd, KSYNC_IOC_EVENT_RESET, &ctl))
+		return -errno;
+	ret = ksync_event_wait(w->ev, &dl);
+	if (ret != -ETIMEDOUT)
+		ret = ret ? ret : -EBADMSG;
+	else if (ioctl(fd, KSYNC_IOC_EVENT_SET, &ctl))
+		ret = -errno;
+	else
+		ret = ksync_event_stats(w->ev, &st);
+	/* (set again whatever happened: healthy() wants it set) */
+	ksync_event_set(w->ev);
+	return ret;
+}
+
 static int op_queue_create(struct world *w)
 {
 	ksync_queue_t *q;
@@ -265,14 +308,15 @@ static int op_queue_shutdown(struct world *w)
 /* A fresh mapping of each type's pages (the library maps at open). */
 static int op_mmap(struct world *w)
 {
-	int fds[3] = { ksync_sem_fd(w->sem), ksync_barrier_fd(w->bar), ksync_queue_fd(w->q) };
+	int fds[4] = { ksync_sem_fd(w->sem), ksync_barrier_fd(w->bar), ksync_event_fd(w->ev),
+		       ksync_queue_fd(w->q) };
 	struct ksync_queue_info qi;
-	size_t len[3] = { 4096, 4096, 0 };
+	size_t len[4] = { 4096, 4096, 4096, 0 };
 
-	if (ioctl(fds[2], KSYNC_IOC_QUEUE_INFO, &qi))
+	if (ioctl(fds[3], KSYNC_IOC_QUEUE_INFO, &qi))
 		return -errno;
-	len[2] = qi.map_size;
-	for (int i = 0; i < 3; i++) {
+	len[3] = qi.map_size;
+	for (int i = 0; i < 4; i++) {
 		volatile uint64_t *p =
 			mmap(NULL, len[i], PROT_READ | PROT_WRITE, MAP_SHARED, fds[i], 0);
 
@@ -315,14 +359,15 @@ static int op_who(struct world *w)
 /* What the system calls every fd gets do: poll, fdinfo, dup and close. */
 static int op_poll_fdinfo_dup(struct world *w)
 {
-	struct pollfd p[3] = { { .fd = ksync_sem_fd(w->sem), .events = POLLIN },
+	struct pollfd p[4] = { { .fd = ksync_sem_fd(w->sem), .events = POLLIN },
 			       { .fd = ksync_barrier_fd(w->bar), .events = POLLIN },
-			       { .fd = ksync_queue_fd(w->q), .events = POLLIN | POLLOUT } };
+			       { .fd = ksync_queue_fd(w->q), .events = POLLIN | POLLOUT },
+			       { .fd = ksync_event_fd(w->ev), .events = POLLIN } };
 	char buf[512];
 
-	if (poll(p, 3, 0) < 0)
+	if (poll(p, 4, 0) < 0)
 		return -errno;
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		int fd = dup(p[i].fd);
 
 		if (fd < 0)
@@ -375,6 +420,9 @@ static int healthy(struct world *w)
 		return 5;
 	if (ksync_queue_try_recv(w->qk, buf, sizeof(buf)) != 1 || buf[0] != 'h')
 		return 9;
+	/* the event: set, and nobody asleep on it */
+	if (ksync_event_is_set(w->ev) != 1 || ksync_event_wait(w->ev, &dl))
+		return 10;
 	return 0;
 }
 
@@ -430,6 +478,8 @@ static const struct {
 	{ "barrier: a round", op_barrier_round },
 	{ "barrier: break and reset", op_barrier_break_reset },
 	{ "barrier: join and info", op_barrier_join_info },
+	{ "event: create, set and take", op_event_create },
+	{ "event: reset, wait, set, info", op_event_ops },
 	{ "queue: create", op_queue_create },
 	{ "queue: send and receive, ring and kernel", op_queue_send_recv },
 	{ "queue: join, wake, info", op_queue_join_wake_info },
@@ -459,6 +509,7 @@ FIXTURE_SETUP(faults)
 	ASSERT_EQ(0, ksync_barrier_open(&w->bar, NULL, 0, 0600, 1));
 	ASSERT_EQ(0, ksync_queue_open(&w->q, w->keepname, KSYNC_CREATE | KSYNC_EXCL, 0600, 4, 8));
 	ASSERT_EQ(0, ksync_queue_open(&w->qk, w->keepname, KSYNC_QUEUE_KERNEL, 0, 0, 0));
+	ASSERT_EQ(0, ksync_event_open(&w->ev, NULL, 0, 0600, 1));
 	self->base = ksync_objects();
 }
 
@@ -470,6 +521,7 @@ FIXTURE_TEARDOWN(faults)
 		return;
 	fault_arm(failfd, 0);
 	ksync_unlink(w->keepname);
+	ksync_event_close(w->ev);
 	ksync_queue_close(w->qk);
 	ksync_queue_close(w->q);
 	ksync_barrier_close(w->bar);

@@ -79,6 +79,8 @@ enum op {
 	OP_Q_XFER,
 	OP_Q_SIMPLE,
 	OP_Q_JOIN,
+	OP_EV_WAIT,
+	OP_EV_CTL,
 	OP_RAW,
 	OP_MMAP,
 	OP_MAP_OP,
@@ -106,6 +108,8 @@ static const char *const op_names[OP_NR] = {
 	"queue xfer",
 	"queue wake/shutdown",
 	"queue join",
+	"event wait",
+	"event set/reset",
 	"raw ioctl",
 	"mmap",
 	"mremap/madvise/mprotect/munmap",
@@ -121,12 +125,13 @@ static const char *const op_names[OP_NR] = {
 
 /* How often each op is picked, out of the sum. */
 static const unsigned int op_weight[OP_NR] = {
-	[OP_OPEN] = 14,	  [OP_UNLINK] = 4,	[OP_LIST] = 3,	      [OP_WHO] = 3,
-	[OP_INFO] = 4,	  [OP_SEM_ACQUIRE] = 8, [OP_SEM_RELEASE] = 6, [OP_BAR_WAIT] = 8,
-	[OP_BAR_CTL] = 4, [OP_Q_XFER] = 12,	[OP_Q_SIMPLE] = 2,    [OP_Q_JOIN] = 3,
-	[OP_RAW] = 4,	  [OP_MMAP] = 5,	[OP_MAP_OP] = 2,      [OP_SCRIBBLE] = 6,
-	[OP_CLOSE] = 6,	  [OP_DUP] = 1,		[OP_OTHER_FD] = 1,    [OP_POLL] = 2,
-	[OP_FDINFO] = 1,  [OP_FORK] = 1,	[OP_WAIT_ANY] = 8,
+	[OP_OPEN] = 14,	   [OP_UNLINK] = 4,	 [OP_LIST] = 3,	       [OP_WHO] = 3,
+	[OP_INFO] = 4,	   [OP_SEM_ACQUIRE] = 8, [OP_SEM_RELEASE] = 6, [OP_BAR_WAIT] = 8,
+	[OP_BAR_CTL] = 4,  [OP_Q_XFER] = 12,	 [OP_Q_SIMPLE] = 2,    [OP_Q_JOIN] = 3,
+	[OP_EV_WAIT] = 6,  [OP_EV_CTL] = 6,	 [OP_RAW] = 4,	       [OP_MMAP] = 5,
+	[OP_MAP_OP] = 2,   [OP_SCRIBBLE] = 6,	 [OP_CLOSE] = 6,       [OP_DUP] = 1,
+	[OP_OTHER_FD] = 1, [OP_POLL] = 2,	 [OP_FDINFO] = 1,      [OP_FORK] = 1,
+	[OP_WAIT_ANY] = 8,
 };
 
 struct mapping {
@@ -383,7 +388,7 @@ static void *pick_name(struct caller *c, char *buf, size_t room, uint32_t type)
 	default:
 		/* a name per type, mostly: opens find an object they can use */
 		snprintf(buf, room, "%s-%u-%u", f->prefix,
-			 rnd_one_in(&c->x, 8) ? 1 + rnd_below(&c->x, 3) : type,
+			 rnd_one_in(&c->x, 8) ? 1 + rnd_below(&c->x, 4) : type,
 			 rnd_below(&c->x, NAMES));
 		return buf;
 	}
@@ -420,7 +425,7 @@ static int do_open(struct caller *c)
 	char *name = c->scratch + SCRATCH_NAME;
 	int fd;
 
-	a.type = 1 + rnd_below(&c->x, 3);
+	a.type = 1 + rnd_below(&c->x, 4);
 	a.flags = rnd_below(&c->x, KSYNC_OPEN_FLAGS + 1) | KSYNC_OPEN_CLOEXEC;
 	a.mode = rnd_one_in(&c->x, 4) ? (uint32_t)rnd_nasty(&c->x) : 0600;
 	a.name = (uintptr_t)pick_name(c, name, NAME_ROOM, a.type);
@@ -430,6 +435,10 @@ static int do_open(struct caller *c)
 		break;
 	case KSYNC_TYPE_BARRIER:
 		a.barrier.parties = 1 + rnd_below(&c->x, 4);
+		break;
+	case KSYNC_TYPE_EVENT:
+		a.event.flags = rnd_below(&c->x, 2) ? KSYNC_EVENT_FLAG_AUTO : 0;
+		a.event.set = rnd_below(&c->x, 2);
 		break;
 	default:
 		a.queue.capacity = 1 + rnd_below(&c->x, 8);
@@ -508,8 +517,9 @@ static int do_who(struct caller *c)
 static int do_info(struct caller *c)
 {
 	static const unsigned long cmds[] = { KSYNC_IOC_INFO, KSYNC_IOC_SEM_INFO,
-					      KSYNC_IOC_BARRIER_INFO, KSYNC_IOC_QUEUE_INFO };
-	uint32_t i = rnd_below(&c->x, 4);
+					      KSYNC_IOC_BARRIER_INFO, KSYNC_IOC_QUEUE_INFO,
+					      KSYNC_IOC_EVENT_INFO };
+	uint32_t i = rnd_below(&c->x, 5);
 
 	return ioctl(pick_fd(c, i), cmds[i], pick_ptr(c, "", 0));
 }
@@ -658,10 +668,33 @@ static int do_q_join(struct caller *c)
 		     pick_ptr(c, &j, sizeof(j)));
 }
 
+static int do_ev_wait(struct caller *c)
+{
+	struct ksync_event_wait w = { .size = sizeof(w) };
+
+	w.flags = pick_wait_flags(c);
+	w.deadline = pick_deadline(c);
+	w.size = pick_size(c, sizeof(w));
+	mutate(c, &w, sizeof(w));
+	return ioctl(pick_fd(c, KSYNC_TYPE_EVENT), KSYNC_IOC_EVENT_WAIT,
+		     pick_ptr(c, &w, sizeof(w)));
+}
+
+static int do_ev_ctl(struct caller *c)
+{
+	struct ksync_event_ctl e = { .size = sizeof(e) };
+
+	e.size = pick_size(c, sizeof(e));
+	mutate(c, &e, sizeof(e));
+	return ioctl(pick_fd(c, KSYNC_TYPE_EVENT),
+		     rnd_one_in(&c->x, 2) ? KSYNC_IOC_EVENT_SET : KSYNC_IOC_EVENT_RESET,
+		     pick_ptr(c, &e, sizeof(e)));
+}
+
 /* Any command number of ksync's, any direction and size bits. */
 static int do_raw(struct caller *c)
 {
-	unsigned long cmd = _IOC(rnd_below(&c->x, 4), KSYNC_IOC_MAGIC, rnd_below(&c->x, 0x40),
+	unsigned long cmd = _IOC(rnd_below(&c->x, 4), KSYNC_IOC_MAGIC, rnd_below(&c->x, 0x50),
 				 rnd_below(&c->x, 256));
 
 	static const char zeros[256];
@@ -876,7 +909,8 @@ static int do_fork(struct caller *c)
 		return -errno;
 	if (pid == 0) {
 		static const enum op mid_call[] = { OP_SEM_ACQUIRE, OP_SEM_RELEASE, OP_BAR_WAIT,
-						    OP_Q_JOIN, OP_Q_XFER };
+						    OP_Q_JOIN,	    OP_Q_XFER,	    OP_EV_WAIT,
+						    OP_EV_CTL };
 
 		c->kcov.area = NULL; /* the buffer traces the parent only */
 		for (int i = 0; i < 64; i++)
@@ -910,6 +944,8 @@ static int (*const ops[OP_NR])(struct caller *) = {
 	[OP_Q_XFER] = do_q_xfer,
 	[OP_Q_SIMPLE] = do_q_simple,
 	[OP_Q_JOIN] = do_q_join,
+	[OP_EV_WAIT] = do_ev_wait,
+	[OP_EV_CTL] = do_ev_ctl,
 	[OP_RAW] = do_raw,
 	[OP_MMAP] = do_mmap,
 	[OP_MAP_OP] = do_map_op,

@@ -39,6 +39,9 @@ static struct ksync_open_args obj_args(unsigned int type, const char *name, unsi
 	case KSYNC_TYPE_BARRIER:
 		a.barrier.parties = 1;
 		break;
+	case KSYNC_TYPE_EVENT:
+		a.event.flags = KSYNC_EVENT_FLAG_AUTO;
+		break;
 	default:
 		a.queue.capacity = 2;
 		a.queue.msg_size = 8;
@@ -87,6 +90,18 @@ static int use_obj(unsigned int type, int fd, int64_t deadline_ns)
 		/* (of one party: every wait completes a round at once) */
 		w.deadline = (uint64_t)(deadline_ns ?: now_ns() + 1000000000);
 		ret = ioctl(fd, KSYNC_IOC_BARRIER_WAIT, &w) < 0 ? -errno : 0;
+	} else if (type == KSYNC_TYPE_EVENT) {
+		ksync_event_t *e;
+
+		/* (an auto event: a set and the wait that takes it) */
+		if (ksync_event_from_fd(&e, fd))
+			return -EBADF;
+		ret = deadline_ns ? 0 : ksync_event_set(e);
+		if (!ret)
+			ret = ksync_event_wait(e, deadline_ns ? &dl : NULL);
+		if (!ret && ksync_event_is_set(e))
+			ret = -EBADMSG;
+		ksync_event_close(e);
 	} else {
 		ksync_queue_t *q;
 		char buf[8];
@@ -150,6 +165,10 @@ FIXTURE_VARIANT_ADD(iso, barrier){
 
 FIXTURE_VARIANT_ADD(iso, queue){
 	.type = KSYNC_TYPE_QUEUE,
+};
+
+FIXTURE_VARIANT_ADD(iso, event){
+	.type = KSYNC_TYPE_EVENT,
 };
 
 FIXTURE_SETUP(iso)
@@ -249,6 +268,31 @@ TEST_F(iso, mode_grants_use_not_removal)
 		_exit(0);
 	}
 	ASSERT_EQ(0, wait_child(pid, 20000));
+	close(fd);
+}
+
+/* Opening the name as any other type is -EPROTOTYPE, with or without CREATE. */
+TEST_F(iso, other_types_are_refused)
+{
+	int fd = open_obj(variant->type, self->name, KSYNC_OPEN_CREATE | KSYNC_OPEN_EXCL, 0600);
+
+	ASSERT_LE(0, fd);
+	for (unsigned int t = KSYNC_TYPE_SEM; t <= KSYNC_TYPE_EVENT; t++) {
+		int other;
+
+		if (t == variant->type)
+			continue;
+		ASSERT_EQ(-EPROTOTYPE, open_obj(t, self->name, 0, 0));
+		ASSERT_EQ(-EPROTOTYPE, open_obj(t, self->name, KSYNC_OPEN_CREATE, 0600));
+		/* and the other type's own name is its, not ours */
+		other = open_obj(t, NULL, 0, 0600);
+		ASSERT_LE(0, other);
+		ASSERT_EQ(0, use_obj(t, other, 0));
+		close(other);
+	}
+	ASSERT_EQ(-EEXIST, open_obj(variant->type % KSYNC_TYPE_EVENT + 1, self->name,
+				    KSYNC_OPEN_CREATE | KSYNC_OPEN_EXCL, 0600));
+	ASSERT_EQ(0, use_obj(variant->type, fd, 0));
 	close(fd);
 }
 
@@ -387,7 +431,7 @@ TEST_F(iso, the_quota_holds_for_every_type)
 		STEP(3, open_obj(variant->type, NULL, 0, 0600) == -EDQUOT);
 		STEP(4, open_obj(variant->type, self->name, KSYNC_OPEN_CREATE, 0600) == -EDQUOT);
 		/* whatever the type: one quota */
-		STEP(5, open_obj(variant->type % 3 + 1, NULL, 0, 0600) == -EDQUOT);
+		STEP(5, open_obj(variant->type % KSYNC_TYPE_EVENT + 1, NULL, 0, 0600) == -EDQUOT);
 		/* hold them while another user tries */
 		STEP(6, write(ready[1], "r", 1) == 1 && read(go[0], v, 1) == 1);
 		_exit(0);

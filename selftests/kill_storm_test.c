@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * SIGKILL storms over every type at once.  Processes use an UNDO
- * semaphore, a plain semaphore, a barrier, a queue on the ring and a
- * queue through kernel-only handles, all at the same time, and the test
+ * semaphore, a plain semaphore, a barrier, a queue on the ring, a queue
+ * through kernel-only handles and an auto event, all at the same time, and the test
  * kills one of them at random every few milliseconds for
  * KSYNC_STORM_SECONDS (default 4), replacing each.  Then the survivors
  * are told to stop, and every one of them must be able to: nothing hangs.
@@ -26,6 +26,14 @@
  *   The producers share the test's send end, the consumers a receive end,
  *   as the two ends of a pipe; when the producers are gone and the test
  *   has closed its send end, the end of input reaches every consumer.
+ * - auto event: its set is a token: a user whose wait passed holds it,
+ *   then sets the event again.  Never two holders at once (each says so
+ *   in shared memory and looks at the others), and the token is lost only
+ *   with a user killed between its wait's return and its set: one killed
+ *   asleep in the wait as a set reaches it passes the set on.  A holder
+ *   killed is known (the killer sets the event for it); one killed in the
+ *   middle of its wait may have held it (in doubt).  At the end the event
+ *   is set unless a death in doubt took the token.
  * ksync-vm then checks that the kernel logged nothing, rmmod succeeds and
  * kmemleak finds no leak.
  *
@@ -47,16 +55,17 @@
 #define PERMITS 4
 #define MOST_PER_ACQUIRE 3
 #define PARTIES 3
+#define EVENT_USERS 3
 #define PRODUCERS 2 /* per queue */
 #define CONSUMERS 2
 #define MAXP 8192 /* producers per queue over the whole storm */
 #define PER 512 /* messages per producer at most (then it waits to be killed) */
 #define NONE UINT32_MAX
 
-enum role { UNDO, PLAIN, BARRIER, PRODUCER, CONSUMER, ROLES };
+enum role { UNDO, PLAIN, BARRIER, PRODUCER, CONSUMER, EVENT, ROLES };
 
 static const char *const role_names[ROLES] = { "UNDO semaphore", "plain semaphore", "barrier party",
-					       "producer", "consumer" };
+					       "producer",	 "consumer",	    "event user" };
 
 /* One queue's bookkeeping, in memory shared with every process. */
 struct qbook {
@@ -82,6 +91,9 @@ struct board {
 	atomic_int plain[2]; /* SEM_STATE of each plain user */
 	atomic_long acquired[2]; /* acquires that returned: UNDO, plain */
 	atomic_long rounds, broken; /* barrier waits that passed, that broke */
+	atomic_int ev_state[EVENT_USERS]; /* IDLE, ACQUIRING (waiting), HOLDING */
+	atomic_int ev_holds[EVENT_USERS]; /* 1 while it holds the token */
+	atomic_long ev_passes, ev_twice; /* tokens taken; two holders at once */
 	struct qbook q[2]; /* on the ring, kernel-only */
 };
 
@@ -99,6 +111,7 @@ struct world {
 	ksync_barrier_t *bar;
 	ksync_queue_t *q[2]; /* the producers' (send) */
 	ksync_queue_t *rq[2]; /* the consumers' (receive) */
+	ksync_event_t *ev; /* auto: its set is the token */
 	uint64_t seed;
 };
 
@@ -163,6 +176,43 @@ static int sem_user(struct world *w, int undo, int slot, uint64_t x)
 		if (ksync_sem_release(s, n))
 			return 12;
 		atomic_store(state, SEM_STATE(IDLE, 0));
+	}
+	return 0;
+}
+
+/*
+ * Take the token (an auto event's set), hold it a moment, set the event
+ * again, until told to stop.  It says what it is doing in the board, and
+ * that it holds the token, then looks whether anyone else does (each
+ * says so before it looks: of two holders, one sees the other).
+ */
+static int event_user(struct world *w, int slot, uint64_t x)
+{
+	struct board *b = w->b;
+
+	while (!atomic_load(&b->stop)) {
+		struct timespec dl = in_ms(20);
+		int ret;
+
+		atomic_store(&b->ev_state[slot], SEM_STATE(ACQUIRING, 1));
+		ret = ksync_event_wait(w->ev, &dl);
+		if (ret == -ETIMEDOUT)
+			continue;
+		if (ret)
+			return 30;
+		atomic_store(&b->ev_holds[slot], 1);
+		atomic_store(&b->ev_state[slot], SEM_STATE(HOLDING, 1));
+		atomic_fetch_add(&b->ev_passes, 1);
+		for (int i = 0; i < EVENT_USERS; i++)
+			if (i != slot && atomic_load(&b->ev_holds[i]))
+				atomic_fetch_add(&b->ev_twice, 1);
+		if (rnd_one_in(&x, 2))
+			pause_us(rnd_below(&x, 300));
+		atomic_store(&b->ev_state[slot], SEM_STATE(RELEASING, 1));
+		atomic_store(&b->ev_holds[slot], 0);
+		if (ksync_event_set(w->ev))
+			return 31;
+		atomic_store(&b->ev_state[slot], SEM_STATE(IDLE, 0));
 	}
 	return 0;
 }
@@ -272,6 +322,8 @@ static void start(struct world *w, struct proc *p)
 	 */
 	if (p->role == PLAIN)
 		atomic_store(&w->b->plain[p->slot], SEM_STATE(IDLE, 0));
+	else if (p->role == EVENT)
+		atomic_store(&w->b->ev_state[p->slot], SEM_STATE(IDLE, 0));
 	else if (p->role == CONSUMER)
 		w->b->q[p->q].buf[p->slot].sender = NONE;
 	p->pid = fork();
@@ -288,6 +340,8 @@ static void start(struct world *w, struct proc *p)
 		_exit(sem_user(w, p->role == UNDO, p->slot, x ? x : 1));
 	case BARRIER:
 		_exit(party(w, p->slot));
+	case EVENT:
+		_exit(event_user(w, p->slot, x ? x : 1));
 	case PRODUCER:
 		_exit(producer(&w->b->q[p->q], w->q[p->q], p->id));
 	default:
@@ -336,7 +390,7 @@ static int audit(struct __test_metadata *_metadata, struct qbook *s, uint32_t pr
 FIXTURE(storm)
 {
 	struct world w;
-	struct proc p[3 + 2 + PARTIES + 2 * (PRODUCERS + CONSUMERS)];
+	struct proc p[3 + 2 + PARTIES + 2 * (PRODUCERS + CONSUMERS) + EVENT_USERS];
 	int n;
 };
 
@@ -358,6 +412,7 @@ FIXTURE_SETUP(storm)
 		ksync_sem_close(s); /* the name keeps it */
 	}
 	ASSERT_EQ(0, ksync_barrier_open(&w->bar, NULL, 0, 0600, PARTIES));
+	ASSERT_EQ(0, ksync_event_open(&w->ev, NULL, KSYNC_EVENT_AUTO, 0600, 1));
 	for (int k = 0; k < 2; k++) {
 		snprintf(qname, sizeof(qname), "%s", test_name("storm-q"));
 		ASSERT_EQ(0, ksync_queue_open(&creator, qname, KSYNC_CREATE, 0600, 16,
@@ -402,7 +457,7 @@ TEST_F_TIMEOUT(storm, every_type_at_once, 86400)
 	int64_t end = now_ns() + seconds * 1000000000LL;
 	uint32_t next_id[2] = { 0, 0 }, next_cid = 1;
 	int kills[ROLES] = { 0 }, consumer_kills[2] = { 0, 0 }, total = 0;
-	int lost_min = 0, in_doubt = 0, lost;
+	int lost_min = 0, in_doubt = 0, lost, ev_lost = 0, ev_doubt = 0;
 	struct ksync_who_args who = { .size = sizeof(who) };
 	struct ksync_barrier_stats bst;
 	ksync_sem_t *s, *plain;
@@ -423,6 +478,8 @@ TEST_F_TIMEOUT(storm, every_type_at_once, 86400)
 		add(self, PLAIN, 0, i, (uint32_t)i);
 	for (i = 0; i < PARTIES; i++)
 		add(self, BARRIER, 0, i, (uint32_t)i);
+	for (i = 0; i < EVENT_USERS; i++)
+		add(self, EVENT, 0, i, (uint32_t)i);
 	for (int k = 0; k < 2; k++) {
 		for (i = 0; i < CONSUMERS; i++)
 			add(self, CONSUMER, k, i, next_cid++);
@@ -459,6 +516,22 @@ TEST_F_TIMEOUT(storm, every_type_at_once, 86400)
 			} else if (st >> 8 != IDLE) {
 				/* taken or not, given back or not: one or the other */
 				in_doubt += st & 0xff;
+			}
+		} else if (p->role == EVENT) {
+			int st = atomic_load(&b->ev_state[p->slot]) >> 8;
+			int held = atomic_exchange(&b->ev_holds[p->slot], 0);
+
+			/*
+			 * It held the token (its set comes after it says
+			 * RELEASING): the killer sets the event for it.  Asleep
+			 * in its wait, it passed a set on; returned from it, or
+			 * in its set, the token may be gone: in doubt.
+			 */
+			if (held || st == HOLDING) {
+				ev_lost++;
+				ASSERT_EQ(0, ksync_event_set(w->ev));
+			} else if (st != IDLE) {
+				ev_doubt++;
 			}
 		} else if (p->role == PRODUCER) {
 			p->id = next_id[p->q]++;
@@ -526,8 +599,10 @@ TEST_F_TIMEOUT(storm, every_type_at_once, 86400)
 		self->p[i].pid = 0;
 	}
 
-	TH_LOG("%d processes killed: %d UNDO, %d plain, %d parties, %d producers, %d consumers",
-	       total, kills[UNDO], kills[PLAIN], kills[BARRIER], kills[PRODUCER], kills[CONSUMER]);
+	TH_LOG("%d processes killed: %d UNDO, %d plain, %d parties, %d producers, %d consumers, "
+	       "%d event users",
+	       total, kills[UNDO], kills[PLAIN], kills[BARRIER], kills[PRODUCER], kills[CONSUMER],
+	       kills[EVENT]);
 	TH_LOG("%ld UNDO and %ld plain acquires, %ld barrier rounds passed and %ld broken",
 	       (long)b->acquired[0], (long)b->acquired[1], (long)b->rounds, (long)b->broken);
 
@@ -557,6 +632,14 @@ TEST_F_TIMEOUT(storm, every_type_at_once, 86400)
 	ASSERT_EQ(0, (int)bst.sleepers);
 	ASSERT_EQ(0, ksync_barrier_reset(w->bar));
 	ksync_barrier_close(w->bar);
+	/* the event: one token, never two holders, lost only with a death in doubt */
+	TH_LOG("event: %ld tokens taken, %d holders killed, %d killed in doubt, set: %d",
+	       (long)b->ev_passes, ev_lost, ev_doubt, ksync_event_is_set(w->ev));
+	ASSERT_EQ(0, (long)b->ev_twice);
+	ASSERT_LT(0, (long)b->ev_passes);
+	if (!ev_doubt)
+		ASSERT_EQ(1, ksync_event_is_set(w->ev));
+	ksync_event_close(w->ev);
 	/* the queues' books */
 	ASSERT_EQ(0, audit(_metadata, &b->q[0], next_id[0], 0, consumer_kills[0]));
 	ASSERT_EQ(0, audit(_metadata, &b->q[1], next_id[1], 1, consumer_kills[1]));

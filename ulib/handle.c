@@ -11,6 +11,7 @@ static const struct ksync_type *const types[] = {
 	[KSYNC_TYPE_SEM] = &ksync_sem_type,
 	[KSYNC_TYPE_BARRIER] = &ksync_barrier_type,
 	[KSYNC_TYPE_QUEUE] = &ksync_queue_type,
+	[KSYNC_TYPE_EVENT] = &ksync_event_type,
 };
 
 const struct ksync_type *ksync_type_of(uint32_t id)

@@ -8,7 +8,8 @@
 #include "internal.h"
 
 _Static_assert(KSYNC_WHO_HOLDS == 1 && KSYNC_WHO_ACQUIRES == 2 && KSYNC_WHO_WAITS == 3 &&
-		       KSYNC_WHO_SENDS == 4 && KSYNC_WHO_RECEIVES == 5,
+		       KSYNC_WHO_SENDS == 4 && KSYNC_WHO_RECEIVES == 5 &&
+		       KSYNC_WHO_EVENT_WAITS == 6,
 	       "what the module says a task does is the ABI");
 
 /* An fd on the listed object, for looking: opening joins nothing. */

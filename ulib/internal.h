@@ -55,7 +55,8 @@ struct ksync_type {
 };
 
 /* The types this library knows, by KSYNC_TYPE_*: one entry each in handle.c. */
-extern const struct ksync_type ksync_sem_type, ksync_barrier_type, ksync_queue_type;
+extern const struct ksync_type ksync_sem_type, ksync_barrier_type, ksync_queue_type,
+	ksync_event_type;
 const struct ksync_type *ksync_type_of(uint32_t id);
 
 /*

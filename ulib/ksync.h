@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * libksync: cross-process counting semaphores, cyclic barriers and bounded
- * message queues on /dev/ksync.
+ * libksync: cross-process counting semaphores, cyclic barriers, bounded
+ * message queues and events on /dev/ksync.
  *
  * Every function returns 0 (or a non-negative value) on success and a
  * negative errno value on failure; none of them sets errno.  Handles are
@@ -28,6 +28,7 @@ extern "C" {
 typedef struct ksync_sem ksync_sem_t;
 typedef struct ksync_barrier ksync_barrier_t;
 typedef struct ksync_queue ksync_queue_t;
+typedef struct ksync_event ksync_event_t;
 
 /* Flags for the open functions. */
 #define KSYNC_CREATE 0x1 /* create if missing */
@@ -332,6 +333,90 @@ int ksync_queue_from_fd(ksync_queue_t **out, int fd);
  * ends (see ksync_queue_shutdown). */
 int ksync_queue_close(ksync_queue_t *q);
 
+/*
+ * Events (version KSYNC_0.4): a flag that processes wait for, as Win32's
+ * CreateEvent and Go's ctx.Done(), with a name, a mode and an fd like the
+ * other objects.  A manual event, once set, lets every waiter and every
+ * later wait pass until it is reset; an auto event (KSYNC_EVENT_AUTO) lets
+ * exactly one wait pass per set: that wait takes the set state with it,
+ * so a set with sleepers wakes one and leaves the event clear.  Sleepers
+ * pass in the order they came (FIFO).  Calls that find the event as they
+ * want it make no system call: ksync_event_is_set(), a wait on a set
+ * manual event, and, while nobody sleeps or polls, ksync_event_set(),
+ * ksync_event_reset() and an auto event's wait that finds it set.
+ */
+
+/* Open flag: on creation, an auto-reset event (fixed for its life). */
+#define KSYNC_EVENT_AUTO 0x100
+
+/*
+ * Open the event called name or, with a NULL name, create an anonymous
+ * one.  flags: KSYNC_CREATE, KSYNC_EXCL, KSYNC_EVENT_AUTO.  set (0 or 1,
+ * else -EINVAL: the state it starts in), KSYNC_EVENT_AUTO and mode matter
+ * only when the call creates the event: opening an existing one with
+ * another KSYNC_EVENT_AUTO leaves it as it is (ksync_event_auto() tells).
+ * Opening another type's name is -EPROTOTYPE.
+ */
+int ksync_event_open(ksync_event_t **out, const char *name, int flags, mode_t mode, int set);
+
+/*
+ * Set the event.  A manual event lets every sleeper and every later wait
+ * pass until ksync_event_reset(); an auto event lets exactly one wait
+ * pass, the longest asleep, or, with none asleep, the next to come.
+ * Setting a set event changes nothing (sets do not count up).
+ */
+int ksync_event_set(ksync_event_t *e);
+
+/* Clear the event: waits sleep again until the next set. */
+int ksync_event_reset(ksync_event_t *e);
+
+/*
+ * Return 0 once the event is set (an auto event's wait takes the set
+ * state), sleeping in FIFO order until deadline (absolute
+ * CLOCK_MONOTONIC; NULL waits forever; one already past tries once).
+ * -ETIMEDOUT when the deadline passes, -EINTR when a signal handler runs;
+ * a stop and continue does not end the wait.  A set that comes as the
+ * deadline passes or a handler runs wins: the wait returns 0 and has
+ * taken it.  A waiter killed as an auto event's set reaches it passes the
+ * set on to the next.
+ */
+int ksync_event_wait(ksync_event_t *e, const struct timespec *deadline);
+
+/* 1 if the event is set now (a wait would pass at once), else 0. */
+int ksync_event_is_set(ksync_event_t *e);
+
+/* 1 if the event was made with KSYNC_EVENT_AUTO, else 0. */
+int ksync_event_auto(ksync_event_t *e);
+
+/* What the kernel counted for one event (all its users together). */
+struct ksync_event_stats {
+	unsigned int set; /* 1 while set */
+	unsigned int auto_reset; /* 1 if made with KSYNC_EVENT_AUTO */
+	unsigned int waiters; /* tasks asleep now */
+	unsigned int pad;
+	unsigned long long wait_calls; /* entries into the kernel to wait */
+	unsigned long long set_calls; /* entries into the kernel to set */
+	unsigned long long reset_calls; /* entries into the kernel to reset */
+	unsigned long long woken; /* sleepers a set let pass */
+};
+
+int ksync_event_stats(ksync_event_t *e, struct ksync_event_stats *st);
+
+/*
+ * The object fd, for poll/epoll (EPOLLIN while set: while a wait would
+ * pass at once; an auto event whose set went to a sleeper is not set) and
+ * SCM_RIGHTS; it stays owned by the handle.  While a poll or an epoll set
+ * watches the fd, sets and resets go through the kernel, so that it hears
+ * of each.
+ */
+int ksync_event_fd(ksync_event_t *e);
+
+/* Adopt an fd received from elsewhere; the handle holds a dup of it. */
+int ksync_event_from_fd(ksync_event_t **out, int fd);
+
+/* Close the handle; the event keeps its state. */
+int ksync_event_close(ksync_event_t *e);
+
 /* Remove a name; the object lives on while an fd to it is open. */
 int ksync_unlink(const char *name);
 
@@ -351,6 +436,7 @@ struct timespec ksync_deadline_ms(long ms);
 #define KSYNC_TYPE_SEM 1
 #define KSYNC_TYPE_BARRIER 2
 #define KSYNC_TYPE_QUEUE 3
+#define KSYNC_TYPE_EVENT 4 /* KSYNC_0.4 */
 
 /* One named object of the caller's IPC namespace, as it was a moment ago. */
 struct ksync_object {
@@ -383,6 +469,11 @@ struct ksync_object {
 			unsigned int eof; /* 1 while no sender holds it, since one did */
 			unsigned int noeof; /* 1 if created with KSYNC_QUEUE_NOEOF */
 		} queue;
+		struct {
+			unsigned int set; /* 1 while set */
+			unsigned int waiters; /* tasks asleep in a wait */
+			unsigned int auto_reset; /* 1 if made with KSYNC_EVENT_AUTO */
+		} event; /* KSYNC_0.4 */
 	};
 	char name[264]; /* "/name", NUL-terminated */
 	/* KSYNC_0.3 (a caller's smaller struct ends before; 0 from an older module) */
@@ -432,6 +523,12 @@ struct ksync_counters {
 			unsigned long long sent; /* messages sent in all, ring and kernel */
 			unsigned long long received; /* and received */
 		} queue;
+		struct {
+			struct ksync_event_stats kernel;
+			unsigned long long fast_sets; /* on the page alone */
+			unsigned long long fast_resets;
+			unsigned long long fast_waits; /* waits that passed on the page alone */
+		} event; /* KSYNC_0.4 */
 	};
 };
 
@@ -443,6 +540,7 @@ int ksync_counters(const struct ksync_object *o, struct ksync_counters *c);
 #define KSYNC_WHO_WAITS 3 /* asleep at a barrier */
 #define KSYNC_WHO_SENDS 4 /* asleep in a queue send */
 #define KSYNC_WHO_RECEIVES 5 /* asleep in a queue receive */
+#define KSYNC_WHO_EVENT_WAITS 6 /* asleep until an event is set (KSYNC_0.4) */
 
 struct ksync_task {
 	unsigned int size; /* in: sizeof(struct ksync_task), in tasks[0] */

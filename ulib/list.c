@@ -9,7 +9,8 @@
 
 #include "internal.h"
 
-_Static_assert(KSYNC_TYPE_SEM == 1 && KSYNC_TYPE_BARRIER == 2 && KSYNC_TYPE_QUEUE == 3,
+_Static_assert(KSYNC_TYPE_SEM == 1 && KSYNC_TYPE_BARRIER == 2 && KSYNC_TYPE_QUEUE == 3 &&
+		       KSYNC_TYPE_EVENT == 4,
 	       "type numbers are the ABI");
 _Static_assert(sizeof(((struct ksync_object *)0)->name) == KSYNC_LIST_NAME_LEN,
 	       "names as the module lists them");
@@ -110,6 +111,10 @@ static void to_object(struct ksync_object *o, const struct ksync_list_entry *e)
 		o->barrier.broken = e->barrier.broken;
 	} else if (e->type == KSYNC_TYPE_QUEUE) {
 		queue_entry(o, e);
+	} else if (e->type == KSYNC_TYPE_EVENT) {
+		o->event.set = e->event.set;
+		o->event.waiters = e->event.waiters;
+		o->event.auto_reset = !!(e->event.flags & KSYNC_EVENT_FLAG_AUTO);
 	}
 }
 

@@ -18,8 +18,8 @@
 
 TEST(every_type_once)
 {
-	static const unsigned int types[] = { KSYNC_TYPE_SEM, KSYNC_TYPE_BARRIER,
-					      KSYNC_TYPE_QUEUE };
+	static const unsigned int types[] = { KSYNC_TYPE_SEM, KSYNC_TYPE_BARRIER, KSYNC_TYPE_QUEUE,
+					      KSYNC_TYPE_EVENT };
 
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		const struct type_view *v = view_of(types[i]);
@@ -39,14 +39,15 @@ TEST(every_type_once)
 	ASSERT_STREQ("sem", view_of(KSYNC_TYPE_SEM)->name);
 	ASSERT_STREQ("barrier", view_of(KSYNC_TYPE_BARRIER)->name);
 	ASSERT_STREQ("queue", view_of(KSYNC_TYPE_QUEUE)->name);
+	ASSERT_STREQ("event", view_of(KSYNC_TYPE_EVENT)->name);
 }
 
 TEST(unknown_type_is_no_type)
 {
 	ASSERT_EQ(NULL, view_of(0));
-	ASSERT_EQ(NULL, view_of(4));
+	ASSERT_EQ(NULL, view_of(5));
 	ASSERT_EQ(NULL, view_of(0xffffffffu));
-	ASSERT_EQ(NULL, view_named("event"));
+	ASSERT_EQ(NULL, view_named("mutex"));
 	ASSERT_EQ(NULL, view_named(""));
 	ASSERT_EQ(NULL, view_named("?"));
 }
@@ -54,7 +55,7 @@ TEST(unknown_type_is_no_type)
 /* The message names the object (escaped) and the number, and the exit code is not 0. */
 TEST(unknown_type_is_an_error)
 {
-	struct ksync_object o = { .size = sizeof(o), .type = 4 };
+	struct ksync_object o = { .size = sizeof(o), .type = 5 };
 	char text[512];
 	int p[2], saved;
 	ssize_t n;
@@ -74,7 +75,7 @@ TEST(unknown_type_is_an_error)
 	close(p[0]);
 	ASSERT_LT(0, n);
 	text[n] = 0;
-	ASSERT_NE(NULL, strstr(text, "ksync ls: /new\\x0athing: an object of type 4"));
+	ASSERT_NE(NULL, strstr(text, "ksync ls: /new\\x0athing: an object of type 5"));
 	ASSERT_NE(NULL, strstr(text, "does not know"));
 }
 

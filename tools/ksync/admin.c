@@ -26,7 +26,7 @@ static int create_option_error(int opt, int argc, char **argv)
 	if (v && v->type == KSYNC_TYPE_BARRIER)
 		return usage_error(&cmd_create, "%s: a barrier's PARTIES is 1 to %d, not negative",
 				   argv[optind - 1], KSYNC_BARRIER_PARTIES_MAX);
-	if (v)
+	if (v && v->type == KSYNC_TYPE_QUEUE)
 		return usage_error(&cmd_create,
 				   "%s: a queue's CAPACITY is 1 to %d messages and MSGSIZE 0 to %d "
 				   "bytes, not negative",
@@ -36,10 +36,11 @@ static int create_option_error(int opt, int argc, char **argv)
 
 static int create(int argc, char **argv)
 {
-	static const struct option opts[] = { { "mode", required_argument, NULL, 'm' },
-					      { "noeof", no_argument, NULL, 'E' },
-					      { "max", required_argument, NULL, 'M' },
-					      { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {
+		{ "mode", required_argument, NULL, 'm' }, { "noeof", no_argument, NULL, 'E' },
+		{ "max", required_argument, NULL, 'M' },  { "auto", no_argument, NULL, 'A' },
+		{ "set", no_argument, NULL, 'S' },	  { NULL, 0, NULL, 0 }
+	};
 	struct create_how how = { .flags = KSYNC_CREATE | KSYNC_EXCL, .mode = 0600 };
 	const struct type_view *v;
 	const char *name;
@@ -55,6 +56,10 @@ static int create(int argc, char **argv)
 					   optarg, KSYNC_SEM_VALUE_MAX);
 		if (opt == 'E')
 			how.flags |= KSYNC_QUEUE_NOEOF;
+		else if (opt == 'A')
+			how.flags |= KSYNC_EVENT_AUTO;
+		else if (opt == 'S')
+			how.set = true;
 		else if (opt == 'M')
 			how.max_given = true;
 		else if (opt != 'm')
@@ -64,12 +69,14 @@ static int create(int argc, char **argv)
 	argc -= optind;
 	v = argc > 0 ? view_named(argv[0]) : NULL;
 	if (!v)
-		return usage_error(&cmd_create, "which type: sem, barrier or queue?");
+		return usage_error(&cmd_create, "which type: sem, barrier, queue or event?");
 	if (argc != 2 + v->create_args)
 		return usage_error(&cmd_create, "wrong number of arguments for a %s", argv[0]);
 	name = object_name(argv[1], buf, sizeof(buf));
 	if (how.max_given && v->type != KSYNC_TYPE_SEM)
 		return usage_error(&cmd_create, "--max is a semaphore's");
+	if ((how.flags & KSYNC_EVENT_AUTO || how.set) && v->type != KSYNC_TYPE_EVENT)
+		return usage_error(&cmd_create, "--auto and --set are an event's");
 	ret = v->create(name, &how, argv + 2);
 	if (ret == -EEXIST) {
 		fprintf(stderr, "ksync create: %s exists already\n", name);
@@ -83,17 +90,19 @@ static int create(int argc, char **argv)
 const struct command cmd_create = {
 	.name = "create",
 	.run = create,
-	.summary = "create a semaphore, barrier or queue",
+	.summary = "create a semaphore, barrier, queue or event",
 	.usage = "[--mode MODE] [--max MAX|none] sem NAME VALUE\n"
 		 "       ksync create [--mode MODE] barrier NAME PARTIES\n"
-		 "       ksync create [--mode MODE] [--noeof] queue NAME CAPACITY MSGSIZE\n\n"
+		 "       ksync create [--mode MODE] [--noeof] queue NAME CAPACITY MSGSIZE\n"
+		 "       ksync create [--mode MODE] [--auto] [--set] event NAME\n\n"
 		 "Create a named object; fails (exit 14) if the name is taken.  NAME is\n"
 		 "\"/name\" or \"name\".  MODE is octal, 0600 unless given, less the umask.\n"
 		 "A semaphore holds VALUE permits, and never more than MAX (VALUE unless\n"
 		 "--max; none: no maximum, as VALUE 0 has): releasing one more fails.\n"
 		 "A queue holds CAPACITY messages of up to MSGSIZE bytes; its input ends,\n"
 		 "as a pipe's, when its last sender is done, unless --noeof (then only\n"
-		 "ksync shutdown ends it).\n",
+		 "ksync shutdown ends it).  An event starts clear unless --set; --auto\n"
+		 "makes it auto-reset: each set lets exactly one wait pass.\n",
 };
 
 /* rm --all: every name the caller owns, or, for root, every one it sees. */

@@ -39,7 +39,7 @@ struct command {
 };
 
 extern const struct command cmd_ls, cmd_info, cmd_create, cmd_rm, cmd_sem, cmd_barrier, cmd_send,
-	cmd_recv, cmd_hold, cmd_shutdown, cmd_limits;
+	cmd_recv, cmd_hold, cmd_shutdown, cmd_limits, cmd_event;
 
 /* /dev/ksync is missing: the module is not loaded. */
 bool module_missing(void);
@@ -96,6 +96,7 @@ struct create_how {
 	unsigned int mode;
 	bool max_given; /* --max: a semaphore's maximum, 0 for none */
 	unsigned int max;
+	bool set; /* --set: an event that starts set */
 };
 
 /* What the command knows of one type (types.c has the table). */

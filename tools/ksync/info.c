@@ -25,6 +25,7 @@ static const struct {
 	[KSYNC_WHO_WAITS] = { "waits", "waits at the barrier" },
 	[KSYNC_WHO_SENDS] = { "sends", "waits to send" },
 	[KSYNC_WHO_RECEIVES] = { "receives", "waits to receive" },
+	[KSYNC_WHO_EVENT_WAITS] = { "waits", "waits for the event" },
 };
 
 static bool known_what(unsigned int what)

@@ -108,6 +108,9 @@ static void c_state(const struct ls_row *r, char *buf, size_t len)
 	case KSYNC_TYPE_BARRIER:
 		snprintf(buf, len, "%u/%u in", o->barrier.waiting, o->barrier.parties);
 		break;
+	case KSYNC_TYPE_EVENT:
+		snprintf(buf, len, "%s", o->event.set ? "set" : "clear");
+		break;
 	default:
 		size_text(o->queue.msg_size, r->bytes, size, sizeof(size));
 		snprintf(buf, len, "%u/%u of %s", o->queue.length, o->queue.capacity, size);
@@ -122,6 +125,7 @@ static void c_asleep(const struct ls_row *r, char *buf, size_t len)
 	snprintf(buf, len, "%u",
 		 o->type == KSYNC_TYPE_SEM	 ? o->sem.waiters
 		 : o->type == KSYNC_TYPE_BARRIER ? o->barrier.waiting
+		 : o->type == KSYNC_TYPE_EVENT	 ? o->event.waiters
 						 : o->queue.sleepers);
 }
 
@@ -130,11 +134,12 @@ static void c_flags(const struct ls_row *r, char *buf, size_t len)
 	const struct ksync_object *o = r->o;
 	bool q = o->type == KSYNC_TYPE_QUEUE;
 
-	snprintf(buf, len, "%s%s%s%s", q && o->queue.shutdown ? ",shutdown" : "",
+	snprintf(buf, len, "%s%s%s%s%s", q && o->queue.shutdown ? ",shutdown" : "",
 		 (q && o->queue.broken) || (o->type == KSYNC_TYPE_BARRIER && o->barrier.broken)
 			 ? ",broken"
 			 : "",
-		 q && o->queue.eof ? ",eof" : "", q && o->queue.noeof ? ",noeof" : "");
+		 q && o->queue.eof ? ",eof" : "", q && o->queue.noeof ? ",noeof" : "",
+		 o->type == KSYNC_TYPE_EVENT && o->event.auto_reset ? ",auto" : "");
 	if (!buf[0])
 		snprintf(buf, len, "-");
 	else

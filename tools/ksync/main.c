@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * ksync: semaphores, barriers and queues of /dev/ksync from a shell.
+ * ksync: semaphores, barriers, queues and events of /dev/ksync from a shell.
  *
- *   ksync ls | info | create | rm | sem | barrier | send | recv ...
+ *   ksync ls | info | create | rm | sem | barrier | event | send | recv ...
  *
  * This file dispatches, parses what several subcommands share and turns
  * errors into messages and exit codes; each subcommand has its own file.
@@ -28,8 +28,8 @@
 #endif
 
 static const struct command *const commands[] = {
-	&cmd_ls,   &cmd_info, &cmd_create, &cmd_rm,	  &cmd_sem,    &cmd_barrier,
-	&cmd_send, &cmd_recv, &cmd_hold,   &cmd_shutdown, &cmd_limits,
+	&cmd_ls,    &cmd_info, &cmd_create, &cmd_rm,   &cmd_sem,      &cmd_barrier,
+	&cmd_event, &cmd_send, &cmd_recv,   &cmd_hold, &cmd_shutdown, &cmd_limits,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -237,6 +237,70 @@ static void queue_detail(const struct ksync_counters *c)
 	       k->wake_calls, k->woken, k->tombstones);
 }
 
+/* An event, clear unless --set; --auto: each set lets one wait pass. */
+static int event_create(const char *name, const struct create_how *how, char **argv)
+{
+	ksync_event_t *e;
+	int ret;
+
+	(void)argv;
+	ret = ksync_event_open(&e, name, how->flags, how->mode, how->set);
+	if (!ret)
+		ksync_event_close(e);
+	return ret;
+}
+
+static void event_state(const struct ksync_object *o, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s, %s, %u waiting", o->event.set ? "set" : "clear",
+		 o->event.auto_reset ? "auto-reset" : "manual", o->event.waiters);
+}
+
+static void event_state_json(const struct ksync_object *o)
+{
+	printf("\"set\":%s,\"auto\":%s,\"waiters\":%u", json_bool(o->event.set),
+	       json_bool(o->event.auto_reset), o->event.waiters);
+}
+
+static void event_fast(const struct ksync_counters *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "set %llu reset %llu wait %llu", c->event.fast_sets,
+		 c->event.fast_resets, c->event.fast_waits);
+}
+
+static void event_fast_json(const struct ksync_counters *c)
+{
+	printf("{\"sets\":%llu,\"resets\":%llu,\"waits\":%llu}", c->event.fast_sets,
+	       c->event.fast_resets, c->event.fast_waits);
+}
+
+static void event_calls(const struct ksync_counters *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "wait %llu set %llu reset %llu", c->event.kernel.wait_calls,
+		 c->event.kernel.set_calls, c->event.kernel.reset_calls);
+}
+
+static void event_calls_json(const struct ksync_counters *c)
+{
+	bool first = true;
+
+	json_counter("wait_calls", c->event.kernel.wait_calls, &first);
+	json_counter("set_calls", c->event.kernel.set_calls, &first);
+	json_counter("reset_calls", c->event.kernel.reset_calls, &first);
+	json_counter("woken", c->event.kernel.woken, &first);
+}
+
+static void event_detail(const struct ksync_counters *c)
+{
+	if (c->fast_valid)
+		printf("fast:     %llu sets, %llu resets and %llu waits on the shared page alone\n",
+		       c->event.fast_sets, c->event.fast_resets, c->event.fast_waits);
+	printf("kernel:   %llu waits, %llu sets and %llu resets entered the kernel, "
+	       "%llu sleepers let pass\n",
+	       c->event.kernel.wait_calls, c->event.kernel.set_calls, c->event.kernel.reset_calls,
+	       c->event.kernel.woken);
+}
+
 static const struct type_view views[] = {
 	{
 		.type = KSYNC_TYPE_SEM,
@@ -276,6 +340,19 @@ static const struct type_view views[] = {
 		.calls = queue_calls,
 		.calls_json = queue_calls_json,
 		.detail = queue_detail,
+	},
+	{
+		.type = KSYNC_TYPE_EVENT,
+		.name = "event",
+		.create_args = 0,
+		.create = event_create,
+		.state = event_state,
+		.state_json = event_state_json,
+		.fast = event_fast,
+		.fast_json = event_fast_json,
+		.calls = event_calls,
+		.calls_json = event_calls_json,
+		.detail = event_detail,
 	},
 };
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * ksync: cross-process semaphores, barriers and queues.
+ * ksync: cross-process semaphores, barriers, queues and events.
  *
  * The ioctl ABI shared by the module (kmod/) and libksync (ulib/).
  * Every struct has a fixed size, explicit padding and a field that lets
@@ -19,6 +19,7 @@
 #define KSYNC_TYPE_SEM		1
 #define KSYNC_TYPE_BARRIER	2
 #define KSYNC_TYPE_QUEUE	3
+#define KSYNC_TYPE_EVENT	4
 
 /* ksync_open_args.flags */
 #define KSYNC_OPEN_CREATE	0x1	/* create if missing */
@@ -77,6 +78,10 @@ struct ksync_open_args {
 			__u32 capacity;	/* messages */
 			__u32 msg_size;	/* bytes, the most one message holds */
 		} queue;
+		struct {
+			__u32 flags;	/* KSYNC_EVENT_FLAG_AUTO; fixed at creation */
+			__u32 set;	/* 0 or 1: the state it starts in */
+		} event;
 		__aligned_u64 reserved[4];	/* must be zero */
 	};
 };
@@ -153,6 +158,11 @@ struct ksync_list_entry {
 			__u32 state;		/* KSYNC_QUEUE_STATE_* */
 			__u32 pad;
 		} queue;
+		struct {
+			__u32 set;		/* 1 while set */
+			__u32 waiters;		/* tasks asleep in a wait */
+			__u32 flags;		/* KSYNC_EVENT_FLAG_AUTO */
+		} event;
 		__aligned_u64 reserved[4];
 	};
 	char name[KSYNC_LIST_NAME_LEN];	/* NUL-terminated */
@@ -218,7 +228,7 @@ struct ksync_usage_entry {
  * KSYNC_IOC_WHO on any object fd: who holds and who waits, as the module
  * knows it: semaphore permits held through KSYNC_OPEN_UNDO fds (by the
  * process that last took some), and every task asleep in an acquire, a
- * barrier wait, a queue send or receive.  Fills at most count entries
+ * barrier wait, a queue send or receive, an event wait.  Fills at most count entries
  * (count at most KSYNC_WHO_MAX, else -EINVAL), in no particular order,
  * and returns how many there are in all (more than count: the rest were
  * left out).  A task's pid and tid are those of the caller's pid
@@ -241,6 +251,7 @@ struct ksync_who_args {
 #define KSYNC_WHO_WAITS		3	/* barrier: asleep in its round */
 #define KSYNC_WHO_SENDS		4	/* queue: asleep in a send */
 #define KSYNC_WHO_RECEIVES	5	/* queue: asleep in a receive */
+#define KSYNC_WHO_EVENT_WAITS	6	/* event: asleep until it is set */
 
 struct ksync_who_entry {
 	__u32 pid;		/* the process (thread group) */
@@ -625,6 +636,74 @@ static __inline__ __u32 ksync_queue_length(__u64 head, __u64 tail,
 }
 
 /*
+ * Events: a flag that processes wait for, set and reset (Win32's
+ * CreateEvent, a cross-process ctx.Done()).  A manual event, once set, lets
+ * every waiter and every later wait pass until it is reset; an auto event
+ * (KSYNC_EVENT_FLAG_AUTO at creation) lets exactly one wait pass per set,
+ * and that wait takes the set state with it.
+ */
+#define KSYNC_EVENT_FLAG_AUTO	0x1	/* ksync_open_args.event.flags */
+#define KSYNC_EVENT_FLAGS	0x1
+
+/* KSYNC_IOC_EVENT_SET and KSYNC_IOC_EVENT_RESET. */
+struct ksync_event_ctl {
+	__u32 size;		/* sizeof(struct ksync_event_ctl) */
+	__u32 flags;		/* none defined: must be zero */
+};
+
+/*
+ * KSYNC_IOC_EVENT_WAIT: return 0 once the event is set (an auto event's
+ * wait takes the set state), sleeping in FIFO order until then; the
+ * deadline, -ETIMEDOUT, -EINTR and restarts as for ksync_sem_wait.
+ */
+struct ksync_event_wait {
+	__u32 size;		/* sizeof(struct ksync_event_wait) */
+	__u32 flags;		/* KSYNC_WAIT_DEADLINE */
+	__aligned_u64 deadline;	/* as for ksync_sem_wait */
+};
+
+/* KSYNC_IOC_EVENT_INFO: a snapshot of the event and its counters. */
+struct ksync_event_info {
+	__u32 set;		/* 1 while set */
+	__u32 flags;		/* KSYNC_EVENT_FLAG_AUTO */
+	__u32 waiters;		/* tasks asleep in a wait */
+	__u32 pad;
+	__aligned_u64 wait_calls;	/* KSYNC_IOC_EVENT_WAIT calls */
+	__aligned_u64 set_calls;	/* KSYNC_IOC_EVENT_SET calls */
+	__aligned_u64 reset_calls;	/* KSYNC_IOC_EVENT_RESET calls */
+	__aligned_u64 woken;	/* sleepers a set let pass */
+	__aligned_u64 reserved[4];
+};
+
+/*
+ * The event's shared page, mapped as the semaphore's: one 64-bit state
+ * word, then the fast counters.
+ *
+ *   bit   0      SET: the event is set
+ *   bits  1..31  always zero
+ *   bits 32..63  the kernel's bits: while any is set, somebody sleeps or
+ *                polls, and set, reset and an auto event's wait must go
+ *                through the ioctls.
+ *
+ * While the kernel's bits are clear, a process may compare-and-swap the
+ * whole word from 0 to 1 (set) and from 1 to 0 (reset, or an auto event's
+ * wait taking the set state).  Anyone may read bit 0 at any time: a
+ * manual event's wait that finds it set has succeeded.  Nothing else may
+ * be written; the counters are statistics only, as the semaphore's.  The
+ * module never trusts the word: garbage there harms only the processes
+ * that share this event.  docs/design.md describes the protocol.
+ */
+struct ksync_event_shared {
+	__aligned_u64 state;
+	__aligned_u64 fast_sets;	/* sets done on the word alone */
+	__aligned_u64 fast_resets;	/* resets done on the word alone */
+	__aligned_u64 fast_waits;	/* waits that passed on the word alone */
+};
+
+#define KSYNC_EVENT_STATE_SET		0x0000000000000001ULL
+#define KSYNC_EVENT_STATE_KERNEL	0xffffffff00000000ULL
+
+/*
  * KSYNC_IOC_WAIT_ANY on /dev/ksync: wait until one of count operations
  * can complete, complete exactly that one and leave every other as it was
  * (Go's select).  Returns the index of the one that completed; when
@@ -704,5 +783,9 @@ struct ksync_wait_any_args {
 /* 0x35 was QUEUE_INFO while the state word was in the header page */
 #define KSYNC_IOC_QUEUE_INFO	_IOR(KSYNC_IOC_MAGIC, 0x37, struct ksync_queue_info)
 #define KSYNC_IOC_QUEUE_REOPEN	_IOW(KSYNC_IOC_MAGIC, 0x36, struct ksync_queue_reopen)
+#define KSYNC_IOC_EVENT_SET	_IOW(KSYNC_IOC_MAGIC, 0x40, struct ksync_event_ctl)
+#define KSYNC_IOC_EVENT_RESET	_IOW(KSYNC_IOC_MAGIC, 0x41, struct ksync_event_ctl)
+#define KSYNC_IOC_EVENT_WAIT	_IOW(KSYNC_IOC_MAGIC, 0x42, struct ksync_event_wait)
+#define KSYNC_IOC_EVENT_INFO	_IOR(KSYNC_IOC_MAGIC, 0x43, struct ksync_event_info)
 
 #endif /* _UAPI_LINUX_KSYNC_H */
