@@ -17,6 +17,12 @@
  * set all the sleepers (the word stays set), an auto set the head of the
  * FIFO (the word stays clear), as if there were no fast path at all.
  *
+ * A wait may be one operation of a wait on several objects (KSYNC_OP_EVENT,
+ * select.c): whoever completes it claims the waiter first (wait.c), so an
+ * auto event's set goes only to a wait that completes with it, and a
+ * newcomer is held back only by sleepers a set could still let pass
+ * (ev_nobody_ahead()).
+ *
  * Pollers: readable means "a wait would succeed now", that is, set.  A
  * poller has the kernel's poll bit set while it is on the poll wait queue,
  * whether the event is set or not, so that a reset on the page cannot
@@ -33,7 +39,6 @@
 #include <linux/mm.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
-#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -121,6 +126,26 @@ static bool ev_owned(struct ksync_event *ev)
 }
 
 /*
+ * Does nobody wait ahead of a newcomer?  The FIFO rule counts the
+ * sleepers a set could still let pass: an entry of a wait on several
+ * objects that another object claimed (or whose waiter gave up) stays
+ * linked, and counted in nr_waiters and the kernel's bits, until it
+ * leaves, but no set will ever let it pass (ev_grant() skips it), so it
+ * holds nobody's place.  Counting it would keep a newcomer asleep on a
+ * set manual event.
+ */
+static bool ev_nobody_ahead(struct ksync_event *ev)
+{
+	struct ksync_wait_entry *e;
+
+	lockdep_assert_held(&ev->obj.lock);
+	list_for_each_entry(e, &ev->waiters, node)
+		if (ksync_wait_pending(e))
+			return false;
+	return true;
+}
+
+/*
  * Let the sleepers that a set state lets pass go: a manual event all of
  * them, an auto event its first.  Claims onto wake; the caller wakes them.
  * Returns whether the state stays set (an auto event's set is taken).
@@ -192,21 +217,40 @@ static void ev_unlock(struct ksync_event *ev, struct list_head *wake,
 }
 
 /*
- * The first half of a wait: can it complete now?  Then complete it: an
- * auto event's wait takes the set state.  A sleeper ahead (only a
- * scribbler sets the word over sleepers) keeps its turn: a later set
- * settles them.  Returns 0 (done) or -EAGAIN, with *old the word as last
- * read, for ev_link().
+ * The first half of a wait: can it complete now?  Then claim the waiter
+ * (in a wait on several objects another object's waker may have been
+ * first: KSYNC_WAIT_LOST) and complete it: an auto event's wait takes the
+ * set state.  A sleeper ahead (only a scribbler sets the word over
+ * sleepers) keeps its turn: a later set settles them.  Returns 0 (done)
+ * or -EAGAIN, with *old the word as last read, for ev_link(); or, the
+ * set state gone from the page after the claim, KSYNC_WAIT_RETRY.
+ * Bounded: every pass but the last commits with tries, which
+ * ksync_word_commit() bounds.
  */
-static int ev_take(struct ksync_event *ev, s64 *old, unsigned int *tries)
+static int ev_take(struct ksync_event *ev, struct ksync_wait_entry *e,
+		   s64 *old, unsigned int *tries)
 {
+	bool claimed = false;
+	int ret;
+
 	lockdep_assert_held(&ev->obj.lock);
 	for (;;) {
-		if (!(*old & EV_SET) || ev->nr_waiters)
-			return -EAGAIN;
+		if (!(*old & EV_SET) || !ev_nobody_ahead(ev)) {
+			if (!claimed)
+				return -EAGAIN;
+			/* a process on the page took or reset it as we looked */
+			ret = ksync_wait_unclaim_self(e);
+			return ret ? ret : -EAGAIN;
+		}
+		/* only one operation of a wait on several completes */
+		if (!claimed) {
+			if (!ksync_wait_claim_self(e))
+				return KSYNC_WAIT_LOST;
+			claimed = true;
+		}
 		if (!ev->autoreset)
 			return 0;
-		if (ev_commit(ev, old, ev_word(false, 0, ev_pollers(ev)),
+		if (ev_commit(ev, old, ev_word(false, ev->nr_waiters, ev_pollers(ev)),
 			      ev_owned(ev), tries))
 			return 0;
 	}
@@ -253,7 +297,7 @@ static int ev_wait_try(struct ksync_wait_entry *e)
 	ev->wait_calls++;
 	old = ev_read(ev);
 	do {
-		ret = ev_take(ev, &old, &tries);
+		ret = ev_take(ev, e, &old, &tries);
 		if (ret != -EAGAIN)
 			return ret;
 		if (ksync_deadline_passed(e->w->expires))
@@ -264,28 +308,39 @@ static int ev_wait_try(struct ksync_wait_entry *e)
 }
 
 /*
- * A set let us pass.  A task killed between the grant and now passes an
- * auto event's set on (to the next sleeper, or back to the word): it
- * would never use it.  Any other signal, or the deadline, came too late:
- * the grant wins and the wait returns 0, as the semaphore's does.
+ * A set let us pass.  Any signal but a fatal one, or the deadline, came
+ * too late: the grant wins and the wait returns 0, as the semaphore's
+ * does.  (A task killed between the grant and now: ev_wait_give_back.)
  */
 static int ev_wait_consume(struct ksync_wait_entry *e)
+{
+	return 0;
+}
+
+/*
+ * A task killed before it ran passes an auto event's set on (to the next
+ * sleeper, or back to the word): it would never use it.  A manual event's
+ * set stays on the word: nothing to pass on.
+ */
+static void ev_wait_give_back(struct ksync_wait_entry *e)
 {
 	struct ksync_event *ev = to_event(e->obj);
 	LIST_HEAD(wake);
 	bool wake_poll;
 
-	if (!fatal_signal_pending(current))
-		return 0;
-	if (ev->autoreset) {
-		spin_lock(&ev->obj.lock);
-		wake_poll = ev_settle(ev, true, &wake);
-		ev_unlock(ev, &wake, wake_poll);
-	}
-	return -EINTR;
+	if (!ev->autoreset)
+		return;
+	spin_lock(&ev->obj.lock);
+	wake_poll = ev_settle(ev, true, &wake);
+	ev_unlock(ev, &wake, wake_poll);
 }
 
-/* No set claimed us: leave the queue, and the kernel's bits with it. */
+/*
+ * No set claimed us: leave the queue, and the kernel's bits with it.  We
+ * were counted, so the word is ours (owned) and the first commit stores;
+ * ksync_word_commit() would bound the loop anyway, whatever a process
+ * writes on the page meanwhile.
+ */
 static int ev_wait_leave(struct ksync_wait_entry *e, int ret)
 {
 	struct ksync_event *ev = to_event(e->obj);
@@ -308,6 +363,7 @@ static const struct ksync_wait_ops ev_wait_ops = {
 	.unlock		= ev_wait_unlock,
 	.try		= ev_wait_try,
 	.consume	= ev_wait_consume,
+	.give_back	= ev_wait_give_back,
 	.leave		= ev_wait_leave,
 };
 
@@ -388,10 +444,11 @@ static const struct ksync_cmd ev_cmds[] = {
 };
 
 /*
- * Readable while a wait would succeed now: set, and nobody queued.  Arm
- * the poll bit whatever the answer (see the top of this file); the poller
- * is on poll_wq already.  A set word over sleepers is settled here as a
- * set would, so that what poll says is what a wait would find.
+ * Readable while a wait would succeed now: set, and nobody queued that a
+ * set could let pass (ev_nobody_ahead()).  Arm the poll bit whatever the
+ * answer (see the top of this file); the poller is on poll_wq already.
+ * A set word over sleepers is settled here as a set would, so that what
+ * poll says is what a wait would find.
  */
 static __poll_t ev_poll(struct ksync_file *kf, __poll_t want)
 {
@@ -401,7 +458,7 @@ static __poll_t ev_poll(struct ksync_file *kf, __poll_t want)
 
 	spin_lock(&ev->obj.lock);
 	ev_settle(ev, false, &wake);
-	readable = (ev_read(ev) & EV_SET) && !ev->nr_waiters;
+	readable = (ev_read(ev) & EV_SET) && ev_nobody_ahead(ev);
 	ev_unlock(ev, &wake, false);
 	return readable ? EPOLLIN | EPOLLRDNORM : 0;
 }
@@ -462,7 +519,7 @@ static void ev_snapshot(struct ksync_obj *obj, struct ksync_file *kf,
 	struct ksync_wait_entry *e;
 
 	spin_lock(&ev->obj.lock);
-	es->info.set = (ev_read(ev) & EV_SET) && !ev->nr_waiters;
+	es->info.set = (ev_read(ev) & EV_SET) && ev_nobody_ahead(ev);
 	es->info.flags = ev->autoreset ? KSYNC_EVENT_FLAG_AUTO : 0;
 	es->info.waiters = ev->nr_waiters;
 	es->info.wait_calls = ev->wait_calls;
