@@ -367,6 +367,28 @@ static const struct ksync_wait_ops ev_wait_ops = {
 	.leave		= ev_wait_leave,
 };
 
+/*
+ * KSYNC_OP_EVENT in a wait on several objects (select.c): a wait, as
+ * KSYNC_IOC_EVENT_WAIT's, with the entry and its claim doing the rest.
+ * An auto event's set goes to this op only if it is the one that
+ * completes: ev_take() claims the waiter before it takes the set state,
+ * and ev_grant() passes over an entry whose waiter another object
+ * claimed.  Nothing to undo after the wait: no op_end.
+ */
+static int ev_op_init(struct ksync_file *kf, struct ksync_wait_op *op,
+		      struct ksync_wait_op __user *uop, void *mem,
+		      struct ksync_waiter *w, u32 index, struct ksync_wait_one *one)
+{
+	struct ksync_wait_entry *e = mem;
+
+	if (op->kind != KSYNC_OP_EVENT || op->count || op->buf || op->len)
+		return -EINVAL;
+	ksync_wait_entry_init(e, w, kf->obj, index);
+	one->e = e;
+	one->ops = &ev_wait_ops;
+	return 0;
+}
+
 static long ev_wait(struct ksync_file *kf, void __user *uarg)
 {
 	struct event_waiter ew = {};
@@ -574,4 +596,6 @@ const struct ksync_type ksync_event_type = {
 	.info_size	= sizeof(struct ksync_event_info),
 	.fdinfo		= ev_fdinfo,
 	.summary	= ev_summary,
+	.op_size	= sizeof(struct ksync_wait_entry),
+	.op_init	= ev_op_init,
 };

@@ -2,8 +2,9 @@
 /*
  * KSYNC_IOC_WAIT_ANY: Go's select across processes.  One call waits on
  * several operations (acquire a semaphore's permits, send or receive one
- * message, a file becoming readable) and completes exactly one of them,
- * the first that can complete, leaving every other as it was.
+ * message, an event being set, a file becoming readable) and completes
+ * exactly one of them, the first that can complete, leaving every other
+ * as it was.
  *
  * This file checks the call and pins what it names; each type sets up its
  * own operations (its op_init hook, its waiter at the memory given), and
@@ -34,7 +35,7 @@ static int any_get(struct any_op *a, const void __user *uop, u32 op_size)
 
 	if (ret)
 		return ret;
-	if (a->op.flags || a->op.kind > KSYNC_OP_FD || a->op.kind == KSYNC_OP_EVENT)
+	if (a->op.flags || a->op.kind > KSYNC_OP_FD)
 		return -EINVAL;
 	/* the result is written after the wait: it must be writable now */
 	if (put_user(0LL, &((struct ksync_wait_op __user *)uop)->result))

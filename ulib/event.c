@@ -261,6 +261,33 @@ int ksync_event_wait(ksync_event_t *e, const struct timespec *deadline)
 	return event_wait_slow(e, deadline);
 }
 
+/*
+ * An EVENT of a wait on several objects (select.c): the module would
+ * refuse nothing once the handle is an event's (the caller checked).
+ */
+int ksync_event_op_check(ksync_event_t *e)
+{
+	return e ? 0 : -EINVAL;
+}
+
+/*
+ * An EVENT of a wait on several objects (select.c), on the word alone, as
+ * ksync_event_wait()'s fast path: 1 done (a set manual event, one load; an
+ * auto event's set state taken with a compare-and-swap 1 to 0 while the
+ * kernel's bits are clear, so that only the op that completes takes it),
+ * 0 not now (bit 0 clear: no wait could pass), -1 only the kernel can
+ * tell (an auto event set while somebody sleeps or polls).
+ */
+int ksync_event_op_fast(ksync_event_t *e)
+{
+	if (event_fast_wait(e)) {
+		ksync_count_fast(&page_of(e)->fast_waits, 1);
+		return 1;
+	}
+	return atomic_load_explicit(word_of(e), memory_order_relaxed) & KSYNC_EVENT_STATE_SET ? -1
+											      : 0;
+}
+
 int ksync_event_stats(ksync_event_t *e, struct ksync_event_stats *st)
 {
 	struct ksync_event_info info;

@@ -157,5 +157,7 @@ int ksync_sem_op_check(ksync_sem_t *s, unsigned int n);
 int ksync_sem_op_fast(ksync_sem_t *s, unsigned int n);
 int ksync_queue_op_check(ksync_queue_t *q, int send, const void *buf, size_t len);
 int ksync_queue_op_fast(ksync_queue_t *q, int send, void *buf, size_t len, ssize_t *result);
+int ksync_event_op_check(ksync_event_t *e);
+int ksync_event_op_fast(ksync_event_t *e);
 
 #endif

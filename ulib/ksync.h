@@ -608,10 +608,11 @@ int ksync_usage(struct ksync_usage *users, unsigned int count);
 /*
  * Go's select across processes: wait until one of count operations can
  * complete, complete exactly that one, and leave every other untouched
- * (no permit taken, no message sent or received).  Returns the index of
- * the one that completed, its outcome in ops[index].result (0; a RECV's
- * length; -EPIPE for a SEND on a queue that was shut down or a RECV on one
- * whose input ended and that is drained).  When several can complete at
+ * (no permit taken, no message sent or received, no auto event's set
+ * state taken).  Returns the index of the one that completed, its outcome
+ * in ops[index].result (0; a RECV's length; -EPIPE for a SEND on a queue
+ * that was shut down or a RECV on one whose input ended and that is
+ * drained).  When several can complete at
  * once the lowest index wins (Go picks at random).  Each operation keeps
  * its place in its object's order while it waits.  An operation that can
  * complete at once completes without a system call, as the single calls
@@ -624,18 +625,16 @@ int ksync_usage(struct ksync_usage *users, unsigned int count);
 #define KSYNC_OP_ACQUIRE 0 /* sem, n permits */
 #define KSYNC_OP_SEND 1 /* queue, the message at buf, len bytes */
 #define KSYNC_OP_RECV 2 /* queue, into buf, len bytes of room */
-#define KSYNC_OP_EVENT 3 /* event: to come */
+#define KSYNC_OP_EVENT 3 /* event: set (an auto event's set state is taken) */
 #define KSYNC_OP_FD 4 /* fd readable: a pidfd, eventfd, timerfd, socket */
 #define KSYNC_WAIT_MAX 64
-
-struct ksync_event;
 
 struct ksync_op {
 	int kind; /* KSYNC_OP_* */
 	union {
 		ksync_sem_t *sem;
 		ksync_queue_t *queue;
-		struct ksync_event *event;
+		ksync_event_t *event;
 		int fd;
 	};
 	unsigned int n; /* ACQUIRE: permits */

@@ -2,10 +2,13 @@
 /*
  * ksync_wait_any(): Go's select over ksync operations.  First each
  * operation in order on its shared page alone, as the single calls do;
- * the first that completes there wins.  An operation only the module can
- * decide (an FD, a semaphore somebody sleeps on, a full or empty ring)
- * ends that: from there the module decides for all of them, in the same
- * order, and so keeps "the lowest index wins".
+ * the first that completes there wins (a set manual event: one load; an
+ * auto event's set state: a compare-and-swap that takes it, so only the
+ * op that completes consumes it).  An operation only the module can
+ * decide (an FD, a semaphore somebody sleeps on, a full or empty ring, a
+ * set event somebody sleeps on or polls) ends that: from there the module
+ * decides for all of them, in the same order, and so keeps "the lowest
+ * index wins".
  */
 #include <string.h>
 #include <unistd.h>
@@ -28,6 +31,13 @@ static int op_fast(struct ksync_op *op)
 	case KSYNC_OP_RECV:
 		return ksync_queue_op_fast(op->queue, op->kind == KSYNC_OP_SEND, op->buf, op->len,
 					   &op->result);
+	case KSYNC_OP_EVENT: {
+		int ret = ksync_event_op_fast(op->event);
+
+		if (ret == 1)
+			op->result = 0;
+		return ret;
+	}
 	default:
 		return -1;
 	}
@@ -42,8 +52,23 @@ static const struct ksync_handle *op_handle(const struct ksync_op *op)
 	case KSYNC_OP_SEND:
 	case KSYNC_OP_RECV:
 		return (const struct ksync_handle *)op->queue;
+	case KSYNC_OP_EVENT:
+		return (const struct ksync_handle *)op->event;
 	default:
 		return NULL;
+	}
+}
+
+/* The type of object an op names. */
+static uint32_t op_type(int kind)
+{
+	switch (kind) {
+	case KSYNC_OP_ACQUIRE:
+		return KSYNC_TYPE_SEM;
+	case KSYNC_OP_EVENT:
+		return KSYNC_TYPE_EVENT;
+	default:
+		return KSYNC_TYPE_QUEUE;
 	}
 }
 
@@ -70,14 +95,15 @@ static int check(const struct ksync_op *ops, unsigned int count)
 		}
 		if (!h)
 			return -EINVAL;
-		if (h->type->id !=
-		    (ops[i].kind == KSYNC_OP_ACQUIRE ? KSYNC_TYPE_SEM : KSYNC_TYPE_QUEUE))
+		if (h->type->id != op_type(ops[i].kind))
 			return -EINVAL;
 		for (unsigned int j = 0; j < i; j++)
 			if (op_handle(&ops[j]) == h)
 				return -EINVAL;
 		if (ops[i].kind == KSYNC_OP_ACQUIRE)
 			ret = ksync_sem_op_check(ops[i].sem, ops[i].n);
+		else if (ops[i].kind == KSYNC_OP_EVENT)
+			ret = ksync_event_op_check(ops[i].event);
 		else
 			ret = ksync_queue_op_check(ops[i].queue, ops[i].kind == KSYNC_OP_SEND,
 						   ops[i].buf, ops[i].len);

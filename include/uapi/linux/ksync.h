@@ -715,6 +715,9 @@ struct ksync_event_shared {
  *   SEND     fd: a queue, opened to send; the message at buf, len bytes.
  *   RECV     fd: a queue, opened to receive; room at buf, len bytes; on
  *            completion len is the message's length.
+ *   EVENT    fd: an event; completes when it is set, as KSYNC_IOC_EVENT_WAIT
+ *            does (an auto event's set state is taken, and only by the
+ *            operation that completes).
  *   FD       fd: any file that can be polled; completes when it is
  *            readable (EPOLLIN, or EPOLLHUP or EPOLLERR), taking nothing.
  *
@@ -723,8 +726,9 @@ struct ksync_event_shared {
  * RECV on one whose input ended and that is drained, -ENOTRECOVERABLE for
  * a broken queue.  The call fails (and nothing completed) with -EINVAL for
  * count 0 or above KSYNC_WAIT_MAX, an unknown kind or flag, non-zero pads,
- * an object named twice, a barrier, or an ACQUIRE of 0; -EBADF for an fd
- * that is not open or, for SEND and RECV, not opened for it; -ERANGE for
+ * an object named twice, a barrier, an op whose kind is not its object's,
+ * or an ACQUIRE of 0; -EBADF for an fd that is not open or, for SEND and
+ * RECV, not opened for it; -ERANGE for
  * an ACQUIRE of more than the semaphore's maximum; -EMSGSIZE for a SEND
  * longer than the queue's messages; -ETIMEDOUT at the deadline (absolute
  * CLOCK_MONOTONIC; a past one tries each once); -EINTR when a handler ran.
