@@ -428,7 +428,8 @@ static int healthy(struct world *w)
 
 /*
  * A select the module decides (an fd first): an ACQUIRE completes, given
- * back; then one that finds nothing before its past deadline.
+ * back; then one that finds nothing before its past deadline; then the
+ * world's event, set (manual: it stays set).
  */
 static int op_wait_any(struct world *w)
 {
@@ -453,6 +454,11 @@ static int op_wait_any(struct world *w)
 		ops[1] = ops[2];
 		ret = ksync_wait_any(ops, 2, &past);
 		ret = ret == -ETIMEDOUT ? 0 : ret < 0 ? ret : -EBADMSG;
+	}
+	if (ret == 0) {
+		ops[1] = (struct ksync_op){ .kind = KSYNC_OP_EVENT, .event = w->ev };
+		ret = ksync_wait_any(ops, 2, &past);
+		ret = ret == 1 ? 0 : ret < 0 ? ret : -EBADMSG;
 	}
 	close(efd);
 	return ret;
@@ -488,7 +494,7 @@ static const struct {
 	{ "list", op_list },
 	{ "who", op_who },
 	{ "poll, fdinfo, dup and close", op_poll_fdinfo_dup },
-	{ "wait on several: an fd, a semaphore, a queue", op_wait_any },
+	{ "wait on several: an fd, a semaphore, a queue, an event", op_wait_any },
 };
 
 FIXTURE(faults)

@@ -610,7 +610,10 @@ static int do_q_xfer(struct caller *c)
  */
 static int do_wait_any(struct caller *c)
 {
-	static const uint32_t types[] = { KSYNC_TYPE_SEM, KSYNC_TYPE_QUEUE, KSYNC_TYPE_QUEUE, 0 };
+	static const uint32_t types[] = { KSYNC_TYPE_SEM, KSYNC_TYPE_QUEUE, KSYNC_TYPE_QUEUE,
+					  KSYNC_TYPE_EVENT, 0 };
+	static const uint32_t kinds[] = { KSYNC_OP_ACQUIRE, KSYNC_OP_SEND, KSYNC_OP_RECV,
+					  KSYNC_OP_EVENT, KSYNC_OP_FD };
 	struct ksync_wait_any_args a = { .size = sizeof(a) };
 	struct ksync_wait_op ops[6];
 	uint32_t n = 1 + rnd_below(&c->x, 6);
@@ -618,13 +621,10 @@ static int do_wait_any(struct caller *c)
 
 	memset(ops, 0, sizeof(ops));
 	for (uint32_t i = 0; i < n; i++) {
-		uint32_t k = rnd_below(&c->x, 4);
+		uint32_t k = rnd_below(&c->x, 5);
 
-		ops[i].kind = k == 3   ? KSYNC_OP_FD
-			      : k == 0 ? KSYNC_OP_ACQUIRE
-			      : k == 1 ? KSYNC_OP_SEND
-				       : KSYNC_OP_RECV;
-		ops[i].fd = pick_fd(c, rnd_one_in(&c->x, 8) ? rnd_below(&c->x, 4) : types[k]);
+		ops[i].kind = kinds[k];
+		ops[i].fd = pick_fd(c, rnd_one_in(&c->x, 8) ? rnd_below(&c->x, 5) : types[k]);
 		if (k == 0)
 			ops[i].count = 1 + rnd_below(&c->x, 2);
 		if (k == 1 || k == 2) {

@@ -37,8 +37,9 @@
  * ksync-vm then checks that the kernel logged nothing, rmmod succeeds and
  * kmemleak finds no leak.
  *
- * Half the acquires and the odd consumers' receives are waits on several
- * objects that the module decides (select_acquire(), select_recv()).
+ * Half the acquires, half the event users' waits and the odd consumers'
+ * receives are waits on several objects that the module decides
+ * (select_acquire(), select_event(), select_recv()).
  *
  * A consumer receives into a buffer in shared memory, so that a message
  * the kernel delivered to a consumer that died before logging it is still
@@ -138,6 +139,17 @@ static int select_acquire(ksync_sem_t *s, unsigned int n, const struct timespec 
 	return ret == 1 ? 0 : ret < 0 ? ret : -EBADMSG;
 }
 
+static int select_event(ksync_event_t *e, const struct timespec *dl)
+{
+	struct ksync_op ops[2] = {
+		{ .kind = KSYNC_OP_FD, .fd = never_fd },
+		{ .kind = KSYNC_OP_EVENT, .event = e },
+	};
+	int ret = ksync_wait_any(ops, 2, dl);
+
+	return ret == 1 ? (int)ops[1].result : ret < 0 ? ret : -EBADMSG;
+}
+
 static ssize_t select_recv(ksync_queue_t *q, void *buf, size_t len, const struct timespec *dl)
 {
 	struct ksync_op ops[2] = {
@@ -195,7 +207,7 @@ static int event_user(struct world *w, int slot, uint64_t x)
 		int ret;
 
 		atomic_store(&b->ev_state[slot], SEM_STATE(ACQUIRING, 1));
-		ret = ksync_event_wait(w->ev, &dl);
+		ret = rnd_one_in(&x, 2) ? select_event(w->ev, &dl) : ksync_event_wait(w->ev, &dl);
 		if (ret == -ETIMEDOUT)
 			continue;
 		if (ret)

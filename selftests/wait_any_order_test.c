@@ -1,18 +1,73 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ksync_wait_any() among other waiters: a select keeps its place in each
- * semaphore's FIFO between plain acquirers; a selecting process killed
- * or interrupted leaves every line with nothing taken; stop and continue
- * change nothing; a pidfd cancels a select when a process dies.
+ * semaphore's and each event's FIFO between plain waiters; an entry that
+ * another object claimed holds nobody's place; a selecting process killed
+ * or interrupted leaves every line with nothing taken, and passes on an
+ * auto event's set; stop and continue change nothing; a pidfd cancels a
+ * select when a process dies.
  */
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 
 #include "common.h"
 #include "kselftest_harness.h"
+
+static struct ksync_event_stats ev_stats(ksync_event_t *e)
+{
+	struct ksync_event_stats st;
+
+	memset(&st, 0xff, sizeof(st));
+	ksync_event_stats(e, &st);
+	return st;
+}
+
+/* Wait until n tasks sleep on e; false if that does not happen in ms. */
+static int wait_ev_waiters(ksync_event_t *e, unsigned int n, int ms)
+{
+	int64_t end = now_ns() + (int64_t)ms * 1000000;
+
+	while (ev_stats(e).waiters != n) {
+		if (now_ns() > end)
+			return 0;
+		pause_us(200);
+	}
+	return 1;
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+}
+
+/*
+ * Run on cpu as a real-time task: a task pinned there cannot run until
+ * rt_end(), so that one claimed by a waker stays claimed and not yet back
+ * (its other entries still linked) for as long as we look.
+ */
+static int rt_begin(int cpu)
+{
+	struct sched_param rt = { .sched_priority = 1 };
+
+	pin(cpu);
+	return sched_setscheduler(0, SCHED_FIFO, &rt) ? -errno : 0;
+}
+
+static void rt_end(void)
+{
+	struct sched_param normal = { 0 };
+
+	sched_setscheduler(0, SCHED_OTHER, &normal);
+}
 
 #define DEADLINE_MS 20000
 
@@ -137,6 +192,171 @@ TEST_F(order, a_killed_selector_leaves_every_line)
 	ASSERT_EQ(0, ksync_sem_value(self->s));
 	ASSERT_EQ(0, ksync_sem_release(self->other, 1));
 	ASSERT_EQ(1, ksync_sem_value(self->other));
+}
+
+/*
+ * who: a plain wait on e (even) or a select over other and e (odd); on
+ * cpu alone unless it is -1.
+ */
+static pid_t event_waiter(ksync_event_t *e, ksync_sem_t *other, _Atomic int *log, int who, int cpu)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct timespec dl = ksync_deadline_ms(DEADLINE_MS);
+		struct ksync_op ops[2] = {
+			{ .kind = KSYNC_OP_ACQUIRE, .sem = other, .n = 1 },
+			{ .kind = KSYNC_OP_EVENT, .event = e },
+		};
+		int ret;
+
+		if (cpu >= 0)
+			pin(cpu);
+		ret = who % 2 ? ksync_wait_any(ops, 2, &dl) - 1 : ksync_event_wait(e, &dl);
+		if (ret)
+			_exit(10);
+		done(log, who);
+		_exit(0);
+	}
+	return pid;
+}
+
+/* An auto event: plain, select, plain, select, each set lets the next pass. */
+TEST_F(order, fifo_of_an_event_across_plain_and_selecting_waiters)
+{
+	ksync_event_t *e;
+	pid_t pids[4];
+
+	ASSERT_EQ(0, ksync_event_open(&e, NULL, KSYNC_EVENT_AUTO, 0600, 0));
+	for (int i = 0; i < 4; i++) {
+		pids[i] = event_waiter(e, self->other, self->log, i, -1);
+		ASSERT_LT(0, pids[i]);
+		ASSERT_TRUE(wait_ev_waiters(e, (unsigned int)i + 1, DEADLINE_MS));
+	}
+	for (int i = 0; i < 4; i++) {
+		ASSERT_EQ(0, ksync_event_set(e));
+		ASSERT_EQ(0, wait_child(pids[i], DEADLINE_MS)) TH_LOG("waiter %d", i);
+	}
+	for (int i = 0; i < 4; i++)
+		ASSERT_EQ(i, self->log[1 + i]);
+	ASSERT_EQ(0, sem_waiters(self->other));
+	ASSERT_EQ(0, ksync_event_is_set(e));
+	ASSERT_EQ(0, ksync_event_close(e));
+}
+
+/*
+ * A selector asleep on other, a manual event m and an auto event a is
+ * claimed by other's release and held there (it shares a CPU with us, a
+ * real-time task), its event entries still linked.  Sets of m and a skip
+ * them, and those entries hold nobody's place: m is set for poll, for
+ * the info and for a newcomer in the module; a newcomer takes a's set.
+ */
+TEST_F(order, an_entry_claimed_elsewhere_holds_no_place_on_an_event)
+{
+	int cpu = sched_getcpu(), efd = eventfd(0, EFD_CLOEXEC), linked, info_set, readable;
+	int sel_ret, auto_ret, rt;
+	struct timespec past = ksync_deadline_ms(0);
+	struct ksync_op ops[2];
+	ksync_event_t *m, *a;
+	struct pollfd p;
+	pid_t sel;
+
+	ASSERT_LE(0, cpu);
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, ksync_event_open(&m, NULL, 0, 0600, 0));
+	ASSERT_EQ(0, ksync_event_open(&a, NULL, KSYNC_EVENT_AUTO, 0600, 0));
+	sel = fork();
+	ASSERT_LE(0, sel);
+	if (sel == 0) {
+		struct timespec dl = ksync_deadline_ms(DEADLINE_MS);
+		struct ksync_op three[3] = {
+			{ .kind = KSYNC_OP_ACQUIRE, .sem = self->other, .n = 1 },
+			{ .kind = KSYNC_OP_EVENT, .event = m },
+			{ .kind = KSYNC_OP_EVENT, .event = a },
+		};
+
+		pin(cpu);
+		_exit(ksync_wait_any(three, 3, &dl) == 0 ? 0 : 10);
+	}
+	ASSERT_TRUE(wait_ev_waiters(a, 1, DEADLINE_MS));
+	ASSERT_TRUE(wait_ev_waiters(m, 1, DEADLINE_MS));
+	rt = rt_begin(cpu);
+	if (rt) {
+		rt_end();
+		kill(sel, SIGKILL);
+		wait_child(sel, DEADLINE_MS);
+		SKIP(return, "no real-time scheduling here: %s", strerror(-rt));
+	}
+	/* from here to rt_end(), sel cannot run: claimed, not yet back */
+	ASSERT_EQ(0, ksync_sem_release(self->other, 1));
+	ASSERT_EQ(0, ksync_event_set(m));
+	ASSERT_EQ(0, ksync_event_set(a));
+	linked = (int)ev_stats(m).waiters + (int)ev_stats(a).waiters;
+	info_set = (int)ev_stats(m).set;
+	p = (struct pollfd){ .fd = ksync_event_fd(m), .events = POLLIN };
+	readable = poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+	ops[0] = (struct ksync_op){ .kind = KSYNC_OP_FD, .fd = efd };
+	ops[1] = (struct ksync_op){ .kind = KSYNC_OP_EVENT, .event = m };
+	sel_ret = ksync_wait_any(ops, 2, &past);
+	auto_ret = ksync_event_wait(a, &past);
+	rt_end();
+	ASSERT_EQ(0, wait_child(sel, DEADLINE_MS));
+	/* the window was there: both entries were still linked */
+	ASSERT_EQ(2, linked);
+	ASSERT_EQ(1, info_set);
+	ASSERT_TRUE(readable);
+	ASSERT_EQ(1, sel_ret);
+	ASSERT_EQ(0, auto_ret);
+	ASSERT_EQ(0U, ev_stats(m).waiters);
+	ASSERT_EQ(0U, ev_stats(a).waiters);
+	ASSERT_EQ(1, ksync_event_is_set(m));
+	ASSERT_EQ(0, ksync_event_is_set(a));
+	ASSERT_EQ(0, ksync_sem_value(self->other));
+	ksync_event_close(m);
+	ksync_event_close(a);
+	close(efd);
+}
+
+/*
+ * A selector killed between an auto set's claim and its return (held
+ * there as above) passes the set on to the plain waiter behind it, and
+ * leaves the semaphore's line.
+ */
+TEST_F(order, a_killed_selector_passes_an_auto_set_on)
+{
+	int cpu = sched_getcpu(), rt, set_ret, kill_ret;
+	ksync_event_t *e;
+	pid_t sel, plain;
+
+	ASSERT_LE(0, cpu);
+	ASSERT_EQ(0, ksync_event_open(&e, NULL, KSYNC_EVENT_AUTO, 0600, 0));
+	sel = event_waiter(e, self->other, self->log, 1, cpu);
+	ASSERT_LT(0, sel);
+	ASSERT_TRUE(wait_ev_waiters(e, 1, DEADLINE_MS));
+	plain = event_waiter(e, self->other, self->log, 2, -1);
+	ASSERT_LT(0, plain);
+	ASSERT_TRUE(wait_ev_waiters(e, 2, DEADLINE_MS));
+	rt = rt_begin(cpu);
+	if (rt) {
+		rt_end();
+		kill(sel, SIGKILL);
+		kill(plain, SIGKILL);
+		wait_child(sel, DEADLINE_MS);
+		wait_child(plain, DEADLINE_MS);
+		SKIP(return, "no real-time scheduling here: %s", strerror(-rt));
+	}
+	set_ret = ksync_event_set(e);
+	kill_ret = kill(sel, SIGKILL);
+	rt_end();
+	ASSERT_EQ(0, set_ret);
+	ASSERT_EQ(0, kill_ret);
+	ASSERT_EQ(128 + SIGKILL, wait_child(sel, DEADLINE_MS));
+	ASSERT_EQ(0, wait_child(plain, DEADLINE_MS));
+	ASSERT_EQ(0, ksync_event_is_set(e));
+	ASSERT_EQ(2ULL, ev_stats(e).woken);
+	ASSERT_EQ(0, sem_waiters(self->other));
+	ASSERT_EQ(0, ksync_sem_value(self->other));
+	ksync_event_close(e);
 }
 
 static void on_signal(int sig)

@@ -2,8 +2,9 @@
 /*
  * ksync_wait_any(): exactly one operation completes, the lowest index
  * that can, and every other is left as it was; a blocked select is handed
- * a permit, a message or a readable fd; deadlines; bad calls change
- * nothing.
+ * a permit, a message, an event's set or a readable fd; an auto event's
+ * set goes to exactly one wait, and only to an op that completes;
+ * deadlines; bad calls change nothing.
  */
 #include <stdatomic.h>
 #include <sys/eventfd.h>
@@ -34,6 +35,33 @@ static struct ksync_op send_op(ksync_queue_t *q, const void *msg, size_t len)
 static struct ksync_op fd_op(int fd)
 {
 	return (struct ksync_op){ .kind = KSYNC_OP_FD, .fd = fd };
+}
+
+static struct ksync_op event_op(ksync_event_t *e)
+{
+	return (struct ksync_op){ .kind = KSYNC_OP_EVENT, .event = e };
+}
+
+static struct ksync_event_stats ev_stats(ksync_event_t *e)
+{
+	struct ksync_event_stats st;
+
+	memset(&st, 0xff, sizeof(st));
+	ksync_event_stats(e, &st);
+	return st;
+}
+
+/* Wait until n tasks sleep on e; false if that does not happen in ms. */
+static int wait_ev_waiters(ksync_event_t *e, unsigned int n, int ms)
+{
+	int64_t end = now_ns() + (int64_t)ms * 1000000;
+
+	while (ev_stats(e).waiters != n) {
+		if (now_ns() > end)
+			return 0;
+		pause_us(200);
+	}
+	return 1;
 }
 
 FIXTURE(any)
@@ -183,6 +211,215 @@ TEST_F(any, readable_fd_ends_the_wait_and_keeps_its_data)
 	close(efd);
 }
 
+/*
+ * A set manual event completes at once, on the page alone (the module
+ * counts no wait), and stays set: a manual event is never consumed.  The
+ * same decided in the module, behind an FD.
+ */
+TEST_F(any, a_set_manual_event_completes_at_once)
+{
+	int efd = eventfd(0, EFD_CLOEXEC);
+	struct timespec past = ksync_deadline_ms(0);
+	struct ksync_op ops[3];
+	ksync_event_t *e;
+
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, ksync_event_open(&e, NULL, 0, 0600, 1));
+	ops[0] = acquire(self->a, 1);
+	ops[1] = event_op(e);
+	ops[1].result = 99;
+	ASSERT_EQ(1, ksync_wait_any(ops, 2, &past));
+	ASSERT_EQ(0, ops[1].result);
+	ASSERT_EQ(0ULL, ev_stats(e).wait_calls);
+	ASSERT_EQ(1, ksync_event_is_set(e));
+	ASSERT_EQ(0, sem_waiters(self->a));
+	ops[0] = fd_op(efd);
+	ops[1] = acquire(self->a, 1);
+	ops[2] = event_op(e);
+	ASSERT_EQ(2, ksync_wait_any(ops, 3, &past));
+	ASSERT_EQ(0, ops[2].result);
+	ASSERT_EQ(1, ksync_event_is_set(e));
+	ASSERT_EQ(0, sem_waiters(self->a));
+	/* reset, the same selects find nothing */
+	ASSERT_EQ(0, ksync_event_reset(e));
+	ASSERT_EQ(-ETIMEDOUT, ksync_wait_any(ops, 3, &past));
+	ASSERT_EQ(-ETIMEDOUT, ksync_wait_any(&ops[1], 2, &past));
+	ASSERT_EQ(0, ksync_event_close(e));
+	close(efd);
+}
+
+struct setter {
+	ksync_event_t *e;
+	ksync_sem_t *s; /* the select sleeps on it too */
+};
+
+/* A child that sets e once the parent sleeps on s and e. */
+static int set_later(void *arg, pid_t parent)
+{
+	struct setter *st = arg;
+
+	if (!wait_sleeping(parent, DEADLINE_MS))
+		return 10;
+	if (!wait_waiters(st->s, 1, DEADLINE_MS) || !wait_ev_waiters(st->e, 1, DEADLINE_MS))
+		return 11;
+	return ksync_event_set(st->e) ? 12 : 0;
+}
+
+/*
+ * The cancel idiom: a worker waits for a permit or for "stop", an event
+ * another process sets.  The set ends the select with the event's index;
+ * the semaphore is left as it was (its permit, its line), for a manual
+ * and for an auto event.
+ */
+TEST_F(any, an_event_set_elsewhere_cancels_a_blocked_select)
+{
+	for (int autoreset = 0; autoreset < 2; autoreset++) {
+		struct timespec dl = ksync_deadline_ms(DEADLINE_MS);
+		struct setter st = { .s = self->a };
+		struct ksync_op ops[2];
+		pid_t pid;
+
+		/* one permit, too few for the select's 2 */
+		ASSERT_EQ(0, ksync_sem_release(self->a, 1));
+		ASSERT_EQ(0,
+			  ksync_event_open(&st.e, NULL, autoreset ? KSYNC_EVENT_AUTO : 0, 0600, 0));
+		ops[0] = acquire(self->a, 2);
+		ops[1] = event_op(st.e);
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0)
+			_exit(set_later(&st, getppid()));
+		ASSERT_EQ(1, ksync_wait_any(ops, 2, &dl)) TH_LOG("auto %d", autoreset);
+		ASSERT_EQ(0, ops[1].result);
+		ASSERT_EQ(0, wait_child(pid, DEADLINE_MS));
+		ASSERT_EQ(1, ksync_sem_value(self->a));
+		ASSERT_EQ(0, sem_waiters(self->a));
+		ASSERT_EQ(0U, ev_stats(st.e).waiters);
+		/* a manual set stays; an auto set was the select's */
+		ASSERT_EQ(!autoreset, ksync_event_is_set(st.e));
+		ASSERT_EQ(0, ksync_sem_try_acquire(self->a, 1));
+		ASSERT_EQ(0, ksync_event_close(st.e));
+	}
+}
+
+/*
+ * An auto event's set is consumed only by an op that completes.  Ready at
+ * once, lowest index first: the semaphore's permit wins, in the library
+ * and in the module, and the event stays set.  Asleep: a release claims
+ * the select first, then a set arrives while its event entry may still
+ * be linked; the set must stay on the event, not go to the select.
+ * (wait_any_order_test holds that window open for certain.)
+ */
+TEST_F(any, an_auto_event_another_op_wins_is_not_consumed)
+{
+	int efd = eventfd(0, EFD_CLOEXEC);
+	struct timespec dl = ksync_deadline_ms(DEADLINE_MS);
+	struct timespec past = ksync_deadline_ms(0);
+	struct ksync_op ops[3];
+	ksync_event_t *e;
+	pid_t pid;
+
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, ksync_event_open(&e, NULL, KSYNC_EVENT_AUTO, 0600, 1));
+	ASSERT_EQ(0, ksync_sem_release(self->a, 2));
+	ops[0] = acquire(self->a, 1);
+	ops[1] = event_op(e);
+	ASSERT_EQ(0, ksync_wait_any(ops, 2, &past));
+	ASSERT_EQ(1, ksync_event_is_set(e));
+	ops[0] = fd_op(efd);
+	ops[1] = acquire(self->a, 1);
+	ops[2] = event_op(e);
+	ASSERT_EQ(1, ksync_wait_any(ops, 3, &past));
+	ASSERT_EQ(1, ksync_event_is_set(e));
+	ASSERT_EQ(0, ksync_sem_value(self->a));
+	/* asleep on both: a release, then a set */
+	ASSERT_EQ(0, ksync_event_reset(e));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (!wait_waiters(self->a, 1, DEADLINE_MS) || !wait_ev_waiters(e, 1, DEADLINE_MS))
+			_exit(10);
+		if (ksync_sem_release(self->a, 1))
+			_exit(11);
+		_exit(ksync_event_set(e) ? 12 : 0);
+	}
+	ASSERT_EQ(1, ksync_wait_any(ops, 3, &dl));
+	ASSERT_EQ(0, wait_child(pid, DEADLINE_MS));
+	ASSERT_EQ(0, ksync_sem_value(self->a));
+	ASSERT_EQ(1, ksync_event_is_set(e));
+	ASSERT_EQ(0U, ev_stats(e).waiters);
+	ASSERT_EQ(0ULL, ev_stats(e).woken);
+	ASSERT_EQ(0, ksync_event_close(e));
+	close(efd);
+}
+
+/* A select over a semaphore and e, or a plain wait on e; exit 0 when e let it pass. */
+static pid_t event_sleeper(ksync_sem_t *s, ksync_event_t *e, int plain)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct timespec dl = ksync_deadline_ms(DEADLINE_MS);
+		struct ksync_op ops[2] = { acquire(s, 1), event_op(e) };
+
+		if (plain)
+			_exit(ksync_event_wait(e, &dl) ? 10 : 0);
+		_exit(ksync_wait_any(ops, 2, &dl) == 1 && !ops[1].result ? 0 : 11);
+	}
+	return pid;
+}
+
+/* The first of pids[0..n) to exit, within ms: its index, or -1. */
+static int first_exit(pid_t *pids, int n, int *code, int ms)
+{
+	for (int64_t end = now_ns() + (int64_t)ms * 1000000; now_ns() < end; pause_us(500)) {
+		for (int i = 0; i < n; i++) {
+			int status;
+
+			if (pids[i] > 0 && waitpid(pids[i], &status, WNOHANG) == pids[i]) {
+				*code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+				pids[i] = 0;
+				return i;
+			}
+		}
+	}
+	return -1;
+}
+
+/*
+ * Two selects and one plain waiter asleep on an auto event: each set lets
+ * exactly one of them pass (the count of sleepers drops by one, the set
+ * state is taken), and the semaphore the selects also wait on is left
+ * alone.  Three sets, three passes, whatever the order.
+ */
+TEST_F(any, an_auto_set_wakes_exactly_one_of_two_selects_and_a_waiter)
+{
+	ksync_event_t *e;
+	pid_t pids[3];
+
+	ASSERT_EQ(0, ksync_event_open(&e, NULL, KSYNC_EVENT_AUTO, 0600, 0));
+	for (int i = 0; i < 3; i++) {
+		pids[i] = event_sleeper(self->a, e, i == 1);
+		ASSERT_LT(0, pids[i]);
+		ASSERT_TRUE(wait_ev_waiters(e, (unsigned int)i + 1, DEADLINE_MS));
+	}
+	ASSERT_TRUE(wait_waiters(self->a, 2, DEADLINE_MS));
+	for (int left = 3; left > 0; left--) {
+		int code = -1;
+
+		ASSERT_EQ(0, ksync_event_set(e));
+		ASSERT_LE(0, first_exit(pids, 3, &code, DEADLINE_MS));
+		ASSERT_EQ(0, code);
+		/* the one that passed is gone; the others sleep on, unset */
+		ASSERT_EQ((unsigned int)left - 1, ev_stats(e).waiters);
+		ASSERT_EQ(0, ksync_event_is_set(e));
+		ASSERT_EQ(0, ksync_sem_value(self->a));
+	}
+	ASSERT_EQ(3ULL, ev_stats(e).woken);
+	ASSERT_EQ(0, sem_waiters(self->a));
+	ASSERT_EQ(0, ksync_event_close(e));
+}
+
 /* Nothing comes: -ETIMEDOUT no earlier than the deadline, nothing taken. */
 TEST_F(any, deadline)
 {
@@ -261,6 +498,7 @@ TEST_F(any, bad_calls_change_nothing)
 	struct ksync_op ops[KSYNC_WAIT_MAX + 1];
 	struct timespec dl = ksync_deadline_ms(DEADLINE_MS);
 	ksync_barrier_t *bar;
+	ksync_event_t *ev;
 	ksync_sem_t *small;
 
 	for (int i = 0; i <= KSYNC_WAIT_MAX; i++)
@@ -289,6 +527,17 @@ TEST_F(any, bad_calls_change_nothing)
 	ASSERT_EQ(-EMSGSIZE, ksync_wait_any(ops, 2, &dl));
 	ops[0] = (struct ksync_op){ .kind = 99 };
 	ASSERT_EQ(-EINVAL, ksync_wait_any(ops, 2, &dl));
+	/* an EVENT of a semaphore, an ACQUIRE of an event */
+	ops[0] = (struct ksync_op){ .kind = KSYNC_OP_EVENT, .event = (ksync_event_t *)self->a };
+	ASSERT_EQ(-EINVAL, ksync_wait_any(ops, 2, &dl));
+	ASSERT_EQ(0, ksync_event_open(&ev, NULL, 0, 0600, 1));
+	ops[0] = (struct ksync_op){ .kind = KSYNC_OP_ACQUIRE, .sem = (ksync_sem_t *)ev, .n = 1 };
+	ASSERT_EQ(-EINVAL, ksync_wait_any(ops, 2, &dl));
+	/* a set event named twice: refused, not completed */
+	ops[0] = event_op(ev);
+	ops[2] = event_op(ev);
+	ASSERT_EQ(-EINVAL, ksync_wait_any(ops, 3, &dl));
+	ksync_event_close(ev);
 	ASSERT_EQ(1, ksync_sem_value(self->b));
 	ASSERT_EQ(0, sem_waiters(self->b));
 	ksync_barrier_close(bar);
