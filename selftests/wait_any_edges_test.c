@@ -123,9 +123,9 @@ static void *nag(void *arg)
 /*
  * An fd op on a queue's receive-only fd, opened after the input ended
  * (its own input has not), then a RECV on it: each time the RECV queues,
- * the queue wakes its pollers for the end that this fd does not see, the
- * fd op is claimed, finds the fd not readable and queues again.  The call
- * must still end at its deadline, and on a signal without one.
+ * the queue woke its pollers for the end that this fd does not see, the
+ * fd op was claimed, found the fd not readable and queued again.  The
+ * call must sleep, end at its deadline, and on a signal without one.
  */
 TEST(woken_as_it_queues)
 {
@@ -135,6 +135,7 @@ TEST(woken_as_it_queues)
 	ksync_queue_t *a, *s, *r;
 	struct ksync_op ops[2];
 	struct timespec dl, now;
+	struct rusage ru0, ru1;
 	char buf[8];
 	pthread_t t;
 	int ret;
@@ -146,8 +147,16 @@ TEST(woken_as_it_queues)
 	ops[0] = fd_op(ksync_queue_fd(r));
 	ops[1] = (struct ksync_op){ .kind = KSYNC_OP_RECV, .queue = r, .buf = buf, .len = 8 };
 
-	dl = ksync_deadline_ms(100);
+	/*
+	 * And it sleeps: the queue wakes pollers only for an end that one of
+	 * them sees (it woke this one each round, and the wait went round a
+	 * tick apart, 75 times in 300 ms).
+	 */
+	ASSERT_EQ(0, getrusage(RUSAGE_THREAD, &ru0));
+	dl = ksync_deadline_ms(300);
 	EXPECT_EQ(-ETIMEDOUT, ksync_wait_any(ops, 2, &dl));
+	ASSERT_EQ(0, getrusage(RUSAGE_THREAD, &ru1));
+	EXPECT_GT(10, ru1.ru_nvcsw - ru0.ru_nvcsw);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	EXPECT_TRUE(now.tv_sec > dl.tv_sec ||
 		    (now.tv_sec == dl.tv_sec && now.tv_nsec >= dl.tv_nsec));
