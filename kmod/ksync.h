@@ -173,6 +173,7 @@ struct ksync_obj {
 	u64 cost;			/* bytes charged to the owner (limits.c) */
 	struct user_namespace *uns;	/* the creator's: limits.c charges its owners */
 	u64 ctime;			/* created: CLOCK_REALTIME ns (ipcs -t) */
+	u64 serial;			/* KSYNC_IOC_INFO's: never reused */
 	struct pid *creator;		/* its thread group, numbered per reader */
 	atomic_t files;			/* open file descriptions */
 	u32 parties;			/* party.c, all files together; lock */

@@ -13,6 +13,13 @@
 
 #include "ksync.h"
 
+/*
+ * Serials: one counter for the machine, so that two fds can be told to
+ * name one object or two whatever namespaces they came through.  64 bits
+ * do not wrap.
+ */
+static atomic64_t ksync_serial = ATOMIC64_INIT(0);
+
 struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,
 				const struct ksync_open_args *args)
 {
@@ -35,6 +42,7 @@ struct ksync_obj *ksync_obj_new(const struct ksync_type *ops,
 		obj->shm_pages = ops->shm_pages;
 	obj->uns = get_user_ns(uns);
 	obj->ctime = ktime_get_real_ns();
+	obj->serial = atomic64_inc_return(&ksync_serial);
 	obj->creator = get_pid(task_tgid(current));
 	kref_init(&obj->ref);
 	obj->ops = ops;

@@ -46,10 +46,11 @@ static int ksync_file_flush(struct file *file, fl_owner_t id)
 	return 0;
 }
 
-static long ksync_get_info(struct ksync_file *kf, void __user *uarg)
+static void ksync_fill_info(struct ksync_file *kf, struct ksync_info *info)
 {
 	struct ksync_obj *obj = kf->obj;
-	struct ksync_info info = {
+
+	*info = (struct ksync_info) {
 		.type	= obj->ops->type,
 		.flags	= kf->flags & (KSYNC_OPEN_UNDO | KSYNC_OPEN_KERNEL |
 				   KSYNC_OPEN_SEND | KSYNC_OPEN_RECV),
@@ -58,9 +59,27 @@ static long ksync_get_info(struct ksync_file *kf, void __user *uarg)
 		.mode	= obj->mode,
 		.ctime	= obj->ctime,
 		.cpid	= ksync_obj_cpid(obj),
+		.serial	= obj->serial,
 	};
+}
 
+static long ksync_get_info(struct ksync_file *kf, void __user *uarg)
+{
+	struct ksync_info info;
+
+	ksync_fill_info(kf, &info);
 	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+/* The struct as it was before 0.4, for programs built then. */
+static_assert(offsetof(struct ksync_info, serial) == KSYNC_INFO_SIZE_V0);
+
+static long ksync_get_info_v0(struct ksync_file *kf, void __user *uarg)
+{
+	struct ksync_info info;
+
+	ksync_fill_info(kf, &info);
+	return copy_to_user(uarg, &info, KSYNC_INFO_SIZE_V0) ? -EFAULT : 0;
 }
 
 /*
@@ -76,9 +95,21 @@ long ksync_info_ioctl(struct ksync_file *kf, void __user *uarg)
 	return copy_to_user(uarg, s.data, ops->info_size) ? -EFAULT : 0;
 }
 
+/*
+ * The wait on several objects on an object's fd as on /dev/ksync: the
+ * library then needs no open of the device per call.  The fd is only the
+ * way in; the call names its objects itself.
+ */
+static long ksync_obj_wait_any(struct ksync_file *kf, void __user *uarg)
+{
+	return ksync_wait_any(uarg);
+}
+
 /* Every object's ioctls, looked at before its type's. */
 static const struct ksync_cmd ksync_common_cmds[] = {
 	{ KSYNC_IOC_INFO,	ksync_get_info },
+	{ KSYNC_IOC_INFO_V0,	ksync_get_info_v0 },
+	{ KSYNC_IOC_WAIT_ANY,	ksync_obj_wait_any },
 	{ KSYNC_IOC_WHO,	ksync_who },
 };
 
@@ -154,6 +185,7 @@ static void ksync_file_fdinfo(struct seq_file *m, struct file *file)
 	sec = div_u64_rem(obj->ctime, NSEC_PER_SEC, &nsec);
 	seq_printf(m, "ksync-ctime:\t%llu.%09u\nksync-cpid:\t%u\n", sec, nsec,
 		   ksync_obj_cpid(obj));
+	seq_printf(m, "ksync-serial:\t%llu\n", obj->serial);
 	ksync_snapshot(obj, kf, &s, NULL);
 	obj->ops->fdinfo(m, &s);
 }

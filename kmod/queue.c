@@ -142,10 +142,9 @@ static bool q_ended(struct ksync_queue *q, u32 gen)
  * What poll would report now, to file kf; NULL: to whichever file would
  * see the most (settle's test for waking pollers, who then look again).
  */
-static __poll_t q_events(struct ksync_queue *q, struct ksync_file *kf)
+static __poll_t q_events_as(struct ksync_queue *q, u32 roles, u32 gen)
 {
-	u32 roles = kf ? kf->flags : KSYNC_OPEN_SEND | KSYNC_OPEN_RECV;
-	bool ended = kf ? q_ended(q, kf->q.gen) : q_ended(q, q->eof_gen - 1);
+	bool ended = q_ended(q, gen);
 	__poll_t ev = 0;
 
 	lockdep_assert_held(&q->lock);
@@ -168,6 +167,27 @@ static __poll_t q_events(struct ksync_queue *q, struct ksync_file *kf)
 	else if (!q->sleeping[Q_SEND] && q_ready(q, Q_SEND, q->granted[Q_SEND]))
 		ev |= EPOLLOUT | EPOLLWRNORM;
 	return ev;
+}
+
+/* What poll says for kf: its roles, the ends of input it sees. */
+static __poll_t q_events(struct ksync_queue *q, struct ksync_file *kf)
+{
+	return q_events_as(q, kf->flags, kf->q.gen);
+}
+
+/*
+ * A poller not ready arms its side: the next q_settle() that finds the
+ * side ready for it wakes the pollers.  Receivers see the ends of input
+ * after their own generation; the oldest armed is kept, so that the wake
+ * is for an end that some armed poller sees, and never for one that none
+ * does (it woke a poller that its own poll had armed, for ever).
+ */
+static void q_arm(struct ksync_queue *q, int side, u32 gen)
+{
+	lockdep_assert_held(&q->lock);
+	if (side == Q_RECV && (!q->armed[Q_RECV] || (s32)(gen - q->armed_gen) < 0))
+		q->armed_gen = gen;
+	q->armed[side] = true;
 }
 
 /* A turn for the sleeper: q_settle() wakes it, under q->lock. */
@@ -231,8 +251,9 @@ static void q_settle(struct ksync_queue *q)
 		}
 	}
 	if (q->armed[Q_SEND] || q->armed[Q_RECV]) {
-		ev = q_events(q, NULL);
 		for (side = Q_SEND; side <= Q_RECV; side++) {
+			ev = q_events_as(q, side == Q_SEND ? KSYNC_OPEN_SEND : KSYNC_OPEN_RECV,
+					 q->armed_gen);
 			if (q->armed[side] && ev & side_ev[side]) {
 				q->armed[side] = false;
 				wake |= side_ev[side];
@@ -321,7 +342,7 @@ static int q_attempt(struct ksync_queue *q, struct q_waiter *qw, bool granted)
 	if ((ret == -ETIMEDOUT && !qw->block) || (ret == -EPIPE && side == Q_RECV)) {
 		/* (under q->lock, which q_poll() arms under: no poller is missed) */
 		if (waitqueue_active(&q->obj.poll_wq))
-			q->armed[side] = true;
+			q_arm(q, side, qw->gen);
 	}
 	q_settle(q);	/* pass on what we were granted and did not use */
 	return ret;
@@ -861,8 +882,10 @@ static __poll_t q_poll(struct ksync_file *kf, __poll_t want)
 	arm_in = want & (EPOLLIN | EPOLLRDNORM) && !(ev & EPOLLIN);
 	arm_out = want & (EPOLLOUT | EPOLLWRNORM) && !(ev & EPOLLOUT) && !q->shutdown;
 	if (!q->broken && (arm_in || arm_out)) {
-		q->armed[Q_RECV] |= arm_in;
-		q->armed[Q_SEND] |= arm_out;
+		if (arm_in)
+			q_arm(q, Q_RECV, kf->q.gen);
+		if (arm_out)
+			q_arm(q, Q_SEND, kf->q.gen);
 		q_publish_state(q);
 		ev = q_events(q, kf);
 	}

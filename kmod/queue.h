@@ -40,6 +40,7 @@ struct ksync_queue {
 	bool shutdown;
 	bool broken;
 	bool armed[2];			/* a poller waits for this side */
+	u32 armed_gen;			/* the oldest armed receiver's kf->q.gen */
 	u64 send_calls;
 	u64 recv_calls;
 	u64 wake_calls;

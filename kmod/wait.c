@@ -422,10 +422,60 @@ static int ksync_wait_round(struct ksync_wait_one *one, u32 n, u32 *index,
  * index in *index, or, with *index n, why none did: -ETIMEDOUT,
  * -ERESTARTNOHAND, -EINTR (a fatal signal), -EFAULT.
  */
+/*
+ * The wait stops (ret: -ERESTARTNOHAND, -ETIMEDOUT) unless a waker has
+ * claimed the waiter: then its grant wins.  True: every entry left.
+ */
+static bool ksync_wait_many_cancel(struct ksync_wait_one *one, u32 n,
+				   struct ksync_waiter *w, int ret)
+{
+	int pending = KSYNC_WAIT_PENDING;
+
+	/* fully ordered: pairs with ksync_wait_claim() */
+	if (!atomic_try_cmpxchg(&w->signaled, &pending, KSYNC_WAIT_CANCELLED))
+		return false;
+	ksync_wait_leave_all(one, n, ret);
+	return true;
+}
+
+/*
+ * Stop now (ret), from a loop that has not slept: leave every entry.  A
+ * claim made meanwhile (a file's wake-up that its own poll caused, round
+ * after round) is not taken, but passed on as a killed task passes its
+ * grant on: otherwise a grant that comes back each round would keep us
+ * for ever.
+ */
+static void ksync_wait_many_abandon(struct ksync_wait_one *one, u32 n,
+				    struct ksync_waiter *w, int ret)
+{
+	u32 k;
+
+	if (ksync_wait_many_cancel(one, n, w, ret))
+		return;
+	ksync_wait_done(w);
+	k = atomic_read(&w->signaled);
+	one[k].linked = false;
+	ksync_wait_leave_all(one, n, ret);
+	if (one[k].ops->detach)
+		one[k].ops->detach(one[k].e);
+	if (one[k].ops->give_back)
+		one[k].ops->give_back(one[k].e);
+}
+
+/* Why a wait that has not slept since its last round must stop, or 0. */
+static int ksync_wait_many_stop(struct ksync_waiter *w)
+{
+	if (signal_pending(current))
+		return -ERESTARTNOHAND;
+	if (ksync_deadline_passed(w->expires))
+		return -ETIMEDOUT;
+	return 0;
+}
+
 int ksync_wait_many(struct ksync_wait_one *one, u32 n, struct ksync_waiter *w,
 		    u32 *index)
 {
-	unsigned int faults = 0, retries = 0;
+	unsigned int faults = 0, retries = 0, requeues = 0;
 	u32 linked, k;
 	int ret;
 
@@ -439,12 +489,7 @@ int ksync_wait_many(struct ksync_wait_one *one, u32 n, struct ksync_waiter *w,
 			}
 			ret = ksync_wait_sleep(w);
 			if (ret) {
-				int pending = KSYNC_WAIT_PENDING;
-
-				/* fully ordered: pairs with ksync_wait_claim() */
-				if (atomic_try_cmpxchg(&w->signaled, &pending,
-						       KSYNC_WAIT_CANCELLED)) {
-					ksync_wait_leave_all(one, n, ret);
+				if (ksync_wait_many_cancel(one, n, w, ret)) {
 					*index = n;
 					return ret;
 				}
@@ -461,6 +506,24 @@ int ksync_wait_many(struct ksync_wait_one *one, u32 n, struct ksync_waiter *w,
 			ret = ksync_wait_granted(one[k].e, one[k].ops);
 			if (ret == KSYNC_WAIT_QUEUED) {
 				one[k].linked = true;
+				/*
+				 * Nothing completed, and the next sleep looks
+				 * at 'done' before signals: a file whose poll
+				 * wakes its own pollers (the consume's poll
+				 * claimed us again already), or a queue whose
+				 * turns a ring empties as fast, would keep us
+				 * here for ever, deaf even to SIGKILL.  Look
+				 * here, and after a few such, a tick apart (a
+				 * grant cuts it short).
+				 */
+				ret = ksync_wait_many_stop(w);
+				if (ret) {
+					ksync_wait_many_abandon(one, n, w, ret);
+					*index = n;
+					return ret;
+				}
+				if (++requeues > 16)
+					schedule_timeout_interruptible(1);
 				continue;
 			}
 		} else {
@@ -484,10 +547,9 @@ int ksync_wait_many(struct ksync_wait_one *one, u32 n, struct ksync_waiter *w,
 		 * a tick between rounds.
 		 */
 		*index = n;
-		if (signal_pending(current))
-			return -ERESTARTNOHAND;
-		if (ksync_deadline_passed(w->expires))
-			return -ETIMEDOUT;
+		ret = ksync_wait_many_stop(w);
+		if (ret)
+			return ret;
 		ksync_waiter_arm(w);
 		if (++retries > 16)
 			schedule_timeout_interruptible(1);

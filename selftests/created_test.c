@@ -159,6 +159,54 @@ TEST(pid_namespaces)
 }
 
 /*
+ * Two fds of one object have one serial, fds of two objects two, whatever
+ * way the fd came (the name opened twice, a dup, fork): what the library
+ * tells one object through two handles by.  fdinfo says it too; a program
+ * built before 0.4 asks with the struct's first size and gets only it.
+ */
+TEST(serial_tells_one_object_from_two)
+{
+	const char *name = test_name("serial");
+	ksync_sem_t *a, *a2, *b;
+	struct ksync_info ia, ia2, ib, idup;
+	unsigned char old[KSYNC_INFO_SIZE_V0 + 8];
+	char text[64], want[64];
+	int dup_fd;
+
+	ASSERT_EQ(0, ksync_sem_open(&a, name, KSYNC_CREATE | KSYNC_EXCL, 0600, 1));
+	ASSERT_EQ(0, ksync_sem_open(&a2, name, 0, 0, 0));
+	ASSERT_EQ(0, ksync_sem_open(&b, NULL, 0, 0600, 1));
+	dup_fd = dup(ksync_sem_fd(a));
+	ASSERT_LE(0, dup_fd);
+	ia = fd_info(ksync_sem_fd(a));
+	ia2 = fd_info(ksync_sem_fd(a2));
+	ib = fd_info(ksync_sem_fd(b));
+	idup = fd_info(dup_fd);
+	ASSERT_NE(0u, ia.serial);
+	ASSERT_NE(~0ULL, ia.serial);
+	EXPECT_EQ(ia.serial, ia2.serial);
+	EXPECT_EQ(ia.serial, idup.serial);
+	EXPECT_NE(ia.serial, ib.serial);
+	ASSERT_NE(0u, ib.serial);
+
+	snprintf(want, sizeof(want), "%llu", (unsigned long long)ia.serial);
+	fdinfo_field(ksync_sem_fd(a2), "ksync-serial:\t", text, sizeof(text));
+	EXPECT_STREQ(want, text);
+
+	memset(old, 0xa5, sizeof(old));
+	ASSERT_EQ(0, ioctl(ksync_sem_fd(a), KSYNC_IOC_INFO_V0, old));
+	EXPECT_EQ(0, memcmp(old, &ia, KSYNC_INFO_SIZE_V0));
+	for (size_t i = KSYNC_INFO_SIZE_V0; i < sizeof(old); i++)
+		ASSERT_EQ(0xa5, old[i]);
+
+	close(dup_fd);
+	ASSERT_EQ(0, ksync_sem_close(a));
+	ASSERT_EQ(0, ksync_sem_close(a2));
+	ASSERT_EQ(0, ksync_sem_close(b));
+	ASSERT_EQ(0, ksync_unlink(name));
+}
+
+/*
  * A program built for KSYNC_0.2 passes the struct ksync_object it knew
  * (328 bytes): it gets what it knows and nothing past it.  The module
  * still takes the first listing's entry size.

@@ -37,6 +37,7 @@
 #include <stdatomic.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
 
 #include "common.h"
@@ -181,6 +182,10 @@ struct caller {
 	unsigned int gain[OP_NR]; /* new sites found, this window */
 	int armed; /* fail-nth is armed */
 	unsigned long ncalls;
+	/* for the report of a caller that hangs: what it is in, where */
+	_Atomic int op_now;
+	_Atomic pid_t os_tid;
+	_Atomic pid_t child; /* do_fork's, until reaped */
 };
 
 static void fault_done(struct caller *c);
@@ -907,6 +912,8 @@ static int do_fork(struct caller *c)
 
 	if (pid < 0)
 		return -errno;
+	if (pid > 0)
+		atomic_store(&c->child, pid);
 	if (pid == 0) {
 		static const enum op mid_call[] = { OP_SEM_ACQUIRE, OP_SEM_RELEASE, OP_BAR_WAIT,
 						    OP_Q_JOIN,	    OP_Q_XFER,	    OP_EV_WAIT,
@@ -926,6 +933,7 @@ static int do_fork(struct caller *c)
 	while (waitpid(pid, &status, 0) != pid)
 		if (errno != EINTR)
 			return -errno;
+	atomic_store(&c->child, 0);
 	if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
 		atomic_store(&c->f->crashed, WTERMSIG(status));
 	return 0;
@@ -1045,6 +1053,7 @@ static void *caller_main(void *arg)
 
 		current_op = (int)op;
 		current_x = c->x;
+		atomic_store(&c->op_now, (int)op);
 		/* armed around the op alone: a fault in the coverage bookkeeping
 		 * (a page fault's allocation, retried) would count as injected */
 		kcov_reset(&c->kcov);
@@ -1075,6 +1084,7 @@ static void *caller_start(void *arg)
 {
 	struct caller *c = arg;
 
+	atomic_store(&c->os_tid, (pid_t)syscall(SYS_gettid));
 	/* both per thread: fail-nth counts this thread's allocations */
 	c->failfd = c->f->faulty ? fault_open() : -1;
 	kcov_open(&c->kcov);
@@ -1083,6 +1093,43 @@ static void *caller_start(void *arg)
 	if (c->failfd >= 0)
 		close(c->failfd);
 	return NULL;
+}
+
+/* Prints a file of /proc as comment lines (the kernel stack wants root). */
+static void dump_proc(const char *path)
+{
+	char line[256];
+	FILE *fp = fopen(path, "re");
+
+	if (!fp) {
+		fprintf(stderr, "#   %s: %s\n", path, strerror(errno));
+		return;
+	}
+	fprintf(stderr, "#   %s:\n", path);
+	while (fgets(line, sizeof(line), fp))
+		fprintf(stderr, "#     %s", line);
+	fclose(fp);
+}
+
+/* Where a caller that did not come back is: its op, its and its child's kernel stacks. */
+static void report_hang(struct caller *c)
+{
+	pid_t tid = atomic_load(&c->os_tid), child = atomic_load(&c->child);
+	int op = atomic_load(&c->op_now);
+	char path[64];
+
+	fprintf(stderr, "# caller %d (tid %d) is in %s\n", c->idx, (int)tid,
+		op >= 0 && op < OP_NR ? op_names[op] : "?");
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stack", (int)tid);
+	dump_proc(path);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	dump_proc(path);
+	if (child > 0) {
+		snprintf(path, sizeof(path), "/proc/%d/stack", (int)child);
+		dump_proc(path);
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)child);
+		dump_proc(path);
+	}
 }
 
 /* Interrupts the callers' sleeps, so that waits without an end end. */
@@ -1308,6 +1355,9 @@ TEST_F_TIMEOUT(fuzz, everything, 86400)
 		memset(c->gain, 0, sizeof(c->gain));
 		c->kcov.area = NULL;
 		c->kcov.fd = -1;
+		atomic_store(&c->op_now, -1);
+		atomic_store(&c->os_tid, 0);
+		atomic_store(&c->child, 0);
 	}
 	for (i = 0; i < f->threads; i++)
 		ASSERT_EQ(0, pthread_create(&f->tid[i], NULL, caller_start, &callers[i]));
@@ -1319,8 +1369,8 @@ TEST_F_TIMEOUT(fuzz, everything, 86400)
 			pause_us(20000);
 		EXPECT_TRUE(atomic_load(&f->done[i]))
 		{
-			TH_LOG("caller %d still in a call 30 s after the end (%s)", i,
-			       "see the guest's hung-task report");
+			TH_LOG("caller %d still in a call 30 s after the end", i);
+			report_hang(&callers[i]);
 		}
 	}
 	atomic_store(&f->stop, 1);

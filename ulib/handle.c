@@ -78,6 +78,8 @@ int ksync_wrap(const struct ksync_type *t, int fd, const struct ksync_info *info
 	}
 	h->type = t;
 	h->fd = fd;
+	if (info)
+		h->serial = info->serial;
 	ret = t->setup(h, info);
 	if (ret)
 		goto unwrap;
@@ -107,6 +109,18 @@ int ksync_wrap_fd(const struct ksync_type *t, int fd, struct ksync_handle **out)
 
 	fd = adopt_fd(fd, t->id, &info);
 	return ksync_wrap(t, fd, fd < 0 ? NULL : &info, out);
+}
+
+uint64_t ksync_handle_serial(struct ksync_handle *h)
+{
+	/* handles are shared by threads: each may ask, all get one answer */
+	uint64_t serial = __atomic_load_n(&h->serial, __ATOMIC_RELAXED);
+	struct ksync_info info;
+
+	if (serial || ksync_ioctl(h->fd, KSYNC_IOC_INFO, &info) < 0)
+		return serial;
+	__atomic_store_n(&h->serial, info.serial, __ATOMIC_RELAXED);
+	return info.serial;
 }
 
 int ksync_unwrap(struct ksync_handle *h)

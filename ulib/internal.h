@@ -35,6 +35,7 @@ struct ksync_handle {
 	uint32_t flags; /* this fd's KSYNC_OPEN_UNDO, _KERNEL, _SEND, _RECV */
 	void *map; /* the object's memory at offset 0, or NULL */
 	size_t map_len;
+	uint64_t serial; /* KSYNC_IOC_INFO's, once asked (ksync_handle_serial()); 0 before */
 };
 
 /* What the generic code needs to know of a type. */
@@ -73,6 +74,12 @@ int ksync_wrap_open(const struct ksync_type *t, struct ksync_open_args *args, co
 
 /* ksync_wrap() a dup of an fd from elsewhere, if it is an object of type t. */
 int ksync_wrap_fd(const struct ksync_type *t, int fd, struct ksync_handle **out);
+
+/*
+ * The object's serial: two handles of one object have the same.  Asked of
+ * the module once per handle; 0 if it cannot say.
+ */
+uint64_t ksync_handle_serial(struct ksync_handle *h);
 
 /* Unmap, close and free; the first error, or 0. */
 int ksync_unwrap(struct ksync_handle *h);

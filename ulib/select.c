@@ -72,15 +72,21 @@ static uint32_t op_type(int kind)
 	}
 }
 
+/* Do two handles name one object?  Asked of the module once per handle. */
+static int ksync_same_object(const struct ksync_handle *a, const struct ksync_handle *b)
+{
+	uint64_t sa = ksync_handle_serial((struct ksync_handle *)a);
+
+	return sa && sa == ksync_handle_serial((struct ksync_handle *)b);
+}
+
 /*
  * A bad call must leave every object as it was, so no op may complete in
  * the library before every op has been checked: here, what the handles
  * tell (type, permits and maximum, roles, message size, one handle named
- * twice).  1: the call may try its ops on the shared pages; 0: the module
- * must see it first (an fd, which only it can check; a handle that is
- * not of its op's type is the module's to refuse too); else the error.
- * Two handles of one object are seen by the module alone: see the man
- * page.
+ * twice, one object through two handles).  1: the call may try its ops
+ * on the shared pages; 0: the module must see it first (an fd, which only
+ * it can check); else the error.
  */
 static int check(const struct ksync_op *ops, unsigned int count)
 {
@@ -110,7 +116,25 @@ static int check(const struct ksync_op *ops, unsigned int count)
 		if (ret)
 			return ret;
 	}
+	/* one object through two handles: refused, as the module refuses it */
+	for (unsigned int i = 0; fast && i < count; i++)
+		for (unsigned int j = 0; j < i; j++)
+			if (ksync_same_object(op_handle(&ops[i]), op_handle(&ops[j])))
+				return -EINVAL;
 	return fast;
+}
+
+/* The module's answer (ret: the index or an error) into the ops. */
+static int finish(struct ksync_op *ops, const struct ksync_wait_op *kops, int ret)
+{
+	unsigned int i = (unsigned int)ret;
+
+	if (ret < 0)
+		return ret;
+	ops[i].result = (ssize_t)kops[i].result;
+	if (ops[i].kind == KSYNC_OP_RECV && !kops[i].result)
+		ops[i].result = (ssize_t)kops[i].len;
+	return ret;
 }
 
 int ksync_wait_any(struct ksync_op *ops, unsigned int count, const struct timespec *deadline)
@@ -153,16 +177,16 @@ int ksync_wait_any(struct ksync_op *ops, unsigned int count, const struct timesp
 		args.flags = KSYNC_WAIT_DEADLINE;
 		args.deadline = ksync_timespec_ns(deadline);
 	}
+	/* any object's fd takes the call; only a call of fds alone opens the device */
+	for (i = 0; i < count && ops[i].kind == KSYNC_OP_FD; i++)
+		;
+	if (i < count)
+		return finish(ops, kops,
+			      ksync_ioctl(op_handle(&ops[i])->fd, KSYNC_IOC_WAIT_ANY, &args));
 	dev = ksync_device();
 	if (dev < 0)
 		return dev;
 	ret = ksync_ioctl(dev, KSYNC_IOC_WAIT_ANY, &args);
 	close(dev);
-	if (ret < 0)
-		return ret;
-	i = (unsigned int)ret;
-	ops[i].result = (ssize_t)kops[i].result;
-	if (ops[i].kind == KSYNC_OP_RECV && !kops[i].result)
-		ops[i].result = (ssize_t)kops[i].len;
-	return (int)i;
+	return finish(ops, kops, ret);
 }

@@ -98,7 +98,10 @@ struct ksync_unlink_args {
  * the object was made (ipcs -t, -p): the creator's process id as the
  * caller's pid namespace numbers it, for as long as the object lives,
  * even once that process is gone; 0 if the creator is not in the
- * caller's pid namespace.
+ * caller's pid namespace.  serial tells two fds of one object from fds
+ * of two (as kcmp(2) tells files apart): equal serials, one object.  The
+ * struct grew in 0.4: KSYNC_IOC_INFO_V0 is its first size's number, which
+ * the module still answers.
  */
 struct ksync_info {
 	__u32 type;		/* KSYNC_TYPE_* */
@@ -110,7 +113,11 @@ struct ksync_info {
 	__aligned_u64 ctime;	/* creation: CLOCK_REALTIME, ns since the epoch */
 	__u32 cpid;		/* creator's process in the caller's pid namespace, or 0 */
 	__u32 reserved;
+	/* since 0.4 (KSYNC_INFO_SIZE_V0 bytes before) */
+	__aligned_u64 serial;	/* no other object has had it since boot */
 };
+
+#define KSYNC_INFO_SIZE_V0	40	/* the struct of KSYNC_IOC_INFO_V0 */
 
 /*
  * KSYNC_IOC_LIST on /dev/ksync: the named objects of the caller's IPC
@@ -765,6 +772,7 @@ struct ksync_wait_any_args {
 #define KSYNC_IOC_OPEN		_IOW(KSYNC_IOC_MAGIC, 0x00, struct ksync_open_args)
 #define KSYNC_IOC_UNLINK	_IOW(KSYNC_IOC_MAGIC, 0x01, struct ksync_unlink_args)
 #define KSYNC_IOC_INFO		_IOR(KSYNC_IOC_MAGIC, 0x02, struct ksync_info)
+#define KSYNC_IOC_INFO_V0	_IOC(_IOC_READ, KSYNC_IOC_MAGIC, 0x02, KSYNC_INFO_SIZE_V0)
 #define KSYNC_IOC_LIST		_IOWR(KSYNC_IOC_MAGIC, 0x03, struct ksync_list_args)
 #define KSYNC_IOC_WHO		_IOW(KSYNC_IOC_MAGIC, 0x04, struct ksync_who_args)
 #define KSYNC_IOC_LIMITS	_IOWR(KSYNC_IOC_MAGIC, 0x05, struct ksync_limits_args)
