@@ -106,6 +106,33 @@ TEST(merge)
 	ASSERT_STREQ("EOF", end);
 }
 
+/*
+ * A pipeline cancelled from outside: every process stops, and every item
+ * gen sent is in one place once (the example checks the order; "yes").
+ */
+TEST(cancel)
+{
+	unsigned long long at, sent, got, held, queued;
+	int stages, failed;
+	char once[4];
+	double ms;
+	struct run r;
+
+	ASSERT_EQ(0, example(&r, "cancel", (const char *const[]){ "cancel", "3", "500", NULL }));
+	ASSERT_EQ(9, sscanf(r.out,
+			    "%d stages, cancelled after %llu: gen sent %llu; the sink got %llu, "
+			    "stages held %llu, queues held %llu; every item once, in order: %3s; "
+			    "all stopped in %lf ms; %d processes failed",
+			    &stages, &at, &sent, &got, &held, &queued, once, &ms, &failed));
+	ASSERT_STREQ("yes", once);
+	ASSERT_LE(500ULL, got);
+	ASSERT_EQ(sent, got + held + queued);
+	/* at most one item in each stage's hands, at most 4 in each of the 4 queues */
+	ASSERT_GE(3ULL, held);
+	ASSERT_GE(16ULL, queued);
+	ASSERT_EQ(0, failed);
+}
+
 TEST(fanout)
 {
 	int a, b, c, got, bad;

@@ -12,8 +12,11 @@ static int barrier(int argc, char **argv)
 {
 	static const struct option opts[] = { { "timeout", required_argument, NULL, 't' },
 					      { "reset", no_argument, NULL, 'r' },
+					      { "cancel", required_argument, NULL, 'C' },
 					      { NULL, 0, NULL, 0 } };
 	struct timespec deadline, *dl = NULL;
+	const char *cancel = NULL;
+	ksync_event_t *ev = NULL;
 	bool reset = false;
 	char buf[KSYNC_NAME_MAX + 2];
 	ksync_barrier_t *b;
@@ -21,9 +24,11 @@ static int barrier(int argc, char **argv)
 	int opt, ret;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":t:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":t:C:", opts, NULL)) != -1) {
 		if (opt == 'r')
 			reset = true;
+		else if (opt == 'C')
+			cancel = optarg;
 		else if (opt == 't' && !parse_timeout(optarg, &deadline))
 			dl = &deadline;
 		else if (opt == 't')
@@ -33,13 +38,25 @@ static int barrier(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return usage_error(&cmd_barrier, "which barrier?");
+	if (reset && (dl || cancel))
+		return usage_error(&cmd_barrier,
+				   "--reset waits for nothing: no --timeout or --cancel");
 	name = object_name(argv[optind], buf, sizeof(buf));
 	ret = ksync_barrier_open(&b, name, 0, 0, 0);
 	if (ret)
 		return fail("barrier", name, ret);
-	/* a signal handler never runs here: every signal we catch ends us */
-	ret = reset ? ksync_barrier_reset(b) : ksync_barrier_wait(b, dl);
+	if (cancel) {
+		ret = cancel_open("barrier", cancel, &ev);
+		if (ret) {
+			ksync_barrier_close(b);
+			return ret;
+		}
+	}
+	/* a signal handler never runs here but --cancel's: every signal we catch ends us */
+	ret = reset ? ksync_barrier_reset(b) : cancel_barrier_wait(b, ev, dl);
 	ksync_barrier_close(b);
+	if (ev)
+		ksync_event_close(ev);
 	if (ret < 0)
 		return fail("barrier", name, ret);
 	if (ret == 1)
@@ -51,7 +68,7 @@ const struct command cmd_barrier = {
 	.name = "barrier",
 	.run = barrier,
 	.summary = "wait at a barrier",
-	.usage = "NAME [--timeout S]\n"
+	.usage = "NAME [--timeout S] [--cancel EVENT]\n"
 		 "       ksync barrier --reset NAME\n\n"
 		 "Arrive at the barrier NAME and wait until all its parties have.  The\n"
 		 "last to arrive prints \"serial\" (one per round: let it do the round's\n"
@@ -59,5 +76,6 @@ const struct command cmd_barrier = {
 		 "killed, or the barrier was reset); a timeout (exit 15) breaks it for\n"
 		 "the others too, so that nobody waits for a party that gave up.  A\n"
 		 "broken barrier stays broken until --reset starts a new round (and\n"
-		 "breaks the current one for whoever waits in it).\n",
+		 "breaks the current one for whoever waits in it).  With --cancel, a set of\n"
+		 "the event EVENT ends the wait as a timeout does (exit 17).\n",
 };

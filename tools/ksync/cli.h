@@ -26,6 +26,7 @@ enum {
 	EXIT_EXISTS = 14, /* create: the name is taken */
 	EXIT_TIMEOUT = 15, /* the deadline passed */
 	EXIT_CLOSED = 16, /* the queue is shut down or the barrier broken */
+	EXIT_CANCELLED = 17, /* --cancel: the event was set */
 	EXIT_NOEXEC = 126, /* sem: CMD could not be run */
 	EXIT_NOTFOUND = 127, /* sem: CMD was not found */
 };
@@ -40,6 +41,20 @@ struct command {
 
 extern const struct command cmd_ls, cmd_info, cmd_create, cmd_rm, cmd_sem, cmd_barrier, cmd_send,
 	cmd_recv, cmd_hold, cmd_shutdown, cmd_limits, cmd_event;
+
+/*
+ * --cancel EVENT (cancel.c): open the event (the exit code if that fails),
+ * and each blocking call with it, which returns -ECANCELED once the event
+ * is set first (ev NULL: the plain call).
+ */
+int cancel_open(const char *cmd, const char *arg, ksync_event_t **ev);
+int cancel_acquire(ksync_sem_t *s, unsigned int n, ksync_event_t *ev, const struct timespec *dl);
+int cancel_send(ksync_queue_t *q, const void *msg, size_t len, ksync_event_t *ev,
+		const struct timespec *dl);
+ssize_t cancel_recv(ksync_queue_t *q, void *buf, size_t len, ksync_event_t *ev,
+		    const struct timespec *dl);
+int cancel_event_wait(ksync_event_t *e, ksync_event_t *ev, const struct timespec *dl);
+int cancel_barrier_wait(ksync_barrier_t *b, ksync_event_t *ev, const struct timespec *dl);
 
 /* /dev/ksync is missing: the module is not loaded. */
 bool module_missing(void);

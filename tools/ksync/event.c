@@ -12,7 +12,10 @@
 static int event(int argc, char **argv)
 {
 	static const struct option opts[] = { { "timeout", required_argument, NULL, 't' },
+					      { "cancel", required_argument, NULL, 'C' },
 					      { NULL, 0, NULL, 0 } };
+	const char *cancel = NULL;
+	ksync_event_t *ev = NULL;
 	struct timespec deadline, *dl = NULL;
 	char buf[KSYNC_NAME_MAX + 2];
 	const char *name, *what;
@@ -20,8 +23,10 @@ static int event(int argc, char **argv)
 	int opt, ret;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":t:", opts, NULL)) != -1) {
-		if (opt == 't' && !parse_timeout(optarg, &deadline))
+	while ((opt = getopt_long(argc, argv, ":t:C:", opts, NULL)) != -1) {
+		if (opt == 'C')
+			cancel = optarg;
+		else if (opt == 't' && !parse_timeout(optarg, &deadline))
 			dl = &deadline;
 		else if (opt == 't')
 			return timeout_error(&cmd_event, optarg);
@@ -33,22 +38,31 @@ static int event(int argc, char **argv)
 	what = argv[optind++];
 	if (strcmp(what, "set") && strcmp(what, "reset") && strcmp(what, "wait"))
 		return usage_error(&cmd_event, "%s: set, reset or wait?", what);
-	if (dl && strcmp(what, "wait"))
-		return usage_error(&cmd_event, "--timeout goes with wait");
+	if ((dl || cancel) && strcmp(what, "wait"))
+		return usage_error(&cmd_event, "--timeout and --cancel go with wait");
 	if (optind != argc - 1)
 		return usage_error(&cmd_event, "which event?");
 	name = object_name(argv[optind], buf, sizeof(buf));
 	ret = ksync_event_open(&e, name, 0, 0, 0);
 	if (ret)
 		return fail("event", name, ret);
+	if (cancel) {
+		ret = cancel_open("event", cancel, &ev);
+		if (ret) {
+			ksync_event_close(e);
+			return ret;
+		}
+	}
 	/* a signal handler never runs here: every signal we catch ends us */
 	if (!strcmp(what, "set"))
 		ret = ksync_event_set(e);
 	else if (!strcmp(what, "reset"))
 		ret = ksync_event_reset(e);
 	else
-		ret = ksync_event_wait(e, dl);
+		ret = cancel_event_wait(e, ev, dl);
 	ksync_event_close(e);
+	if (ev)
+		ksync_event_close(ev);
 	return ret ? fail("event", name, ret) : 0;
 }
 
@@ -58,12 +72,13 @@ const struct command cmd_event = {
 	.summary = "set, reset or wait for an event",
 	.usage = "set NAME\n"
 		 "       ksync event reset NAME\n"
-		 "       ksync event wait [--timeout S] NAME\n\n"
+		 "       ksync event wait [--timeout S] [--cancel EVENT] NAME\n\n"
 		 "set: let the waiters of the event NAME pass (a manual event: all of them,\n"
 		 "and every later wait until a reset; an auto-reset one: exactly one, the\n"
 		 "longest asleep, or the next to come).  reset: clear it.  wait: return\n"
 		 "once it is set, waiting up to S seconds (forever unless --timeout); an\n"
-		 "auto-reset event's wait takes the set with it.\n\n"
-		 "Exit status: 0 done (wait: the event was set); 15 timed out; 12 no\n"
-		 "such event; 13 the name is another type's.\n",
+		 "auto-reset event's wait takes the set with it.  With --cancel, a set of\n"
+		 "the event EVENT ends the wait first (exit 17).\n\n"
+		 "Exit status: 0 done (wait: the event was set); 15 timed out; 17\n"
+		 "cancelled; 12 no such event; 13 the name is another type's.\n",
 };

@@ -131,6 +131,9 @@ int fail(const char *cmd, const char *what, int err)
 	case -EAGAIN:
 		fprintf(stderr, "ksync %s: %s: timed out\n", cmd, what);
 		return EXIT_TIMEOUT;
+	case -ECANCELED:
+		fprintf(stderr, "ksync %s: %s: cancelled\n", cmd, what);
+		return EXIT_CANCELLED;
 	case -EPIPE:
 		fprintf(stderr, "ksync %s: %s: %s\n", cmd, what,
 			strcmp(cmd, "barrier") ? "the queue is shut down"

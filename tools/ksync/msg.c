@@ -46,26 +46,33 @@ static int open_queue(const char *cmd, const char *arg, int role, ksync_queue_t 
 	return 0;
 }
 
-static int send_one(ksync_queue_t *q, const char *msg, size_t len, unsigned int max,
-		    const struct timespec *dl)
+/* A send's queue, its limit, its deadline and its --cancel event (or NULL). */
+struct sender {
+	ksync_queue_t *q;
+	unsigned int max;
+	const struct timespec *dl;
+	ksync_event_t *ev;
+};
+
+static int send_one(const struct sender *s, const char *msg, size_t len)
 {
 	int ret;
 
-	if (len > max) {
+	if (len > s->max) {
 		fprintf(stderr, "ksync send: a message of %zu bytes: the queue takes at most %u\n",
-			len, max);
+			len, s->max);
 		return 1;
 	}
 	do
-		ret = ksync_queue_send(q, msg, len, dl);
+		ret = cancel_send(s->q, msg, len, s->ev, s->dl);
 	while (ret == -EINTR);
 	return ret ? fail("send", "send", ret) : 0;
 }
 
 /* Everything on stdin, as one message. */
-static int send_whole(ksync_queue_t *q, unsigned int max, const struct timespec *dl)
+static int send_whole(const struct sender *s)
 {
-	size_t len = 0, room = (size_t)max + 1;
+	size_t len = 0, room = (size_t)s->max + 1;
 	char *buf = malloc(room ? room : 1);
 	int ret;
 
@@ -78,7 +85,7 @@ static int send_whole(ksync_queue_t *q, unsigned int max, const struct timespec 
 			return fail("send", "standard input", -(errno ? errno : EIO));
 		}
 	}
-	ret = send_one(q, buf, len, max, dl);
+	ret = send_one(s, buf, len);
 	free(buf);
 	return ret;
 }
@@ -88,22 +95,24 @@ static int msg_send(int argc, char **argv)
 	static const struct option opts[] = { { "whole", no_argument, NULL, 'w' },
 					      { "null", no_argument, NULL, '0' },
 					      { "timeout", required_argument, NULL, 't' },
+					      { "cancel", required_argument, NULL, 'C' },
 					      { NULL, 0, NULL, 0 } };
-	struct timespec deadline, *dl = NULL;
+	struct timespec deadline;
+	struct sender s = { 0 };
 	bool whole = false;
 	int delim = '\n', opt, ret = 0;
-	const char *name = NULL;
-	unsigned int max;
-	ksync_queue_t *q;
+	const char *name = NULL, *cancel = NULL;
 
 	opterr = 0;
-	while ((opt = getopt_name(&argc, argv, "+:w0t:", opts, &name)) != -1) {
+	while ((opt = getopt_name(&argc, argv, "+:w0t:C:", opts, &name)) != -1) {
 		if (opt == 'w')
 			whole = true;
+		else if (opt == 'C')
+			cancel = optarg;
 		else if (opt == '0')
 			delim = 0;
 		else if (opt == 't' && !parse_timeout(optarg, &deadline))
-			dl = &deadline;
+			s.dl = &deadline;
 		else if (opt == 't')
 			return timeout_error(&cmd_send, optarg);
 		else
@@ -115,14 +124,19 @@ static int msg_send(int argc, char **argv)
 		return usage_error(&cmd_send, "which queue?");
 	if (whole && optind < argc)
 		return usage_error(&cmd_send, "--whole reads standard input: no messages here");
-	ret = open_queue("send", name, KSYNC_QUEUE_SEND, &q, &max);
+	if (cancel) {
+		ret = cancel_open("send", cancel, &s.ev);
+		if (ret)
+			return ret;
+	}
+	ret = open_queue("send", name, KSYNC_QUEUE_SEND, &s.q, &s.max);
 	if (ret)
-		return ret;
+		goto out;
 	if (whole) {
-		ret = send_whole(q, max, dl);
+		ret = send_whole(&s);
 	} else if (optind < argc) {
 		for (; optind < argc && !ret; optind++)
-			ret = send_one(q, argv[optind], strlen(argv[optind]), max, dl);
+			ret = send_one(&s, argv[optind], strlen(argv[optind]));
 	} else {
 		char *line = NULL;
 		size_t cap = 0;
@@ -132,14 +146,17 @@ static int msg_send(int argc, char **argv)
 		while (!ret && (len = getdelim(&line, &cap, delim, stdin)) >= 0) {
 			if (len > 0 && line[len - 1] == delim)
 				len--;
-			ret = send_one(q, line, (size_t)len, max, dl);
+			ret = send_one(&s, line, (size_t)len);
 		}
 		/* a read error is not the end of the input: the list was cut short */
 		if (!ret && ferror(stdin))
 			ret = fail("send", "standard input", -(errno ? errno : EIO));
 		free(line);
 	}
-	ksync_queue_close(q);
+	ksync_queue_close(s.q);
+out:
+	if (s.ev)
+		ksync_event_close(s.ev);
 	return ret;
 }
 
@@ -147,16 +164,19 @@ const struct command cmd_send = {
 	.name = "send",
 	.run = msg_send,
 	.summary = "send messages to a queue",
-	.usage =
-		"NAME [--timeout S] [MSG...]\n"
-		"       ksync send NAME [--timeout S] [-0]      (messages from standard input)\n"
-		"       ksync send NAME [--timeout S] --whole   (standard input is one message)\n\n"
-		"Send each MSG, or each line of standard input (NUL-separated with -0),\n"
-		"waiting for room up to S seconds in all.  While it runs it holds the\n"
-		"queue's input open, as a pipe's writer does: when the last sender is\n"
-		"done (see ksync hold), receivers drain the queue and see the end, and\n"
-		"the next sender starts a new input.  Fails (exit 16) once the queue is\n"
-		"shut down (ksync shutdown).\n",
+	.usage = "NAME [--timeout S] [--cancel EVENT] [MSG...]\n"
+		 "       ksync send NAME [--timeout S] [--cancel EVENT] [-0]      (from standard "
+		 "input)\n"
+		 "       ksync send NAME [--timeout S] [--cancel EVENT] --whole   (standard input "
+		 "is one "
+		 "message)\n\n"
+		 "Send each MSG, or each line of standard input (NUL-separated with -0),\n"
+		 "waiting for room up to S seconds in all.  While it runs it holds the\n"
+		 "queue's input open, as a pipe's writer does: when the last sender is\n"
+		 "done (see ksync hold), receivers drain the queue and see the end, and\n"
+		 "the next sender starts a new input.  Fails (exit 16) once the queue is\n"
+		 "shut down (ksync shutdown).  With --cancel, a set of the event EVENT\n"
+		 "ends it (exit 17): the message it was sending is not sent.\n",
 };
 
 static bool shut_down(ksync_queue_t *q)
@@ -206,19 +226,20 @@ struct recv_opts {
 	int delim;
 	bool follow;
 	struct timespec deadline, *dl;
+	const char *cancel; /* --cancel's event */
 };
 
 static int recv_options(int argc, char **argv, struct recv_opts *o)
 {
-	static const struct option opts[] = { { "count", required_argument, NULL, 'n' },
-					      { "null", no_argument, NULL, '0' },
-					      { "timeout", required_argument, NULL, 't' },
-					      { "follow", no_argument, NULL, 'f' },
-					      { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {
+		{ "count", required_argument, NULL, 'n' },   { "null", no_argument, NULL, '0' },
+		{ "timeout", required_argument, NULL, 't' }, { "follow", no_argument, NULL, 'f' },
+		{ "cancel", required_argument, NULL, 'C' },  { NULL, 0, NULL, 0 }
+	};
 	int opt;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":n:0t:f", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":n:0t:fC:", opts, NULL)) != -1) {
 		if (opt == 'n' && (parse_uint(optarg, ~0U, &o->count) || !o->count))
 			return usage_error(&cmd_recv,
 					   "-n %s: COUNT is 1 to %u (leave -n out to receive until "
@@ -226,6 +247,8 @@ static int recv_options(int argc, char **argv, struct recv_opts *o)
 					   optarg, ~0U);
 		if (opt == 'f')
 			o->follow = true;
+		else if (opt == 'C')
+			o->cancel = optarg;
 		else if (opt == '0')
 			o->delim = 0;
 		else if (opt == 't' && !parse_timeout(optarg, &o->deadline))
@@ -242,6 +265,7 @@ static int msg_recv(int argc, char **argv)
 {
 	struct recv_opts o = { .delim = '\n' };
 	unsigned int max, got = 0;
+	ksync_event_t *ev = NULL;
 	ksync_queue_t *q;
 	char *buf;
 	int ret;
@@ -249,16 +273,24 @@ static int msg_recv(int argc, char **argv)
 	ret = recv_options(argc, argv, &o);
 	if (ret)
 		return ret;
+	if (o.cancel) {
+		ret = cancel_open("recv", o.cancel, &ev);
+		if (ret)
+			return ret;
+	}
 	ret = open_queue("recv", argv[optind], KSYNC_QUEUE_RECV, &q, &max);
-	if (ret)
+	if (ret) {
+		if (ev)
+			ksync_event_close(ev);
 		return ret;
+	}
 	buf = malloc(max ? max : 1);
 	if (!buf) {
 		ksync_queue_close(q);
 		return fail("recv", "memory", -ENOMEM);
 	}
 	while (!o.count || got < o.count) {
-		ssize_t n = ksync_queue_recv(q, buf, max, o.dl);
+		ssize_t n = cancel_recv(q, buf, max, ev, o.dl);
 
 		if (n == -EINTR)
 			continue;
@@ -282,6 +314,8 @@ static int msg_recv(int argc, char **argv)
 	}
 	free(buf);
 	ksync_queue_close(q);
+	if (ev)
+		ksync_event_close(ev);
 	return ret;
 }
 
@@ -289,13 +323,15 @@ const struct command cmd_recv = {
 	.name = "recv",
 	.run = msg_recv,
 	.summary = "receive messages from a queue",
-	.usage = "NAME [-n COUNT] [--timeout S] [-0] [--follow]\n\n"
+	.usage = "NAME [-n COUNT] [--timeout S] [--cancel EVENT] [-0] [--follow]\n\n"
 		 "Print each message received, one per line (NUL-terminated with -0), until\n"
 		 "COUNT were received or the input ended: its last sender is done (or the\n"
 		 "queue was shut down) and it is empty (exit 0 either way), or S seconds\n"
 		 "passed (exit 15).  If no sender has come yet, it waits for one.  With\n"
 		 "--follow, an end of input is not the end: it waits for the next sender,\n"
-		 "until the queue is shut down (ksync shutdown).\n",
+		 "until the queue is shut down (ksync shutdown).  With --cancel, a set of\n"
+		 "the event EVENT ends it (exit 17), with no message taken that was not\n"
+		 "printed.\n",
 };
 
 /* ksync hold NAME -- CMD: CMD and all it starts hold the input open. */

@@ -79,6 +79,7 @@ struct sem_opts {
 	unsigned int n, value, mode, max;
 	bool create, max_given;
 	struct timespec deadline, *dl;
+	const char *cancel; /* --cancel's event */
 };
 
 static int sem_options(int *argc, char **argv, const char **arg, struct sem_opts *o)
@@ -88,11 +89,12 @@ static int sem_options(int *argc, char **argv, const char **arg, struct sem_opts
 					      { "create", required_argument, NULL, 'c' },
 					      { "max", required_argument, NULL, 'M' },
 					      { "mode", required_argument, NULL, 'm' },
+					      { "cancel", required_argument, NULL, 'C' },
 					      { NULL, 0, NULL, 0 } };
 	int opt;
 
 	opterr = 0;
-	while ((opt = getopt_name(argc, argv, "+:n:t:c:m:", opts, arg)) != -1) {
+	while ((opt = getopt_name(argc, argv, "+:n:t:c:m:C:", opts, arg)) != -1) {
 		if (opt == 'n' && (parse_uint(optarg, KSYNC_SEM_VALUE_MAX, &o->n) || !o->n))
 			return usage_error(&cmd_sem, "-n %s: N is 1 to %d permits", optarg,
 					   KSYNC_SEM_VALUE_MAX);
@@ -106,10 +108,11 @@ static int sem_options(int *argc, char **argv, const char **arg, struct sem_opts
 					   optarg, KSYNC_SEM_VALUE_MAX);
 		else if (opt == 'm' && parse_mode(optarg, &o->mode))
 			return mode_error(&cmd_sem, optarg);
-		else if (!strchr("ntcMm", opt))
+		else if (!strchr("ntcMmC", opt))
 			return bad_option(&cmd_sem, opt, argv);
 		o->dl = opt == 't' ? &o->deadline : o->dl;
 		o->create |= opt == 'c';
+		o->cancel = opt == 'C' ? optarg : o->cancel;
 		o->max_given |= opt == 'M';
 	}
 	if (o->max_given && !o->create)
@@ -156,6 +159,7 @@ static int sem(int argc, char **argv)
 	struct sem_opts o = { .n = 1, .mode = 0600 };
 	char buf[KSYNC_NAME_MAX + 2];
 	const char *name, *arg = NULL;
+	ksync_event_t *ev = NULL;
 	ksync_sem_t *s;
 	int ret;
 
@@ -169,13 +173,23 @@ static int sem(int argc, char **argv)
 	name = object_name(arg, buf, sizeof(buf));
 	if (optind >= argc)
 		return usage_error(&cmd_sem, "which command to run?");
+	if (o.cancel) {
+		ret = cancel_open("sem", o.cancel, &ev);
+		if (ret)
+			return ret;
+	}
 	ret = o.create ? sem_create(&s, name, &o) : ksync_sem_open(&s, name, KSYNC_UNDO, 0, 0);
-	if (ret)
+	if (ret) {
+		if (ev)
+			ksync_event_close(ev);
 		return fail("sem", name, ret);
+	}
 	/* more than it ever holds would wait for ever: the module says -ERANGE */
 	ret = o.n > (unsigned int)ksync_sem_max(s) ? -ERANGE : 0;
-	while (!ret && (ret = ksync_sem_acquire(s, o.n, o.dl)) == -EINTR)
+	while (!ret && (ret = cancel_acquire(s, o.n, ev, o.dl)) == -EINTR)
 		ret = 0;
+	if (ev)
+		ksync_event_close(ev);
 	if (ret == -ERANGE)
 		fprintf(stderr,
 			"ksync sem: %s: -n %u is more than it ever holds (its maximum is %d "
@@ -193,11 +207,13 @@ const struct command cmd_sem = {
 	.name = "sem",
 	.run = sem,
 	.summary = "run a command while holding permits",
-	.usage = "NAME [-n N] [--timeout S] [--create VALUE [--max MAX|none] [--mode MODE]]\n"
-		 "       -- CMD [ARGS...]\n\n"
+	.usage = "NAME [-n N] [--timeout S] [--cancel EVENT]\n"
+		 "       [--create VALUE [--max MAX|none] [--mode MODE]] -- CMD [ARGS...]\n\n"
 		 "Take N permits (1 unless -n) of the semaphore NAME, waiting up to S\n"
-		 "seconds (forever unless --timeout), run CMD, and give them back when\n"
-		 "it ends.  --create makes the semaphore with VALUE permits, and a maximum\n"
+		 "seconds (forever unless --timeout, or until the event EVENT is set with\n"
+		 "--cancel: exit 17, nothing taken, CMD not run), run CMD, and give them\n"
+		 "back when it ends.  --create makes the semaphore with VALUE permits, and a "
+		 "maximum\n"
 		 "of MAX (VALUE unless --max), if it is missing; if it exists with another\n"
 		 "maximum, it says so and uses it as it is.  N above the maximum fails at\n"
 		 "once (exit 1).  The permits come back however CMD ends, and also if ksync\n"
@@ -205,5 +221,6 @@ const struct command cmd_sem = {
 		 "(processes CMD leaves behind in the background are not).  INT, TERM,\n"
 		 "HUP, QUIT, USR1 and USR2 are passed on to CMD.\n\n"
 		 "Exit status: CMD's (128+N if signal N ended it), or ksync's own\n"
-		 "(15 timed out, 12 no such semaphore, ...; 127 CMD not found).\n",
+		 "(15 timed out, 17 cancelled, 12 no such semaphore, ...; 127 CMD not\n"
+		 "found).\n",
 };
