@@ -2,9 +2,11 @@
 /*
  * bench_select: what ksync_wait_any() costs against the plain call, and
  * against what a program does without it (epoll_wait on the object's fd
- * and a cancel fd, then a try, in a loop).  The cancel fd is an eventfd
- * that never fires: each select waits on an operation and a cancellation,
- * Go's `select { case <-ch: case <-ctx.Done(): }`.
+ * and a cancel fd, then a try, in a loop).  Each select waits on an
+ * operation and a cancellation that never comes, Go's
+ * `select { case <-ch: case <-ctx.Done(): }`: a ksync event (which the
+ * library looks at on its page), or an eventfd (which only the module can
+ * poll, so every such select is a system call).
  *
  *   ready        the operation can complete at once: ns per acquire+release
  *   sem trips    two processes hand a permit back and forth through two
@@ -30,10 +32,20 @@
 
 #define ROUNDS 5
 
-enum { PLAIN, SELECT, EPOLL, NWAYS };
-static const char *const ways[NWAYS] = { "plain call", "ksync_wait_any", "epoll + try" };
+enum { PLAIN, SELECT, SELECT_FD, EPOLL, NWAYS };
+static const char *const ways[NWAYS] = { "plain call", "select, event", "select, eventfd",
+					 "epoll + try" };
 
 static int cancel_fd = -1;
+static ksync_event_t *cancel_ev;
+
+/* The select's cancellation: the event, or the eventfd. */
+static struct ksync_op cancel_op(int way)
+{
+	if (way == SELECT)
+		return (struct ksync_op){ .kind = KSYNC_OP_EVENT, .event = cancel_ev };
+	return (struct ksync_op){ .kind = KSYNC_OP_FD, .fd = cancel_fd };
+}
 
 static void die(const char *what, int err)
 {
@@ -68,7 +80,7 @@ static void take(int way, ksync_sem_t *s)
 {
 	struct ksync_op ops[2] = {
 		{ .kind = KSYNC_OP_ACQUIRE, .sem = s, .n = 1 },
-		{ .kind = KSYNC_OP_FD, .fd = cancel_fd },
+		cancel_op(way),
 	};
 	int ret;
 
@@ -77,6 +89,7 @@ static void take(int way, ksync_sem_t *s)
 		ret = ksync_sem_acquire(s, 1, NULL);
 		break;
 	case SELECT:
+	case SELECT_FD:
 		ret = ksync_wait_any(ops, 2, NULL);
 		break;
 	default:
@@ -92,7 +105,7 @@ static ssize_t get(int way, ksync_queue_t *q, void *buf, size_t len)
 {
 	struct ksync_op ops[2] = {
 		{ .kind = KSYNC_OP_RECV, .queue = q, .buf = buf, .len = len },
-		{ .kind = KSYNC_OP_FD, .fd = cancel_fd },
+		cancel_op(way),
 	};
 	ssize_t ret;
 
@@ -101,6 +114,7 @@ static ssize_t get(int way, ksync_queue_t *q, void *buf, size_t len)
 		ret = ksync_queue_recv(q, buf, len, NULL);
 		break;
 	case SELECT:
+	case SELECT_FD:
 		ret = ksync_wait_any(ops, 2, NULL);
 		if (ret == 0)
 			ret = ops[0].result;
@@ -223,6 +237,8 @@ int main(int argc, char **argv)
 	cancel_fd = eventfd(0, EFD_CLOEXEC);
 	if (cancel_fd < 0)
 		die("eventfd", errno);
+	if (ksync_event_open(&cancel_ev, NULL, 0, 0600, 0))
+		die("event", ENOMEM);
 	printf("ksync bench_select (scale %.2f): %d interleaved rounds, medians, ratios against "
 	       "the "
 	       "plain call\n\n",
