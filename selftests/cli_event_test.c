@@ -56,6 +56,15 @@ TEST_F(ev, create_set_reset)
 	ASSERT_EQ(1, ksync_event_auto(e));
 	ASSERT_EQ(1, ksync_event_is_set(e));
 	ASSERT_EQ(0, ksync_event_close(e));
+	ASSERT_EQ(0, ksync_unlink(self->name));
+
+	/* ksync event create, the other way round */
+	ASSERT_EQ(0, KSYNC(&r, "event", "create", "--auto", self->name));
+	ASSERT_EQ(0, ksync_event_open(&e, self->name, 0, 0, 0));
+	ASSERT_EQ(1, ksync_event_auto(e));
+	ASSERT_EQ(0, ksync_event_is_set(e));
+	ASSERT_EQ(0, ksync_event_close(e));
+	ASSERT_EQ(14, KSYNC(&r, "event", "create", self->name));
 	/* they are an event's */
 	ASSERT_EQ(2, KSYNC(&r, "create", "--auto", "sem", "/kst-x", "1"));
 	ASSERT_EQ(2, KSYNC(&r, "create", "--set", "barrier", "/kst-x", "2"));

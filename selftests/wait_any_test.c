@@ -545,38 +545,48 @@ TEST_F(any, bad_calls_change_nothing)
 }
 
 /*
- * Exactly once under races: selectors take from two queues and a
- * semaphore while producers fill them; every message is received once and
- * every permit is taken once, counted at the end.
+ * Exactly once under races: selectors take from two queues, a semaphore
+ * and an auto event while producers fill the queues, a releaser gives
+ * permits and a setter sets the event (each set once taken: the next waits
+ * for it); every message is received once, every permit and every set
+ * taken once, counted at the end.  A shutdown of a third queue ends them
+ * all: its receive completes with -EPIPE in every select.
  */
 #define SELECTORS 4
 #define PER_QUEUE 400
 #define PERMITS 400
+#define SETS 200
 
 struct tally {
 	_Atomic int got[2][PER_QUEUE];
 	_Atomic int permits;
+	_Atomic int sets;
 };
 
-static int selector(ksync_queue_t *q0, ksync_queue_t *q1, ksync_sem_t *s, ksync_sem_t *stop,
-		    struct tally *t)
+static int selector(ksync_queue_t *q0, ksync_queue_t *q1, ksync_sem_t *s, ksync_event_t *tok,
+		    ksync_queue_t *end, struct tally *t)
 {
-	uint32_t m0 = 0, m1 = 0;
-	struct ksync_op ops[4] = {
+	uint32_t m0 = 0, m1 = 0, none;
+	struct ksync_op ops[5] = {
 		recv_op(q0, &m0, sizeof(m0)),
 		recv_op(q1, &m1, sizeof(m1)),
 		acquire(s, 1),
-		acquire(stop, 1),
+		event_op(tok),
+		recv_op(end, &none, sizeof(none)),
 	};
 
 	for (;;) {
 		struct timespec dl = ksync_deadline_ms(60000);
-		int i = ksync_wait_any(ops, 4, &dl);
+		int i = ksync_wait_any(ops, 5, &dl);
 
 		if (i < 0)
 			return 20;
-		if (i == 3)
-			return 0;
+		if (i == 4)
+			return ops[4].result == -EPIPE ? 0 : 22;
+		if (i == 3) {
+			atomic_fetch_add(&t->sets, 1);
+			continue;
+		}
 		if (i == 2) {
 			atomic_fetch_add(&t->permits, 1);
 			continue;
@@ -587,24 +597,41 @@ static int selector(ksync_queue_t *q0, ksync_queue_t *q1, ksync_sem_t *s, ksync_
 	}
 }
 
+/* Set tok SETS times, each once the last set was taken. */
+static int setter(ksync_event_t *tok)
+{
+	for (int n = 0; n < SETS; n++) {
+		for (int64_t end = now_ns() + 60000000000LL; ksync_event_is_set(tok) == 1;) {
+			if (now_ns() > end)
+				return 33;
+			pause_us(100);
+		}
+		if (ksync_event_set(tok))
+			return 32;
+	}
+	return 0;
+}
+
 TEST(exactly_once_under_races)
 {
 	struct tally *t =
 		mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ksync_queue_t *q[2];
-	ksync_sem_t *s, *stop;
-	pid_t pids[SELECTORS + 3];
+	ksync_queue_t *q[2], *end;
+	ksync_event_t *tok;
+	ksync_sem_t *s;
+	pid_t pids[SELECTORS + 4];
 	int n = 0;
 
 	ASSERT_NE(MAP_FAILED, t);
 	ASSERT_EQ(0, ksync_queue_open(&q[0], NULL, 0, 0600, 8, 4));
 	ASSERT_EQ(0, ksync_queue_open(&q[1], NULL, 0, 0600, 8, 4));
+	ASSERT_EQ(0, ksync_queue_open(&end, NULL, KSYNC_QUEUE_NOEOF, 0600, 1, 4));
 	ASSERT_EQ(0, ksync_sem_open(&s, NULL, 0, 0600, 0));
-	ASSERT_EQ(0, ksync_sem_open(&stop, NULL, 0, 0600, 0));
+	ASSERT_EQ(0, ksync_event_open(&tok, NULL, KSYNC_EVENT_AUTO, 0600, 0));
 	for (int i = 0; i < SELECTORS; i++) {
 		pids[n] = fork();
 		if (pids[n] == 0)
-			_exit(selector(q[0], q[1], s, stop, t));
+			_exit(selector(q[0], q[1], s, tok, end, t));
 		ASSERT_LT(0, pids[n++]);
 	}
 	for (int k = 0; k < 2; k++) {
@@ -625,15 +652,20 @@ TEST(exactly_once_under_races)
 		_exit(0);
 	}
 	ASSERT_LT(0, pids[n++]);
-	/* the producers end, then everything is taken, then the selectors stop */
+	pids[n] = fork();
+	if (pids[n] == 0)
+		_exit(setter(tok));
+	ASSERT_LT(0, pids[n++]);
+	/* the producers end, then everything is taken, then a shutdown stops the selectors */
 	for (int i = SELECTORS; i < n; i++)
 		ASSERT_EQ(0, wait_child(pids[i], 120000));
-	for (int64_t end = now_ns() + 120000000000LL;
-	     ksync_queue_len(q[0]) || ksync_queue_len(q[1]) || ksync_sem_value(s);) {
-		ASSERT_GT(end, now_ns());
+	for (int64_t end_ns = now_ns() + 120000000000LL;
+	     ksync_queue_len(q[0]) || ksync_queue_len(q[1]) || ksync_sem_value(s) ||
+	     ksync_event_is_set(tok);) {
+		ASSERT_GT(end_ns, now_ns());
 		pause_us(1000);
 	}
-	ASSERT_EQ(0, ksync_sem_release(stop, SELECTORS));
+	ASSERT_EQ(0, ksync_queue_shutdown(end));
 	for (int i = 0; i < SELECTORS; i++)
 		ASSERT_EQ(0, wait_child(pids[i], 120000));
 	for (int k = 0; k < 2; k++) {
@@ -643,11 +675,12 @@ TEST(exactly_once_under_races)
 		}
 	}
 	ASSERT_EQ(PERMITS, atomic_load(&t->permits));
-	ASSERT_EQ(0, ksync_sem_value(stop));
+	ASSERT_EQ(SETS, atomic_load(&t->sets));
 	ksync_queue_close(q[0]);
 	ksync_queue_close(q[1]);
+	ksync_queue_close(end);
 	ksync_sem_close(s);
-	ksync_sem_close(stop);
+	ksync_event_close(tok);
 	munmap(t, sizeof(*t));
 }
 

@@ -9,6 +9,19 @@
 
 #include "cli.h"
 
+/* ksync event create ... NAME: ksync create event ... NAME, said the other way round. */
+static int event_create(int argc, char **argv)
+{
+	char *args[argc + 1];
+
+	args[0] = (char *)"create";
+	args[1] = (char *)"event";
+	for (int i = 2; i < argc; i++)
+		args[i] = argv[i];
+	args[argc] = NULL;
+	return cmd_create.run(argc, args);
+}
+
 static int event(int argc, char **argv)
 {
 	static const struct option opts[] = { { "timeout", required_argument, NULL, 't' },
@@ -22,6 +35,8 @@ static int event(int argc, char **argv)
 	ksync_event_t *e;
 	int opt, ret;
 
+	if (argc > 1 && !strcmp(argv[1], "create"))
+		return event_create(argc, argv);
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":t:C:", opts, NULL)) != -1) {
 		if (opt == 'C')
@@ -70,7 +85,8 @@ const struct command cmd_event = {
 	.name = "event",
 	.run = event,
 	.summary = "set, reset or wait for an event",
-	.usage = "set NAME\n"
+	.usage = "create [--mode MODE] [--auto] [--set] NAME   (as ksync create event)\n"
+		 "       ksync event set NAME\n"
 		 "       ksync event reset NAME\n"
 		 "       ksync event wait [--timeout S] [--cancel EVENT] NAME\n\n"
 		 "set: let the waiters of the event NAME pass (a manual event: all of them,\n"
