@@ -72,12 +72,12 @@ static uint32_t op_type(int kind)
 	}
 }
 
-/* Do two handles name one object?  Asked of the module once per handle. */
-static int ksync_same_object(const struct ksync_handle *a, const struct ksync_handle *b)
+/* The object's serial, asked of the module once per handle (0: unknown). */
+static uint64_t serial_of(const struct ksync_handle *h)
 {
-	uint64_t sa = ksync_handle_serial((struct ksync_handle *)a);
+	uint64_t serial = __atomic_load_n(&h->serial, __ATOMIC_RELAXED);
 
-	return sa && sa == ksync_handle_serial((struct ksync_handle *)b);
+	return serial ? serial : ksync_handle_serial((struct ksync_handle *)h);
 }
 
 /*
@@ -90,22 +90,17 @@ static int ksync_same_object(const struct ksync_handle *a, const struct ksync_ha
  */
 static int check(const struct ksync_op *ops, unsigned int count)
 {
+	const struct ksync_handle *h[KSYNC_WAIT_MAX];
 	int fast = 1, ret;
 
 	for (unsigned int i = 0; i < count; i++) {
-		const struct ksync_handle *h = op_handle(&ops[i]);
-
+		h[i] = op_handle(&ops[i]);
 		if (ops[i].kind == KSYNC_OP_FD) {
 			fast = 0;
 			continue;
 		}
-		if (!h)
+		if (!h[i] || h[i]->type->id != op_type(ops[i].kind))
 			return -EINVAL;
-		if (h->type->id != op_type(ops[i].kind))
-			return -EINVAL;
-		for (unsigned int j = 0; j < i; j++)
-			if (op_handle(&ops[j]) == h)
-				return -EINVAL;
 		if (ops[i].kind == KSYNC_OP_ACQUIRE)
 			ret = ksync_sem_op_check(ops[i].sem, ops[i].n);
 		else if (ops[i].kind == KSYNC_OP_EVENT)
@@ -116,11 +111,19 @@ static int check(const struct ksync_op *ops, unsigned int count)
 		if (ret)
 			return ret;
 	}
-	/* one object through two handles: refused, as the module refuses it */
-	for (unsigned int i = 0; fast && i < count; i++)
-		for (unsigned int j = 0; j < i; j++)
-			if (ksync_same_object(op_handle(&ops[i]), op_handle(&ops[j])))
+	/*
+	 * One handle named twice, or one object through two handles (the
+	 * module refuses that itself when it decides: fast only)
+	 */
+	for (unsigned int i = 1; i < count; i++) {
+		for (unsigned int j = 0; h[i] && j < i; j++) {
+			if (!h[j])
+				continue;
+			if (h[j] == h[i] ||
+			    (fast && serial_of(h[i]) == serial_of(h[j]) && serial_of(h[i])))
 				return -EINVAL;
+		}
+	}
 	return fast;
 }
 
