@@ -52,18 +52,6 @@ static unsigned int queue_length(const char *name)
 	return st.length;
 }
 
-static int sem_value(const char *name)
-{
-	ksync_sem_t *s;
-	int v;
-
-	if (ksync_sem_open(&s, name, 0, 0, 0))
-		return -1;
-	v = ksync_sem_value(s);
-	ksync_sem_close(s);
-	return v;
-}
-
 /* Set already: each command ends at once with 17, though its operation was ready. */
 TEST_F(c, a_set_event_wins)
 {
@@ -183,14 +171,16 @@ TEST_F(c, one_set_ends_every_blocked_command)
 TEST_F(c, errors)
 {
 	struct run r;
+	ksync_sem_t *s;
 
 	EXPECT_EQ(12, KSYNC(&r, "event", "wait", "--cancel", "/kst-no-such-cancel", self->ev));
 	EXPECT_EQ(2, KSYNC(&r, "event", "set", "--cancel", self->ev, self->ev));
 	EXPECT_EQ(2, KSYNC(&r, "barrier", "--reset", "--cancel", self->ev, "/kst-x"));
-	ASSERT_EQ(0, KSYNC(&r, "create", "sem", self->sem, "1"));
+	ASSERT_EQ(0, ksync_sem_open(&s, self->sem, KSYNC_CREATE, 0600, 1));
 	/* the cancel must be an event */
 	EXPECT_EQ(13, KSYNC(&r, "sem", self->sem, "--cancel", self->sem, "--", "true"));
-	EXPECT_EQ(1, sem_value(self->sem));
+	EXPECT_EQ(1, ksync_sem_value(s));
+	ksync_sem_close(s);
 }
 
 TEST_HARNESS_MAIN

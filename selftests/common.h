@@ -82,6 +82,29 @@ static inline int wait_waiters(ksync_sem_t *s, int n, int ms)
 	return 1;
 }
 
+/* An event's counters, or all ones if they cannot be read. */
+static inline struct ksync_event_stats ev_stats(ksync_event_t *e)
+{
+	struct ksync_event_stats st;
+
+	memset(&st, 0xff, sizeof(st));
+	ksync_event_stats(e, &st);
+	return st;
+}
+
+/* Wait until n tasks sleep on e; false if that does not happen in ms. */
+static inline int wait_ev_waiters(ksync_event_t *e, unsigned int n, int ms)
+{
+	int64_t end = now_ns() + (int64_t)ms * 1000000;
+
+	while (ev_stats(e).waiters != n) {
+		if (now_ns() > end)
+			return 0;
+		pause_us(200);
+	}
+	return 1;
+}
+
 /* Wait until task tid is asleep (state S in /proc); false after ms. */
 static inline int wait_sleeping(pid_t tid, int ms)
 {

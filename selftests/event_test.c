@@ -15,28 +15,6 @@
 #include "rnd.h"
 #include "kselftest_harness.h"
 
-static struct ksync_event_stats ev_stats(ksync_event_t *e)
-{
-	struct ksync_event_stats st;
-
-	memset(&st, 0xff, sizeof(st));
-	ksync_event_stats(e, &st);
-	return st;
-}
-
-/* Wait until n tasks sleep on e; false if that does not happen in ms. */
-static int wait_ev_waiters(ksync_event_t *e, unsigned int n, int ms)
-{
-	int64_t end = now_ns() + (int64_t)ms * 1000000;
-
-	while (ev_stats(e).waiters != n) {
-		if (now_ns() > end)
-			return 0;
-		pause_us(200);
-	}
-	return 1;
-}
-
 /* A child that waits on e for ms; exit 0 passed, 2 -EINTR, 3 -ETIMEDOUT. */
 static pid_t waiting_child(ksync_event_t *e, long ms)
 {

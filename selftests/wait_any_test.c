@@ -42,28 +42,6 @@ static struct ksync_op event_op(ksync_event_t *e)
 	return (struct ksync_op){ .kind = KSYNC_OP_EVENT, .event = e };
 }
 
-static struct ksync_event_stats ev_stats(ksync_event_t *e)
-{
-	struct ksync_event_stats st;
-
-	memset(&st, 0xff, sizeof(st));
-	ksync_event_stats(e, &st);
-	return st;
-}
-
-/* Wait until n tasks sleep on e; false if that does not happen in ms. */
-static int wait_ev_waiters(ksync_event_t *e, unsigned int n, int ms)
-{
-	int64_t end = now_ns() + (int64_t)ms * 1000000;
-
-	while (ev_stats(e).waiters != n) {
-		if (now_ns() > end)
-			return 0;
-		pause_us(200);
-	}
-	return 1;
-}
-
 FIXTURE(any)
 {
 	ksync_sem_t *a, *b;
