@@ -131,7 +131,8 @@ TEST_F(ev, errors)
 	ASSERT_EQ(2, KSYNC(&r, "event", "--timeout", "1", "set", self->name));
 	ASSERT_EQ(2, KSYNC(&r, "event", "wait", "--timeout", "x", self->name));
 	ASSERT_EQ(0, KSYNC(&r, "event", "--help"));
-	ASSERT_NE(NULL, strstr(r.out, "usage: ksync event set NAME"));
+	ASSERT_NE(NULL, strstr(r.out, "usage: ksync event create"));
+	ASSERT_NE(NULL, strstr(r.out, "ksync event set NAME"));
 }
 
 /* ls and info show an event's state; JSON for scripts. */
