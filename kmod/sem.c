@@ -73,6 +73,7 @@ struct ksync_sem_waiter {
 	struct pid *old_by;		/* for the caller to put, unlocked */
 	u32 count;
 	bool wake_poll;			/* pollers to wake, after unlocking */
+	bool counted;			/* sem_settle_word() served it; obj->lock */
 };
 
 static struct ksync_sem *to_sem(struct ksync_obj *obj)
@@ -157,6 +158,21 @@ static void sem_free(struct ksync_obj *obj)
 	kfree(sem);
 }
 
+/* Forget the n waiters a pass of sem_settle_word() counted. */
+static void sem_uncount(struct ksync_sem *sem, unsigned int n)
+{
+	struct ksync_wait_entry *e;
+
+	list_for_each_entry(e, &sem->waiters, node) {
+		if (!n)
+			break;
+		if (to_sem_waiter(e)->counted) {
+			to_sem_waiter(e)->counted = false;
+			n--;
+		}
+	}
+}
+
 /*
  * The word after adding add permits and serving the head of the queue for
  * as long as the value covers it: *n waiters served.  The sum is taken in
@@ -175,32 +191,46 @@ static int sem_settle_word(struct ksync_sem *sem, u64 add, bool saturate,
 {
 	struct ksync_wait_entry *e;
 	unsigned int tries = 0;
-	bool wake_poll;
+	bool wake_poll, stopped;
 	s64 old, new;
 	u64 value;
 
 	old = sem_read(sem);
+	*n = 0;
 	do {
+		sem_uncount(sem, *n);
+		*n = 0;
 		value = sem_value_of(sem, old) + add;
 		if (sem->declared && !saturate && value > sem->max)
 			return -EOVERFLOW;
-		*n = 0;
+		stopped = false;
 		list_for_each_entry(e, &sem->waiters, node) {
-			/* one claimed by another object leaves by itself */
+			/*
+			 * One claimed by another object leaves by itself.  A
+			 * claim may come at any time, lock or not: those
+			 * served are marked, so that sem_grant() serves
+			 * exactly them, and gives back the permits of any
+			 * claimed since.
+			 */
 			if (!ksync_wait_pending(e))
 				continue;
-			if (to_sem_waiter(e)->count > value)
+			if (to_sem_waiter(e)->count > value) {
+				stopped = true;
 				break;
+			}
 			value -= to_sem_waiter(e)->count;
+			to_sem_waiter(e)->counted = true;
 			++*n;
 		}
 		if (value > sem->max) {
-			if (!saturate)
+			if (!saturate) {
+				sem_uncount(sem, *n);
 				return -EOVERFLOW;
+			}
 			value = sem->max;
 		}
-		/* readable again: nobody left in the queue, and a permit */
-		wake_poll = sem->poll_armed && *n == sem->nr_waiters && value;
+		/* readable again: nobody left in the queue (but those served), and a permit */
+		wake_poll = sem->poll_armed && !stopped && value;
 		new = value | sem_kernel_bits(sem->nr_waiters - *n,
 					      sem->poll_armed && !wake_poll);
 	} while (!sem_commit(sem, &old, new, &tries));
@@ -223,8 +253,10 @@ static u64 sem_grant(struct ksync_sem *sem, unsigned int n, struct list_head *wa
 	list_for_each_entry_safe(e, tmp, &sem->waiters, node) {
 		if (!n)
 			break;
-		if (!ksync_wait_pending(e))
+		/* exactly those the word was settled for (pending then) */
+		if (!to_sem_waiter(e)->counted)
 			continue;
+		to_sem_waiter(e)->counted = false;
 		n--;
 		if (!ksync_wait_claim(e, 0, wake)) {
 			lost += to_sem_waiter(e)->count;
@@ -268,36 +300,6 @@ static void sem_wake_pollers(struct ksync_sem *sem)
 }
 
 /*
- * Readable means "an acquire of 1 would succeed now": nobody queues and
- * there is a permit.  When it is not (or when always is set), set the poll
- * bit so that the next release comes here and wakes the pollers; they
- * added themselves to poll_wq before calling us, so none is missed.
- * Returns whether the semaphore is readable.
- */
-static bool sem_arm_poll(struct ksync_sem *sem, bool always)
-{
-	unsigned int tries = 0;
-	bool readable;
-	s64 old, new;
-	u32 value;
-
-	lockdep_assert_held(&sem->obj.lock);
-	old = sem_read(sem);
-	do {
-		value = sem_value_of(sem, old);
-		readable = !sem->nr_waiters && value;
-		if (readable && !always)
-			return true;
-		new = value | sem_kernel_bits(sem->nr_waiters, true);
-		/* already armed, and nobody has scribbled the bit away */
-		if (new == old)
-			break;
-	} while (!sem_commit(sem, &old, new, &tries));
-	sem->poll_armed = true;
-	return readable;
-}
-
-/*
  * Does nobody wait ahead of a newcomer?  Entries of a wait on several
  * objects that another object claimed are on their way out, and hold
  * nobody's place.
@@ -310,6 +312,36 @@ static bool sem_nobody_ahead(struct ksync_sem *sem)
 		if (ksync_wait_pending(e))
 			return false;
 	return true;
+}
+
+/*
+ * Readable means "an acquire of 1 would succeed now": nobody queues and
+ * there is a permit.  When it is not (or when always is set), set the poll
+ * bit so that the next release comes here and wakes the pollers; they
+ * added themselves to poll_wq before calling us, so none is missed.
+ * Returns whether the semaphore is readable.
+ */
+static bool sem_arm_poll(struct ksync_sem *sem, bool always)
+{
+	bool readable, nobody = sem_nobody_ahead(sem);
+	unsigned int tries = 0;
+	s64 old, new;
+	u32 value;
+
+	lockdep_assert_held(&sem->obj.lock);
+	old = sem_read(sem);
+	do {
+		value = sem_value_of(sem, old);
+		readable = nobody && value;
+		if (readable && !always)
+			return true;
+		new = value | sem_kernel_bits(sem->nr_waiters, true);
+		/* already armed, and nobody has scribbled the bit away */
+		if (new == old)
+			break;
+	} while (!sem_commit(sem, &old, new, &tries));
+	sem->poll_armed = true;
+	return readable;
 }
 
 /*

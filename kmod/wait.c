@@ -100,6 +100,7 @@ void ksync_waiter_init(struct ksync_waiter *w, ktime_t *expires)
 	w->expires = expires;
 	w->since = 0;
 	w->result = 0;
+	w->many = false;
 	ksync_waiter_arm(w);
 }
 
