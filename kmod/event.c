@@ -56,6 +56,13 @@ struct ksync_event {
 	atomic64_t *state;		/* the word in that page */
 	struct list_head waiters;	/* struct event_waiter's e, FIFO */
 	u32 nr_waiters;
+	/*
+	 * Auto sets claimed for a waiter that has not taken them yet: they
+	 * keep the word ours (a reset on the page would not reach us), and a
+	 * killed waiter's set goes back only if no reset came since (resets).
+	 */
+	u32 nr_granted;
+	u64 resets;
 	bool poll_armed;		/* the poll bit, as we last wrote it */
 	bool autoreset;			/* set at creation */
 	u64 wait_calls;
@@ -65,11 +72,22 @@ struct ksync_event {
 	u64 fences;			/* ksync_word_commit gave up comparing */
 };
 
+/* An entry on ev->waiters (a select's op is one). */
+struct ev_entry {
+	struct ksync_wait_entry e;
+	u64 resets;			/* ev->resets when a set was granted to it */
+};
+
 /* A wait, on the caller's stack: its waiter and its entry (wait.c). */
 struct event_waiter {
-	struct ksync_wait_entry e;	/* on ev->waiters */
+	struct ev_entry ee;
 	struct ksync_waiter w;
 };
+
+static struct ev_entry *to_ev_entry(struct ksync_wait_entry *e)
+{
+	return container_of(e, struct ev_entry, e);
+}
 
 static struct ksync_event *to_event(struct ksync_obj *obj)
 {
@@ -120,9 +138,15 @@ static bool ev_commit(struct ksync_event *ev, s64 *old, s64 new, bool owned,
 	return true;
 }
 
+/* What the kernel's bits count: sleepers, and sets granted not yet taken. */
+static u32 ev_held(struct ksync_event *ev)
+{
+	return ev->nr_waiters + ev->nr_granted;
+}
+
 static bool ev_owned(struct ksync_event *ev)
 {
-	return ev->nr_waiters || ev->poll_armed;
+	return ev_held(ev) || ev->poll_armed;
 }
 
 /*
@@ -161,8 +185,11 @@ static bool ev_grant(struct ksync_event *ev, struct list_head *wake)
 			continue;
 		ev->nr_waiters--;
 		ev->woken++;
-		if (ev->autoreset)
+		if (ev->autoreset) {
+			to_ev_entry(e)->resets = ev->resets;
+			ev->nr_granted++;
 			return false;
+		}
 	}
 	return true;
 }
@@ -188,7 +215,7 @@ static bool ev_settle(struct ksync_event *ev, bool set, struct list_head *wake)
 		is_set = set || was_set;
 		if (is_set && ev->nr_waiters)
 			is_set = ev_grant(ev, wake);
-		new = ev_word(is_set, ev->nr_waiters, ev_pollers(ev));
+		new = ev_word(is_set, ev_held(ev), ev_pollers(ev));
 	} while (!ev_commit(ev, &old, new, owned, &tries));
 	return is_set && !was_set && ev_pollers(ev);
 }
@@ -250,7 +277,7 @@ static int ev_take(struct ksync_event *ev, struct ksync_wait_entry *e,
 		}
 		if (!ev->autoreset)
 			return 0;
-		if (ev_commit(ev, old, ev_word(false, ev->nr_waiters, ev_pollers(ev)),
+		if (ev_commit(ev, old, ev_word(false, ev_held(ev), ev_pollers(ev)),
 			      ev_owned(ev), tries))
 			return 0;
 	}
@@ -265,7 +292,7 @@ static int ev_take(struct ksync_event *ev, struct ksync_wait_entry *e,
 static int ev_link(struct ksync_event *ev, struct ksync_wait_entry *e,
 		   s64 *old, unsigned int *tries)
 {
-	s64 new = ev_word(*old & EV_SET, ev->nr_waiters + 1, ev_pollers(ev));
+	s64 new = ev_word(*old & EV_SET, ev_held(ev) + 1, ev_pollers(ev));
 
 	lockdep_assert_held(&ev->obj.lock);
 	if (!ev_commit(ev, old, new, ev_owned(ev), tries))
@@ -308,30 +335,58 @@ static int ev_wait_try(struct ksync_wait_entry *e)
 }
 
 /*
+ * An auto set granted to us is taken, or given back: either way it no
+ * longer holds the word, which goes back to what the counts say.
+ */
+static void ev_ungrant(struct ksync_event *ev)
+{
+	bool owned = ev_owned(ev);
+	unsigned int tries = 0;
+	s64 old;
+
+	lockdep_assert_held(&ev->obj.lock);
+	ev->nr_granted--;
+	old = ev_read(ev);
+	while (!ev_commit(ev, &old, ev_word(old & EV_SET, ev_held(ev), ev_pollers(ev)),
+			  owned, &tries))
+		;
+}
+
+/*
  * A set let us pass.  Any signal but a fatal one, or the deadline, came
  * too late: the grant wins and the wait returns 0, as the semaphore's
  * does.  (A task killed between the grant and now: ev_wait_give_back.)
  */
 static int ev_wait_consume(struct ksync_wait_entry *e)
 {
+	struct ksync_event *ev = to_event(e->obj);
+
+	if (ev->autoreset) {
+		spin_lock(&ev->obj.lock);
+		ev_ungrant(ev);
+		spin_unlock(&ev->obj.lock);
+	}
 	return 0;
 }
 
 /*
  * A task killed before it ran passes an auto event's set on (to the next
- * sleeper, or back to the word): it would never use it.  A manual event's
+ * sleeper, or back to the word): it would never use it.  Unless the event
+ * was reset since: the set is over then, for everyone.  A manual event's
  * set stays on the word: nothing to pass on.
  */
 static void ev_wait_give_back(struct ksync_wait_entry *e)
 {
 	struct ksync_event *ev = to_event(e->obj);
+	bool wake_poll = false;
 	LIST_HEAD(wake);
-	bool wake_poll;
 
 	if (!ev->autoreset)
 		return;
 	spin_lock(&ev->obj.lock);
-	wake_poll = ev_settle(ev, true, &wake);
+	ev_ungrant(ev);
+	if (to_ev_entry(e)->resets == ev->resets)
+		wake_poll = ev_settle(ev, true, &wake);
 	ev_unlock(ev, &wake, wake_poll);
 }
 
@@ -352,7 +407,7 @@ static int ev_wait_leave(struct ksync_wait_entry *e, int ret)
 	list_del(&e->node);
 	ev->nr_waiters--;
 	old = ev_read(ev);
-	while (!ev_commit(ev, &old, ev_word(old & EV_SET, ev->nr_waiters,
+	while (!ev_commit(ev, &old, ev_word(old & EV_SET, ev_held(ev),
 					    ev_pollers(ev)), owned, &tries))
 		;
 	return ret;
@@ -379,7 +434,7 @@ static int ev_op_init(struct ksync_file *kf, struct ksync_wait_op *op,
 		      struct ksync_wait_op __user *uop, void *mem,
 		      struct ksync_waiter *w, u32 index, struct ksync_wait_one *one)
 {
-	struct ksync_wait_entry *e = mem;
+	struct ksync_wait_entry *e = &((struct ev_entry *)mem)->e;
 
 	if (op->kind != KSYNC_OP_EVENT || op->count || op->buf || op->len)
 		return -EINVAL;
@@ -403,8 +458,8 @@ static long ev_wait(struct ksync_file *kf, void __user *uarg)
 		return -EINVAL;
 	deadline = ksync_wait_deadline(args.flags, args.deadline, &expires);
 	ksync_waiter_init(&ew.w, deadline);
-	ksync_wait_entry_init(&ew.e, &ew.w, kf->obj, 0);
-	return ksync_wait(&ew.e, &ev_wait_ops);
+	ksync_wait_entry_init(&ew.ee.e, &ew.w, kf->obj, 0);
+	return ksync_wait(&ew.ee.e, &ev_wait_ops);
 }
 
 static int ev_ctl_args(void __user *uarg)
@@ -449,9 +504,10 @@ static long ev_reset(struct ksync_file *kf, void __user *uarg)
 		return ret;
 	spin_lock(&ev->obj.lock);
 	ev->reset_calls++;
+	ev->resets++;
 	owned = ev_owned(ev);
 	old = ev_read(ev);
-	while (!ev_commit(ev, &old, ev_word(false, ev->nr_waiters, ev_pollers(ev)),
+	while (!ev_commit(ev, &old, ev_word(false, ev_held(ev), ev_pollers(ev)),
 			  owned, &tries))
 		;
 	spin_unlock(&ev->obj.lock);
@@ -596,6 +652,6 @@ const struct ksync_type ksync_event_type = {
 	.info_size	= sizeof(struct ksync_event_info),
 	.fdinfo		= ev_fdinfo,
 	.summary	= ev_summary,
-	.op_size	= sizeof(struct ksync_wait_entry),
+	.op_size	= sizeof(struct ev_entry),
 	.op_init	= ev_op_init,
 };
