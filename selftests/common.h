@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -80,6 +81,16 @@ static inline int wait_waiters(ksync_sem_t *s, int n, int ms)
 		pause_us(200);
 	}
 	return 1;
+}
+
+/* Run the caller on cpu alone (to hold a task off it with a real-time one); 0 or -errno. */
+static inline int pin_to_cpu(int cpu)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	return sched_setaffinity(0, sizeof(one), &one) ? -errno : 0;
 }
 
 /* An event's counters, or all ones if they cannot be read. */

@@ -21,12 +21,9 @@ static void run(struct __test_metadata *_metadata, int select)
 	int cpu = sched_getcpu();
 	ksync_event_t *e;
 	ksync_sem_t *s;
-	cpu_set_t one;
 	pid_t a;
 
 	ASSERT_LE(0, cpu);
-	CPU_ZERO(&one);
-	CPU_SET(cpu, &one);
 	ASSERT_EQ(0, ksync_event_open(&e, NULL, KSYNC_EVENT_AUTO, 0600, 0));
 	ASSERT_EQ(0, ksync_sem_open(&s, NULL, 0, 0600, 0));
 	a = fork();
@@ -38,14 +35,14 @@ static void run(struct __test_metadata *_metadata, int select)
 			{ .kind = KSYNC_OP_EVENT, .event = e },
 		};
 
-		if (sched_setaffinity(0, sizeof(one), &one))
+		if (pin_to_cpu(cpu))
 			_exit(5);
 		if (select)
 			_exit(ksync_wait_any(ops, 2, &dl) == 1 ? 0 : 1);
 		_exit(ksync_event_wait(e, &dl) ? 1 : 0);
 	}
 	ASSERT_TRUE(wait_ev_waiters(e, 1, 10000));
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	ASSERT_EQ(0, pin_to_cpu(cpu));
 	if (sched_setscheduler(0, SCHED_FIFO, &rt)) {
 		kill(a, SIGKILL);
 		wait_child(a, 10000);

@@ -274,15 +274,6 @@ TEST(failed_call_joined_the_senders)
 	close(efd);
 }
 
-static void pin(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
-}
-
 /*
  * The selector sleeps on an eventfd; a writer wakes it and goes on
  * writing: a wake between the selector's re-arm and fd_consume() claims
@@ -304,7 +295,7 @@ TEST(fd_entry_reclaimed_after_rearm)
 	if (writer == 0) {
 		uint64_t one = 1;
 
-		pin(1);
+		pin_to_cpu(1);
 		while (!atomic_load(stop)) {
 			/* a burst of wakes, then a pause for the selector to sleep */
 			for (int i = 0; i < 64; i++)
@@ -314,7 +305,7 @@ TEST(fd_entry_reclaimed_after_rearm)
 		}
 		_exit(0);
 	}
-	pin(0);
+	pin_to_cpu(0);
 	/* as many as fit in 10 s: the debug kernel is slow */
 	for (long i = 0, end = now_ns() + 10000000000LL; i < iters && now_ns() < end; i++) {
 		struct ksync_op op = fd_op(efd);

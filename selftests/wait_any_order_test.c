@@ -18,15 +18,6 @@
 #include "common.h"
 #include "kselftest_harness.h"
 
-static void pin(int cpu)
-{
-	cpu_set_t one;
-
-	CPU_ZERO(&one);
-	CPU_SET(cpu, &one);
-	sched_setaffinity(0, sizeof(one), &one);
-}
-
 /*
  * Run on cpu as a real-time task: a task pinned there cannot run until
  * rt_end(), so that one claimed by a waker stays claimed and not yet back
@@ -36,7 +27,7 @@ static int rt_begin(int cpu)
 {
 	struct sched_param rt = { .sched_priority = 1 };
 
-	pin(cpu);
+	pin_to_cpu(cpu);
 	return sched_setscheduler(0, SCHED_FIFO, &rt) ? -errno : 0;
 }
 
@@ -189,7 +180,7 @@ static pid_t event_waiter(ksync_event_t *e, ksync_sem_t *other, _Atomic int *log
 		int ret;
 
 		if (cpu >= 0)
-			pin(cpu);
+			pin_to_cpu(cpu);
 		ret = who % 2 ? ksync_wait_any(ops, 2, &dl) - 1 : ksync_event_wait(e, &dl);
 		if (ret)
 			_exit(10);
@@ -253,7 +244,7 @@ TEST_F(order, an_entry_claimed_elsewhere_holds_no_place_on_an_event)
 			{ .kind = KSYNC_OP_EVENT, .event = a },
 		};
 
-		pin(cpu);
+		pin_to_cpu(cpu);
 		_exit(ksync_wait_any(three, 3, &dl) == 0 ? 0 : 10);
 	}
 	ASSERT_TRUE(wait_ev_waiters(a, 1, DEADLINE_MS));

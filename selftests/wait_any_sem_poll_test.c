@@ -14,15 +14,6 @@
 #include "common.h"
 #include "kselftest_harness.h"
 
-static void pin(int cpu)
-{
-	cpu_set_t one;
-
-	CPU_ZERO(&one);
-	CPU_SET(cpu, &one);
-	sched_setaffinity(0, sizeof(one), &one);
-}
-
 TEST(poll_agrees_with_acquire_while_a_claimed_selector_is_linked)
 {
 	struct sched_param rt = { .sched_priority = 1 }, normal = { 0 };
@@ -46,7 +37,7 @@ TEST(poll_agrees_with_acquire_while_a_claimed_selector_is_linked)
 			{ .kind = KSYNC_OP_EVENT, .event = e },
 		};
 
-		pin(cpu);
+		pin_to_cpu(cpu);
 		_exit(ksync_wait_any(ops, 2, &dl) == 1 ? 0 : 10);
 	}
 	end = now_ns() + 10000000000LL;
@@ -62,7 +53,7 @@ TEST(poll_agrees_with_acquire_while_a_claimed_selector_is_linked)
 			break;
 		pause_us(200);
 	}
-	pin(cpu);
+	pin_to_cpu(cpu);
 	if (sched_setscheduler(0, SCHED_FIFO, &rt)) {
 		kill(sel, SIGKILL);
 		wait_child(sel, 10000);
